@@ -1,0 +1,195 @@
+// The sql.js engine: the whole database lives in memory and is persisted as one image.
+// Writes run as synchronous transactions (so no two interleave), then wait for a flush that
+// puts the image durably on disk. With group commit, every write that lands while a flush is
+// running shares the next flush.
+import initSqlJs from 'sql.js';
+import type { Database, SqlValue } from 'sql.js';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { MeshError } from '../../../core/errors.ts';
+import { loadSqlWasm } from './wasm.ts';
+import { removeStaleTemps, writeFileDurably } from './durable-file.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export type Params = SqlValue[] | Record<string, SqlValue>;
+
+/** The synchronous handle queries receive; they take it first so that they compose in a transaction. */
+export interface Sql {
+  all<T>(sql: string, params?: Params): T[];
+  get<T>(sql: string, params?: Params): T | undefined;
+  run(sql: string, params?: Params): number; // rows changed
+}
+
+export interface EngineOptions {
+  /** Share one flush among concurrent writes (default true). */
+  groupCommit?: boolean;
+}
+
+let sqlJs: Promise<initSqlJs.SqlJsStatic> | undefined;
+const loadSqlJs = () => (sqlJs ??= loadSqlWasm().then((wasmBinary) => initSqlJs({ wasmBinary: wasmBinary as ArrayBuffer })));
+
+export class SqliteEngine {
+  private flushedSeq = 0;
+  private writeSeq = 0;
+  private flushing: Promise<void> | null = null;
+  private serial: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly sql: Sql;
+  private readonly db: Database;
+  readonly path: string;
+  private readonly groupCommit: boolean;
+
+  private constructor(db: Database, path: string, groupCommit: boolean) {
+    this.db = db;
+    this.path = path;
+    this.groupCommit = groupCommit;
+    this.sql = {
+      all: <T>(q: string, p?: Params) => {
+        const st = this.db.prepare(q);
+        try {
+          if (p) st.bind(p);
+          const rows: T[] = [];
+          while (st.step()) rows.push(st.getAsObject() as T);
+          return rows;
+        } finally {
+          st.free();
+        }
+      },
+      get: <T>(q: string, p?: Params) => this.sql.all<T>(q, p)[0],
+      run: (q: string, p?: Params) => {
+        this.db.run(q, p);
+        return this.db.getRowsModified();
+      },
+    };
+  }
+
+  /** Opens (or creates) the database at `path` and migrates it to the latest schema. */
+  static async open(path: string, opts: EngineOptions = {}): Promise<SqliteEngine> {
+    const SQL = await loadSqlJs();
+    await removeStaleTemps(path);
+    let db: Database;
+    try {
+      db = existsSync(path) ? new SQL.Database(await readFile(path)) : new SQL.Database();
+    } catch (err) {
+      throw new MeshError('INTERNAL', `reading database ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const engine = new SqliteEngine(db, path, opts.groupCommit ?? true);
+    engine.applyPragmas();
+    const migrated = engine.migrate();
+    if (migrated || !existsSync(path)) await engine.flush();
+    return engine;
+  }
+
+  private applyPragmas(): void {
+    // export() closes and reopens the database, which resets pragmas: call after every export.
+    this.db.run('PRAGMA foreign_keys = ON');
+  }
+
+  /** The schema version stored in the file (0 for a new database). */
+  schemaVersion(): number {
+    const t = this.sql.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name='schema_version'");
+    if (!t || t.n === 0) return 0;
+    return this.sql.get<{ v: number }>('SELECT max(version) AS v FROM schema_version')?.v ?? 0;
+  }
+
+  /** Applies every migration newer than the file's schema, each in its own transaction. */
+  private migrate(): boolean {
+    this.db.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const from = this.schemaVersion();
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    if (from > latest) {
+      throw new MeshError('INTERNAL', `database ${this.path} has schema ${from}, newer than this meshctl knows (${latest})`, {
+        hint: 'Run the newer meshctl that wrote it, or restore a backup',
+      });
+    }
+    let applied = false;
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
+      this.db.run('BEGIN');
+      try {
+        this.db.exec(m.sql);
+        this.db.run('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+        this.db.run('COMMIT');
+      } catch (err) {
+        this.db.run('ROLLBACK');
+        throw new MeshError('INTERNAL', `applying schema migration ${m.version} (${m.name}): ${(err as Error).message}`, { cause: err });
+      }
+      applied = true;
+    }
+    return applied;
+  }
+
+  /** Runs `fn` as one read; nothing is flushed. */
+  read<T>(fn: (sql: Sql) => T): T {
+    this.assertOpen();
+    return fn(this.sql);
+  }
+
+  /** Runs `fn` as one transaction, then resolves once the change is durably on disk. */
+  async write<T>(fn: (sql: Sql) => T): Promise<T> {
+    const result = this.mutate(fn);
+    await this.commit();
+    return result;
+  }
+
+  /** Runs `fn` as one transaction without waiting for durability (soft state). */
+  mutate<T>(fn: (sql: Sql) => T): T {
+    this.assertOpen();
+    this.db.run('BEGIN IMMEDIATE');
+    let result: T;
+    try {
+      result = fn(this.sql);
+      this.db.run('COMMIT');
+    } catch (err) {
+      this.db.run('ROLLBACK');
+      throw err;
+    }
+    this.writeSeq++;
+    return result;
+  }
+
+  /** Waits until every write made so far is durable. */
+  async commit(): Promise<void> {
+    const mine = this.writeSeq;
+    if (!this.groupCommit) {
+      // One flush per write, in order: the baseline group commit is measured against.
+      const turn = this.serial.then(() => this.flushOnce(mine));
+      this.serial = turn.catch(() => {});
+      return turn;
+    }
+    while (this.flushedSeq < mine) {
+      if (this.flushing) {
+        await this.flushing;
+      } else {
+        this.flushing = this.flushOnce(this.writeSeq).finally(() => {
+          this.flushing = null;
+        });
+        await this.flushing;
+      }
+    }
+  }
+
+  private async flushOnce(upTo: number): Promise<void> {
+    const image = this.db.export();
+    this.applyPragmas();
+    await writeFileDurably(this.path, image);
+    if (upTo > this.flushedSeq) this.flushedSeq = upTo;
+  }
+
+  /** Persists the current image (including soft state changed by `mutate`). */
+  async flush(): Promise<void> {
+    this.writeSeq++;
+    await this.commit();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MeshError('INTERNAL', 'the store is closed');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,230 @@
+// The Store on the sql.js engine. Soft state (contact times) is kept in memory and flushed on a
+// timer so that a check-in never waits for a whole-file write.
+import { join } from 'node:path';
+import { MeshError } from '../../../core/errors.ts';
+import { patchNetwork } from '../../../core/network.ts';
+import type { Actor, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Network, NetworkPatch } from '../../../core/types.ts';
+import { SqliteEngine, type EngineOptions } from './engine.ts';
+import { acquireLock, type DirLock } from './lock.ts';
+import * as nets from './networks.ts';
+import * as keys from './keys.ts';
+import * as nodes from './nodes.ts';
+import * as dns from './dns.ts';
+import * as admin from './admin.ts';
+
+export const DB_FILE = 'meshctl.db';
+
+export interface SqliteStoreOptions extends EngineOptions {
+  /** How often soft state is written out (ms). */
+  softFlushMs?: number;
+}
+
+export class SqliteStore implements Store {
+  private readonly soft = new Map<string, string>(); // node id -> last contact
+  private readonly timer: NodeJS.Timeout;
+
+  readonly engine: SqliteEngine;
+  private readonly lock: DirLock;
+
+  private constructor(engine: SqliteEngine, lock: DirLock, softFlushMs: number) {
+    this.engine = engine;
+    this.lock = lock;
+    this.timer = setInterval(() => void this.flushSoft().catch(() => {}), softFlushMs);
+    this.timer.unref();
+  }
+
+  /** Takes the data directory's lock and opens its database. */
+  static async open(dataDir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const lock = await acquireLock(join(dataDir, 'server.lock'), dataDir);
+    try {
+      const engine = await SqliteEngine.open(join(dataDir, DB_FILE), opts);
+      return new SqliteStore(engine, lock, opts.softFlushMs ?? 5000);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  private async flushSoft(): Promise<void> {
+    if (this.soft.size === 0) return;
+    const batch = [...this.soft];
+    this.soft.clear();
+    this.engine.mutate((sql) => {
+      for (const [id, at] of batch) nodes.setNodeFields(sql, id, { lastCheckin: at });
+    });
+    await this.engine.flush();
+  }
+
+  private withSoft(n: NodeRow): NodeRow {
+    const at = this.soft.get(n.id);
+    return at === undefined ? n : { ...n, lastCheckin: at };
+  }
+
+  async listNetworks() { return this.engine.read(nets.listNetworks); }
+  async getNetwork(name: string) { return this.engine.read((s) => nets.findNetwork(s, name)); }
+
+  createNetwork(n: Network, actor: Actor) {
+    return this.engine.write((s) => {
+      const created = nets.insertNetwork(s, n);
+      admin.appendAudit(s, actor, 'network.create', n.name);
+      return created;
+    });
+  }
+
+  updateNetwork(name: string, patch: NetworkPatch, actor: Actor) {
+    return this.engine.write((s) => {
+      const next = patchNetwork(nets.mustNetwork(s, name), patch);
+      nets.saveNetworkSettings(s, next);
+      admin.appendAudit(s, actor, 'network.update', name);
+      return next;
+    });
+  }
+
+  deleteNetwork(name: string, force: boolean, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, name);
+      const count = nodes.countNodes(s, name);
+      if (count > 0 && !force) {
+        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" still has ${count} node${count === 1 ? '' : 's'}`, {
+          hint: `Delete it with its nodes: meshctl network delete ${name} --force`,
+        });
+      }
+      nets.removeNetwork(s, name); // keys, records and nodes go by ON DELETE CASCADE
+      admin.appendAudit(s, actor, force ? 'network.delete --force' : 'network.delete', name);
+    });
+  }
+
+  async listKeys(network: string) {
+    return this.engine.read((s) => {
+      nets.mustNetwork(s, network);
+      return keys.listKeys(s, network);
+    });
+  }
+
+  createKey(k: NewKey, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, k.network);
+      const key = keys.insertKey(s, k);
+      admin.appendAudit(s, actor, 'key.create', `${k.network}/${k.name}`);
+      return key;
+    });
+  }
+
+  revokeKey(network: string, name: string, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, network);
+      const key = keys.revokeKey(s, network, name);
+      admin.appendAudit(s, actor, 'key.revoke', `${network}/${name}`);
+      return key;
+    });
+  }
+
+  async listNodes(network?: string) {
+    return this.engine.read((s) => {
+      if (network !== undefined) nets.mustNetwork(s, network);
+      return nodes.listNodes(s, network).map((n) => this.withSoft(n));
+    });
+  }
+
+  async getNode(network: string, ref: string) {
+    const n = this.engine.read((s) => nodes.findNode(s, network, ref));
+    return n && this.withSoft(n);
+  }
+
+  async getNodeById(id: string) {
+    const n = this.engine.read((s) => nodes.findNodeById(s, id));
+    return n && this.withSoft(n);
+  }
+
+  joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
+    return this.engine.write((s) => {
+      const net = nets.mustNetwork(s, key.network);
+      keys.spendKey(s, key.network, key.name, key.secret, now);
+      const row = nodes.insertNode(s, node, net.cidr, !net.manualApproval);
+      nets.bumpVersion(s, key.network);
+      admin.appendAudit(s, `node:${node.id}`, 'node.join', `${key.network}/${node.name} (key ${key.name})`);
+      return row;
+    });
+  }
+
+  updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>) {
+    return this.engine.write((s) => {
+      const n = nodes.findNodeById(s, id);
+      if (!n) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      nodes.setNodeFields(s, id, patch);
+      nets.bumpVersion(s, n.network);
+      return this.withSoft(nodes.findNodeById(s, id)!);
+    });
+  }
+
+  approveNode(network: string, ref: string, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, network);
+      const n = nodes.mustNode(s, network, ref);
+      if (!n.approved) {
+        nodes.setNodeFields(s, n.id, { approved: true });
+        nets.bumpVersion(s, network);
+        admin.appendAudit(s, actor, 'node.approve', `${network}/${n.name}`);
+      }
+      return this.withSoft({ ...n, approved: true });
+    });
+  }
+
+  deleteNode(network: string, ref: string, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, network);
+      const n = nodes.mustNode(s, network, ref);
+      nodes.removeNode(s, n.id);
+      nets.bumpVersion(s, network);
+      admin.appendAudit(s, actor, 'node.delete', `${network}/${n.name}`);
+      this.soft.delete(n.id);
+      return n;
+    });
+  }
+
+  touchNode(id: string, at: string): void {
+    this.soft.set(id, at);
+  }
+
+  async listDns(network: string) {
+    return this.engine.read((s) => {
+      nets.mustNetwork(s, network);
+      return dns.listDns(s, network);
+    });
+  }
+
+  addDns(network: string, name: string, address: string, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, network);
+      const rec = dns.insertDns(s, network, name, address);
+      nets.bumpVersion(s, network);
+      admin.appendAudit(s, actor, 'dns.add', `${network}/${name}`);
+      return rec;
+    });
+  }
+
+  removeDns(network: string, name: string, actor: Actor) {
+    return this.engine.write((s) => {
+      nets.mustNetwork(s, network);
+      dns.deleteDns(s, network, name);
+      nets.bumpVersion(s, network);
+      admin.appendAudit(s, actor, 'dns.remove', `${network}/${name}`);
+    });
+  }
+
+  async hasAdminToken(hash: string) { return this.engine.read((s) => admin.hasAdminToken(s, hash)); }
+  addAdminToken(hash: string) { return this.engine.write((s) => admin.insertAdminToken(s, hash)); }
+  async countAdminTokens() { return this.engine.read(admin.countAdminTokens); }
+  async listAudit(limit: number) { return this.engine.read((s) => admin.listAudit(s, limit)); }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    try {
+      await this.flushSoft();
+      await this.engine.close();
+    } finally {
+      await this.lock.release();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// Numbered schema migrations for the embedded store. Append only: never edit a shipped step.
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE networks (
+  name TEXT PRIMARY KEY,
+  cidr TEXT NOT NULL,
+  listen_port INTEGER NOT NULL,
+  keepalive INTEGER NOT NULL,
+  manual_approval INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE access_keys (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  uses_remaining INTEGER,
+  expires_at TEXT,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name)
+);
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  endpoint TEXT,
+  endpoint_stated INTEGER NOT NULL DEFAULT 0,
+  listen_port INTEGER NOT NULL,
+  approved INTEGER NOT NULL,
+  credential_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_checkin TEXT,
+  UNIQUE (network, name),
+  UNIQUE (network, address),
+  UNIQUE (network, public_key)
+);
+CREATE TABLE dns_records (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name)
+);
+CREATE TABLE admin_tokens (
+  token_hash TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL
+);
+`,
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

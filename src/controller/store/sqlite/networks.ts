@@ -1,0 +1,63 @@
+// Table `networks`: queries. Each takes the transaction handle first.
+import { MeshError } from '../../../core/errors.ts';
+import { assertNoOverlap } from '../../../core/network.ts';
+import type { Network } from '../../../core/types.ts';
+import type { Sql } from './engine.ts';
+
+interface Row {
+  name: string;
+  cidr: string;
+  listen_port: number;
+  keepalive: number;
+  manual_approval: number;
+  version: number;
+}
+
+const toNetwork = (r: Row): Network => ({
+  name: r.name,
+  cidr: r.cidr,
+  listenPort: r.listen_port,
+  keepalive: r.keepalive,
+  manualApproval: r.manual_approval === 1,
+  version: r.version,
+});
+
+export const listNetworks = (sql: Sql): Network[] => sql.all<Row>('SELECT * FROM networks ORDER BY name').map(toNetwork);
+
+export function findNetwork(sql: Sql, name: string): Network | undefined {
+  const r = sql.get<Row>('SELECT * FROM networks WHERE name = ?', [name]);
+  return r && toNetwork(r);
+}
+
+export function mustNetwork(sql: Sql, name: string): Network {
+  const n = findNetwork(sql, name);
+  if (!n) throw new MeshError('NOT_FOUND', `network "${name}" does not exist`, { hint: 'List networks with: meshctl network list' });
+  return n;
+}
+
+export function insertNetwork(sql: Sql, n: Network): Network {
+  if (findNetwork(sql, n.name)) {
+    throw new MeshError('ALREADY_EXISTS', `network "${n.name}" already exists`, { hint: 'Pick another name, or see it with: meshctl network show ' + n.name });
+  }
+  assertNoOverlap(n.cidr, listNetworks(sql));
+  sql.run('INSERT INTO networks (name, cidr, listen_port, keepalive, manual_approval, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    n.name, n.cidr, n.listenPort, n.keepalive, n.manualApproval ? 1 : 0, n.version, new Date().toISOString(),
+  ]);
+  return n;
+}
+
+export function saveNetworkSettings(sql: Sql, n: Network): void {
+  sql.run('UPDATE networks SET listen_port = ?, keepalive = ?, manual_approval = ?, version = ? WHERE name = ?', [
+    n.listenPort, n.keepalive, n.manualApproval ? 1 : 0, n.version, n.name,
+  ]);
+}
+
+/** Bumps the version of `name` (a change nodes can see) and returns the new version. */
+export function bumpVersion(sql: Sql, name: string): number {
+  sql.run('UPDATE networks SET version = version + 1 WHERE name = ?', [name]);
+  return sql.get<{ version: number }>('SELECT version FROM networks WHERE name = ?', [name])!.version;
+}
+
+export function removeNetwork(sql: Sql, name: string): void {
+  sql.run('DELETE FROM networks WHERE name = ?', [name]);
+}

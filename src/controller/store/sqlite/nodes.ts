@@ -1,0 +1,98 @@
+// Table `nodes`: queries.
+import { MeshError } from '../../../core/errors.ts';
+import { allocate } from '../../../core/ipam.ts';
+import type { NewNode, NodeRow } from '../store.ts';
+import type { Sql } from './engine.ts';
+
+interface Row {
+  id: string;
+  network: string;
+  name: string;
+  address: string;
+  public_key: string;
+  endpoint: string | null;
+  endpoint_stated: number;
+  listen_port: number;
+  approved: number;
+  credential_hash: string;
+  created_at: string;
+  last_checkin: string | null;
+}
+
+const toNode = (r: Row): NodeRow => ({
+  id: r.id,
+  network: r.network,
+  name: r.name,
+  address: r.address,
+  publicKey: r.public_key,
+  endpoint: r.endpoint,
+  endpointStated: r.endpoint_stated === 1,
+  listenPort: r.listen_port,
+  approved: r.approved === 1,
+  credentialHash: r.credential_hash,
+  createdAt: r.created_at,
+  lastCheckin: r.last_checkin,
+});
+
+export function listNodes(sql: Sql, network?: string): NodeRow[] {
+  const rows = network === undefined
+    ? sql.all<Row>('SELECT * FROM nodes ORDER BY network, name')
+    : sql.all<Row>('SELECT * FROM nodes WHERE network = ? ORDER BY name', [network]);
+  return rows.map(toNode);
+}
+
+export function findNode(sql: Sql, network: string, ref: string): NodeRow | undefined {
+  const r = sql.get<Row>('SELECT * FROM nodes WHERE network = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1', [network, ref, ref, ref]);
+  return r && toNode(r);
+}
+
+export function findNodeById(sql: Sql, id: string): NodeRow | undefined {
+  const r = sql.get<Row>('SELECT * FROM nodes WHERE id = ?', [id]);
+  return r && toNode(r);
+}
+
+export function mustNode(sql: Sql, network: string, ref: string): NodeRow {
+  const n = findNode(sql, network, ref);
+  if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
+  return n;
+}
+
+/** Inserts a node at the lowest free address of `cidr`. */
+export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean): NodeRow {
+  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [n.network, n.name])) {
+    throw new MeshError('NAME_TAKEN', `a node named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
+  }
+  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND public_key = ?', [n.network, n.publicKey])) {
+    throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
+  }
+  const used = sql.all<{ address: string }>('SELECT address FROM nodes WHERE network = ?', [n.network]).map((r) => r.address);
+  const address = allocate(cidr, used);
+  const createdAt = new Date().toISOString();
+  sql.run(
+    `INSERT INTO nodes (id, network, name, address, public_key, endpoint, endpoint_stated, listen_port, approved, credential_hash, created_at, last_checkin)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [n.id, n.network, n.name, address, n.publicKey, n.endpoint, n.endpointStated ? 1 : 0, n.listenPort, approved ? 1 : 0, n.credentialHash, createdAt, createdAt],
+  );
+  return findNodeById(sql, n.id)!;
+}
+
+export function setNodeFields(sql: Sql, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin'>>): void {
+  const cols: Record<string, string> = {
+    endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',
+  };
+  const sets: string[] = [];
+  const vals: (string | number | null)[] = [];
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    sets.push(`${cols[k]} = ?`);
+    vals.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  }
+  if (sets.length) sql.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = ?`, [...vals, id]);
+}
+
+export function removeNode(sql: Sql, id: string): void {
+  sql.run('DELETE FROM nodes WHERE id = ?', [id]);
+}
+
+export const countNodes = (sql: Sql, network: string): number =>
+  sql.get<{ n: number }>('SELECT count(*) AS n FROM nodes WHERE network = ?', [network])!.n;

@@ -1,0 +1,81 @@
+// The controller's store: one interface, engines behind it (sql.js now, PostgreSQL later).
+// Every method is one atomic unit: invariants that need atomicity (unique names, CIDR overlap,
+// IP allocation, key consumption) are enforced inside it. A method that changes data resolves
+// only once the change is durable.
+import type { AccessKey, AuditEntry, DnsRecord, Network, NetworkPatch } from '../../core/types.ts';
+
+/** A node as stored: the public record plus what only the controller needs. */
+export interface NodeRow {
+  id: string;
+  network: string;
+  name: string;
+  address: string;
+  publicKey: string;
+  endpoint: string | null;
+  endpointStated: boolean;
+  listenPort: number;
+  approved: boolean;
+  credentialHash: string;
+  createdAt: string;
+  lastCheckin: string | null;
+}
+
+export interface NewNode {
+  id: string;
+  network: string;
+  name: string;
+  publicKey: string;
+  endpoint: string | null;
+  endpointStated: boolean;
+  listenPort: number;
+  credentialHash: string;
+}
+
+export interface NewKey {
+  network: string;
+  name: string;
+  secretHash: string;
+  usesRemaining: number | null;
+  expiresAt: string | null;
+}
+
+/** Who asked for a change, for the audit log. */
+export type Actor = string;
+
+export interface Store {
+  listNetworks(): Promise<Network[]>;
+  getNetwork(name: string): Promise<Network | undefined>;
+  /** Refuses a taken name (ALREADY_EXISTS) or an overlapping range (CIDR_OVERLAP). */
+  createNetwork(n: Network, actor: Actor): Promise<Network>;
+  updateNetwork(name: string, patch: NetworkPatch, actor: Actor): Promise<Network>;
+  /** Refuses a network with nodes unless `force`; removes its keys, records and nodes. */
+  deleteNetwork(name: string, force: boolean, actor: Actor): Promise<void>;
+
+  listKeys(network: string): Promise<AccessKey[]>;
+  createKey(k: NewKey, actor: Actor): Promise<AccessKey>;
+  revokeKey(network: string, name: string, actor: Actor): Promise<AccessKey>;
+
+  listNodes(network?: string): Promise<NodeRow[]>;
+  /** By id or by name. */
+  getNode(network: string, ref: string): Promise<NodeRow | undefined>;
+  getNodeById(id: string): Promise<NodeRow | undefined>;
+  /** Checks and spends one use of the key, allocates the lowest free address, inserts the node,
+   * bumps the network version: all or nothing. */
+  joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date): Promise<NodeRow>;
+  updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>): Promise<NodeRow>;
+  approveNode(network: string, ref: string, actor: Actor): Promise<NodeRow>;
+  deleteNode(network: string, ref: string, actor: Actor): Promise<NodeRow>;
+  /** Records contact times (soft state: kept in memory, flushed on a timer). */
+  touchNode(id: string, at: string): void;
+
+  listDns(network: string): Promise<DnsRecord[]>;
+  addDns(network: string, name: string, address: string, actor: Actor): Promise<DnsRecord>;
+  removeDns(network: string, name: string, actor: Actor): Promise<void>;
+
+  hasAdminToken(tokenHash: string): Promise<boolean>;
+  addAdminToken(tokenHash: string): Promise<void>;
+  countAdminTokens(): Promise<number>;
+  listAudit(limit: number): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}

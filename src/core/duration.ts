@@ -1,0 +1,22 @@
+// `--expires` values: a duration (30m, 24h, 7d, 2w, 90s) or an ISO 8601 date/time. Pure.
+import { invalid } from './errors.ts';
+
+const UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+
+/** Resolves `--expires` against `now` to an absolute expiry; the result must lie in the future. */
+export function parseExpiry(value: string, now: Date): Date {
+  const m = /^(\d+)([smhdw])$/.exec(value.trim());
+  let at: Date;
+  if (m) {
+    const n = Number(m[1]);
+    if (n <= 0) throw invalid(`expiry "${value}" must be longer than zero`);
+    at = new Date(now.getTime() + n * UNIT_MS[m[2]!]!);
+  } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim())) {
+    at = new Date(value.trim());
+    if (Number.isNaN(at.getTime())) throw invalid(`expiry "${value}" is not a valid date`);
+  } else {
+    throw invalid(`expiry "${value}" is neither a duration nor a date`, 'Use e.g. --expires 24h, 7d, 2w or an ISO date such as 2027-01-31');
+  }
+  if (at.getTime() <= now.getTime()) throw invalid(`expiry "${value}" is in the past`, 'Give a future date or a duration such as 24h');
+  return at;
+}

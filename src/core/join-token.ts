@@ -1,0 +1,43 @@
+// The join token: versioned and URL-safe. "mc1." + base64url(JSON). It carries everything a new
+// node needs to reach and trust exactly one controller (as `kubeadm join` does with its CA pin).
+import { MeshError } from './errors.ts';
+
+export interface JoinToken {
+  /** host:port of the controller's gRPC node API */
+  server: string;
+  network: string;
+  keyName: string;
+  secret: string;
+  /** "sha256:<hex>" of the controller CA's SubjectPublicKeyInfo (DER) */
+  caPin: string;
+}
+
+const PREFIX = 'mc1.';
+const PIN = /^sha256:[0-9a-f]{64}$/;
+
+export function encodeJoinToken(t: JoinToken): string {
+  const body = { v: 1, s: t.server, n: t.network, k: t.keyName, x: t.secret, p: t.caPin };
+  return PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+}
+
+/** Decodes and checks the shape of a token; throws TOKEN_INVALID naming what is wrong. */
+export function decodeJoinToken(token: string): JoinToken {
+  const bad = (why: string) =>
+    new MeshError('TOKEN_INVALID', `the join token is not valid: ${why}`, {
+      hint: 'Copy the whole token printed by `meshctl keys create NETWORK`',
+    });
+  const s = token.trim();
+  if (!s.startsWith(PREFIX)) throw bad('it does not start with "mc1."');
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(Buffer.from(s.slice(PREFIX.length), 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw bad('it is truncated or corrupted');
+  }
+  if (body === null || typeof body !== 'object' || body.v !== 1) throw bad('unsupported token version');
+  const str = (k: string) => (typeof body[k] === 'string' && (body[k] as string).length > 0 ? (body[k] as string) : undefined);
+  const server = str('s'), network = str('n'), keyName = str('k'), secret = str('x'), caPin = str('p');
+  if (!server || !network || !keyName || !secret || !caPin) throw bad('a field is missing');
+  if (!PIN.test(caPin)) throw bad('the CA pin is malformed');
+  return { server, network, keyName, secret, caPin };
+}

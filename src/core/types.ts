@@ -1,0 +1,57 @@
+// The records meshctl keeps. One type serves the store, the wire mapping and `--json`.
+
+export interface Network {
+  name: string;
+  cidr: string;
+  listenPort: number;
+  keepalive: number;
+  manualApproval: boolean;
+  version: number;
+}
+
+export interface NetworkSpec {
+  name: string;
+  cidr: string;
+  listenPort?: number;
+  keepalive?: number;
+  manualApproval?: boolean;
+}
+
+export type NetworkPatch = Partial<Pick<Network, 'listenPort' | 'keepalive' | 'manualApproval'>>;
+
+export interface AccessKey {
+  name: string;
+  network: string;
+  usesRemaining: number | null;
+  expiresAt: string | null;
+  revoked: boolean;
+  createdAt: string;
+}
+
+export type NodeStatus = 'pending' | 'healthy' | 'stale' | 'down';
+
+export interface MeshNode {
+  id: string;
+  name: string;
+  network: string;
+  address: string;
+  publicKey: string;
+  endpoint: string | null;
+  listenPort: number;
+  status: NodeStatus;
+  lastCheckin: string | null;
+}
+
+export interface DnsRecord {
+  name: string;
+  network: string;
+  address: string;
+  source: 'node' | 'custom';
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+}
