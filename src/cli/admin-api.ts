@@ -1,0 +1,27 @@
+// Typed calls of the admin REST API, one per admin command.
+import type { DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
+import type { KeyView } from '../controller/services/views.ts';
+import type { AdminClient } from './admin-client.ts';
+
+const seg = encodeURIComponent;
+
+export const adminApi = (c: AdminClient) => ({
+  listNetworks: () => c.call<Network[]>('GET', '/networks'),
+  showNetwork: (name: string) => c.call<Network>('GET', `/networks/${seg(name)}`),
+  createNetwork: (spec: NetworkSpec) => c.call<Network>('POST', '/networks', spec),
+  updateNetwork: (name: string, patch: NetworkPatch) => c.call<Network>('PATCH', `/networks/${seg(name)}`, patch),
+  deleteNetwork: (name: string, force: boolean) => c.call<void>('DELETE', `/networks/${seg(name)}${force ? '?force=true' : ''}`),
+
+  listKeys: (network: string) => c.call<KeyView[]>('GET', `/networks/${seg(network)}/keys`),
+  createKey: (network: string, req: { name?: string; uses?: number; expires?: string }) => c.call<KeyView & { token: string }>('POST', `/networks/${seg(network)}/keys`, req),
+  revokeKey: (network: string, name: string) => c.call<KeyView>('DELETE', `/networks/${seg(network)}/keys/${seg(name)}`),
+
+  listNodes: (network?: string) => c.call<MeshNode[]>('GET', network ? `/networks/${seg(network)}/nodes` : '/nodes'),
+  showNode: (network: string, node: string) => c.call<MeshNode>('GET', `/networks/${seg(network)}/nodes/${seg(node)}`),
+  approveNode: (network: string, node: string) => c.call<MeshNode>('POST', `/networks/${seg(network)}/nodes/${seg(node)}/approve`),
+  deleteNode: (network: string, node: string) => c.call<MeshNode>('DELETE', `/networks/${seg(network)}/nodes/${seg(node)}`),
+
+  listDns: (network: string) => c.call<DnsRecord[]>('GET', `/networks/${seg(network)}/dns`),
+  addDns: (network: string, name: string, address: string) => c.call<DnsRecord>('POST', `/networks/${seg(network)}/dns`, { name, address }),
+  removeDns: (network: string, name: string) => c.call<void>('DELETE', `/networks/${seg(network)}/dns/${seg(name)}`),
+});

@@ -1,0 +1,26 @@
+// Human renderings of the admin results.
+import type { DnsRecord, MeshNode, Network } from '../core/types.ts';
+import type { KeyView } from '../controller/services/views.ts';
+import { table } from './table.ts';
+
+export const networksTable = (ns: Network[]) =>
+  ns.length === 0 ? 'No networks. Create one with: meshctl network create NAME --cidr 10.10.0.0/24'
+    : table(['NAME', 'CIDR', 'PORT', 'KEEPALIVE', 'APPROVAL', 'VERSION'], ns.map((n) => [n.name, n.cidr, n.listenPort, `${n.keepalive}s`, n.manualApproval ? 'manual' : 'auto', n.version]));
+
+export const keysTable = (ks: KeyView[]) =>
+  ks.length === 0 ? 'No access keys.'
+    : table(['NAME', 'USES LEFT', 'EXPIRES', 'STATE'], ks.map((k) => [k.name, k.usesRemaining ?? 'unlimited', k.expiresAt ?? 'never', keyState(k)]));
+
+function keyState(k: KeyView): string {
+  if (k.revoked) return 'revoked';
+  if (k.expiresAt && Date.parse(k.expiresAt) <= Date.now()) return 'expired';
+  if (k.usesRemaining === 0) return 'used up';
+  return 'usable';
+}
+
+export const nodesTable = (ns: MeshNode[]) =>
+  ns.length === 0 ? 'No nodes.'
+    : table(['NETWORK', 'NAME', 'ADDRESS', 'ENDPOINT', 'STATUS', 'LAST CHECK-IN'], ns.map((n) => [n.network, n.name, n.address, n.endpoint, n.status, n.lastCheckin]));
+
+export const recordsTable = (rs: DnsRecord[]) =>
+  rs.length === 0 ? 'No records.' : table(['NAME', 'ADDRESS', 'SOURCE'], rs.map((r) => [`${r.name}.${r.network}`, r.address, r.source]));

@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { MeshCommand } from '../../cli/base.ts';
+import { adminFlags, clientFrom } from '../../cli/admin-flags.ts';
+import { adminApi } from '../../cli/admin-api.ts';
+import type { DnsRecord } from '../../core/types.ts';
+
+export default class DnsAdd extends MeshCommand {
+  static override summary = 'Add a custom record NAME.NETWORK -> ADDRESS.';
+  static override examples = ['<%= config.bin %> dns add office printer 10.10.0.200'];
+  static override args = {
+    network: Args.string({ required: true, description: 'network name' }),
+    name: Args.string({ required: true, description: 'record name (a DNS label)' }),
+    address: Args.string({ required: true, description: 'IPv4 address' }),
+  };
+  static override flags = { ...adminFlags };
+
+  async run(): Promise<DnsRecord> {
+    const { args, flags } = await this.parse(DnsAdd);
+    const r = await adminApi(clientFrom(flags)).addDns(args.network, args.name, args.address);
+    this.out(`Added ${r.name}.${r.network} -> ${r.address}.`);
+    return r;
+  }
+}

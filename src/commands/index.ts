@@ -1,0 +1,36 @@
+// The command table handed to oclif in memory (the single executable has no commands on disk).
+import Server from './server.ts';
+import NetworkCreate from './network/create.ts';
+import NetworkList from './network/list.ts';
+import NetworkShow from './network/show.ts';
+import NetworkUpdate from './network/update.ts';
+import NetworkDelete from './network/delete.ts';
+import KeysCreate from './keys/create.ts';
+import KeysList from './keys/list.ts';
+import KeysRevoke from './keys/revoke.ts';
+import NodesList from './nodes/list.ts';
+import NodesShow from './nodes/show.ts';
+import NodesApprove from './nodes/approve.ts';
+import NodesDelete from './nodes/delete.ts';
+import DnsList from './dns/list.ts';
+import DnsAdd from './dns/add.ts';
+import DnsRm from './dns/rm.ts';
+
+export const COMMANDS = {
+  server: Server,
+  'network:create': NetworkCreate,
+  'network:list': NetworkList,
+  'network:show': NetworkShow,
+  'network:update': NetworkUpdate,
+  'network:delete': NetworkDelete,
+  'keys:create': KeysCreate,
+  'keys:list': KeysList,
+  'keys:revoke': KeysRevoke,
+  'nodes:list': NodesList,
+  'nodes:show': NodesShow,
+  'nodes:approve': NodesApprove,
+  'nodes:delete': NodesDelete,
+  'dns:list': DnsList,
+  'dns:add': DnsAdd,
+  'dns:rm': DnsRm,
+};

@@ -1,0 +1,84 @@
+// JSON schemas of the admin API (request validation and the OpenAPI document).
+import { Type, type Static } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+export const NetworkSchema = Type.Object({
+  name: Type.String(),
+  cidr: Type.String(),
+  listenPort: Type.Integer(),
+  keepalive: Type.Integer(),
+  manualApproval: Type.Boolean(),
+  version: Type.Integer(),
+}, { $id: 'Network' });
+
+export const NetworkCreate = Type.Object({
+  name: Type.String({ maxLength: 63 }),
+  cidr: Type.String({ maxLength: 18 }),
+  listenPort: Type.Optional(Type.Integer()),
+  keepalive: Type.Optional(Type.Integer()),
+  manualApproval: Type.Optional(Type.Boolean()),
+}, strict);
+export type NetworkCreate = Static<typeof NetworkCreate>;
+
+export const NetworkUpdate = Type.Object({
+  listenPort: Type.Optional(Type.Integer()),
+  keepalive: Type.Optional(Type.Integer()),
+  manualApproval: Type.Optional(Type.Boolean()),
+}, strict);
+export type NetworkUpdate = Static<typeof NetworkUpdate>;
+
+export const KeySchema = Type.Object({
+  name: Type.String(),
+  network: Type.String(),
+  usesRemaining: Type.Union([Type.Integer(), Type.Null()]),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  revoked: Type.Boolean(),
+  createdAt: Type.String(),
+  token: Type.Optional(Type.String()),
+});
+
+export const KeyCreate = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 63 })),
+  uses: Type.Optional(Type.Integer()),
+  expires: Type.Optional(Type.String({ maxLength: 40 })),
+}, strict);
+export type KeyCreate = Static<typeof KeyCreate>;
+
+export const NodeSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  network: Type.String(),
+  address: Type.String(),
+  publicKey: Type.String(),
+  endpoint: Type.Union([Type.String(), Type.Null()]),
+  listenPort: Type.Integer(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('healthy'), Type.Literal('stale'), Type.Literal('down')]),
+  lastCheckin: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const RecordSchema = Type.Object({
+  name: Type.String(),
+  network: Type.String(),
+  address: Type.String(),
+  source: Type.Union([Type.Literal('node'), Type.Literal('custom')]),
+});
+
+export const RecordCreate = Type.Object({
+  name: Type.String({ maxLength: 63 }),
+  address: Type.String({ maxLength: 15 }),
+}, strict);
+export type RecordCreate = Static<typeof RecordCreate>;
+
+export const NetworkParams = Type.Object({ network: Type.String({ maxLength: 63 }) }, strict);
+export const NetworkItemParams = Type.Object({ network: Type.String({ maxLength: 63 }), name: Type.String({ maxLength: 63 }) }, strict);
+export const ForceQuery = Type.Object({ force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, strict);
+
+export const ProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.String(),
+  code: Type.String(),
+  hint: Type.Optional(Type.String()),
+});

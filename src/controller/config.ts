@@ -1,0 +1,79 @@
+// Server configuration: flags > environment > config file > defaults (CLI.md).
+// The command layer hands in flags already merged with MESHCTL_* variables.
+import { readFileSync, existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import YAML from 'yaml';
+import { MeshError } from '../core/errors.ts';
+import { parseHostPort, type HostPort } from '../core/address.ts';
+import { CONFIG_FILE, defaultDataDir } from './paths.ts';
+
+export interface ServerConfig {
+  dataDir: string;
+  api: HostPort | null;
+  grpc: HostPort | null;
+  publicHost: string;
+  /** Where the config file came from, if any. */
+  configFile: string | null;
+}
+
+export interface ServerInputs {
+  dataDir?: string;
+  config?: string;
+  apiAddr?: string;
+  grpcAddr?: string;
+  noApi?: boolean;
+  noGrpc?: boolean;
+  publicHost?: string;
+}
+
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost'] as const;
+
+function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new MeshError('CONFIG_INVALID', `reading config file ${path}: ${(err as Error).message}`, { hint: 'Fix the YAML, or start without --config' });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new MeshError('CONFIG_INVALID', `config file ${path} must be a YAML mapping`);
+  const unknown = Object.keys(doc).filter((k) => !(FILE_KEYS as readonly string[]).includes(k));
+  if (unknown.length) {
+    throw new MeshError('CONFIG_INVALID', `config file ${path} has unknown key${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
+      hint: `Known keys: ${FILE_KEYS.join(', ')}`,
+    });
+  }
+  for (const [k, v] of Object.entries(doc)) {
+    const boolKey = k === 'noApi' || k === 'noGrpc';
+    if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
+      throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
+    }
+  }
+  return doc as Partial<Record<(typeof FILE_KEYS)[number], string | boolean>>;
+}
+
+/** The host's first non-loopback IPv4 address, for join tokens when --public-host is not set. */
+export function firstNonLoopbackIPv4(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** Merges inputs with the config file and defaults into a validated configuration. */
+export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
+  const dataDir = resolve(inputs.dataDir ?? defaultDataDir());
+  const configFile = inputs.config ? resolve(inputs.config) : existsSync(join(dataDir, CONFIG_FILE)) ? join(dataDir, CONFIG_FILE) : null;
+  if (inputs.config && !existsSync(inputs.config)) {
+    throw new MeshError('CONFIG_INVALID', `config file ${inputs.config} does not exist`, { hint: 'Check the path given to --config or MESHCTL_CONFIG' });
+  }
+  const file = configFile ? readConfigFile(configFile) : {};
+  const pick = <T>(flag: T | undefined, fromFile: unknown, dflt: T): T => (flag !== undefined ? flag : fromFile !== undefined ? (fromFile as T) : dflt);
+  const noApi = pick(inputs.noApi, file.noApi, false);
+  const noGrpc = pick(inputs.noGrpc, file.noGrpc, false);
+  const api = noApi ? null : parseHostPort(pick(inputs.apiAddr, file.apiAddr, '0.0.0.0:8081'), 'api address');
+  const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
+  const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
+  return { dataDir, api, grpc, publicHost, configFile };
+}

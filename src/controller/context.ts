@@ -1,0 +1,12 @@
+// What every controller service needs: the store, the TLS identity and the address nodes dial.
+import type { Store } from './store/store.ts';
+import type { Logger } from 'pino';
+
+export interface ControllerContext {
+  store: Store;
+  log: Logger;
+  /** host:port that join tokens send nodes to. */
+  grpcPublicAddr: string;
+  caPin: string;
+  now(): Date;
+}

@@ -1,0 +1,75 @@
+// `meshctl server`: opens the store, makes TLS material and the admin token on first start,
+// and serves the admin API (and the node API).
+import { mkdir, chmod } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { MeshError } from '../core/errors.ts';
+import { formatHostPort } from '../core/address.ts';
+import type { ServerConfig } from './config.ts';
+import { SqliteStore } from './store/sqlite/index.ts';
+import { ensureTls } from './tls.ts';
+import { ensureAdminToken } from './admin-token.ts';
+import { AdminService } from './services/admin.ts';
+import { buildApi } from './api/server.ts';
+import type { ControllerContext } from './context.ts';
+
+export interface RunningController {
+  ctx: ControllerContext;
+  /** http://host:port of the admin API, when serving it. */
+  apiUrl: string | null;
+  close(): Promise<void>;
+}
+
+function listenError(err: unknown, what: string, addr: string): MeshError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new MeshError('INVALID_ARGUMENT', `${what} address ${addr} is already in use`, { hint: 'Stop what listens there, or pick another address with the matching --*-addr flag' });
+  if (code === 'EADDRNOTAVAIL') return new MeshError('INVALID_ARGUMENT', `${what} address ${addr} is not an address of this host`, { hint: 'Use 0.0.0.0 or one of this host\'s addresses' });
+  if (code === 'EACCES') return new MeshError('NOT_ROOT', `no permission to listen on ${addr}`, { hint: 'Use a port above 1023 or run as root' });
+  return new MeshError('INTERNAL', `listening on ${addr}: ${(err as Error).message}`, { cause: err });
+}
+
+export async function startController(cfg: ServerConfig, log: Logger, version: string): Promise<RunningController> {
+  await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(cfg.dataDir, 0o700);
+  const store = await SqliteStore.open(cfg.dataDir);
+  let api: FastifyInstance | undefined;
+  try {
+    const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
+    const token = await ensureAdminToken(store, cfg.dataDir);
+    log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
+    const grpcPort = cfg.grpc?.port ?? 50051;
+    const ctx: ControllerContext = {
+      store,
+      log,
+      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: grpcPort }),
+      caPin: tls.caPin,
+      now: () => new Date(),
+    };
+    let apiUrl: string | null = null;
+    if (cfg.api) {
+      api = await buildApi(store, new AdminService(ctx), log, version);
+      const addr = formatHostPort(cfg.api);
+      try {
+        await api.listen({ host: cfg.api.host, port: cfg.api.port });
+      } catch (err) {
+        throw listenError(err, 'API', addr);
+      }
+      const bound = api.server.address();
+      const port = typeof bound === 'object' && bound ? bound.port : cfg.api.port;
+      apiUrl = `http://${formatHostPort({ host: cfg.api.host === '0.0.0.0' ? '127.0.0.1' : cfg.api.host, port })}`;
+      log.info({ url: apiUrl, dataDir: cfg.dataDir }, 'admin API listening');
+    }
+    return {
+      ctx,
+      apiUrl,
+      close: async () => {
+        await api?.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await api?.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,101 @@
+// The admin operations behind the REST API: validate with core, then one store call each.
+import { randomBytes } from 'node:crypto';
+import { assertDnsLabel, newNetwork } from '../../core/network.ts';
+import { assertUses } from '../../core/keys.ts';
+import { parseExpiry } from '../../core/duration.ts';
+import { encodeJoinToken } from '../../core/join-token.ts';
+import { hashSecret, newSecret } from '../../core/secret.ts';
+import { assertRecord } from '../../core/dns.ts';
+import type { DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../../core/types.ts';
+import type { ControllerContext } from '../context.ts';
+import { MeshError } from '../../core/errors.ts';
+import { keyView, nodeView, type KeyView } from './views.ts';
+
+export interface KeyRequest {
+  name?: string;
+  uses?: number;
+  expires?: string;
+}
+
+/** Admin service: networks, keys, nodes and DNS records. `actor` names the caller for the audit log. */
+export class AdminService {
+  private readonly ctx: ControllerContext;
+  constructor(ctx: ControllerContext) {
+    this.ctx = ctx;
+  }
+
+  listNetworks(): Promise<Network[]> {
+    return this.ctx.store.listNetworks();
+  }
+
+  async getNetwork(name: string): Promise<Network> {
+    const n = await this.ctx.store.getNetwork(name);
+    if (!n) throw new MeshError('NOT_FOUND', `network "${name}" does not exist`, { hint: 'List networks with: meshctl network list' });
+    return n;
+  }
+
+  createNetwork(spec: NetworkSpec, actor: string): Promise<Network> {
+    return this.ctx.store.createNetwork(newNetwork(spec), actor);
+  }
+
+  updateNetwork(name: string, patch: NetworkPatch, actor: string): Promise<Network> {
+    return this.ctx.store.updateNetwork(name, patch, actor);
+  }
+
+  deleteNetwork(name: string, force: boolean, actor: string): Promise<void> {
+    return this.ctx.store.deleteNetwork(name, force, actor);
+  }
+
+  async listKeys(network: string): Promise<KeyView[]> {
+    return (await this.ctx.store.listKeys(network)).map(keyView);
+  }
+
+  /** Creates a key and returns it with its join token: the only time the secret is shown. */
+  async createKey(network: string, req: KeyRequest, actor: string): Promise<KeyView & { token: string }> {
+    const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;
+    assertDnsLabel(name, 'key name');
+    assertUses(req.uses);
+    const expiresAt = req.expires === undefined ? null : parseExpiry(req.expires, this.ctx.now()).toISOString();
+    const secret = newSecret();
+    const key = await this.ctx.store.createKey({ network, name, secretHash: hashSecret(secret), usesRemaining: req.uses ?? null, expiresAt }, actor);
+    const token = encodeJoinToken({ server: this.ctx.grpcPublicAddr, network, keyName: name, secret, caPin: this.ctx.caPin });
+    return { ...keyView(key), token };
+  }
+
+  async revokeKey(network: string, name: string, actor: string): Promise<KeyView> {
+    return keyView(await this.ctx.store.revokeKey(network, name, actor));
+  }
+
+  async listNodes(network?: string): Promise<MeshNode[]> {
+    const now = this.ctx.now();
+    return (await this.ctx.store.listNodes(network)).map((n) => nodeView(n, now));
+  }
+
+  async getNode(network: string, ref: string): Promise<MeshNode> {
+    await this.getNetwork(network);
+    const n = await this.ctx.store.getNode(network, ref);
+    if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
+    return nodeView(n, this.ctx.now());
+  }
+
+  async approveNode(network: string, ref: string, actor: string): Promise<MeshNode> {
+    return nodeView(await this.ctx.store.approveNode(network, ref, actor), this.ctx.now());
+  }
+
+  async deleteNode(network: string, ref: string, actor: string): Promise<MeshNode> {
+    return nodeView(await this.ctx.store.deleteNode(network, ref, actor), this.ctx.now());
+  }
+
+  listDns(network: string): Promise<DnsRecord[]> {
+    return this.ctx.store.listDns(network);
+  }
+
+  addDns(network: string, name: string, address: string, actor: string): Promise<DnsRecord> {
+    assertRecord(name, address);
+    return this.ctx.store.addDns(network, name, address, actor);
+  }
+
+  removeDns(network: string, name: string, actor: string): Promise<void> {
+    return this.ctx.store.removeDns(network, name, actor);
+  }
+}

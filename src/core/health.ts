@@ -1,0 +1,26 @@
+// Node status as shown to admins. Pure.
+import type { NodeStatus } from './types.ts';
+
+export const STALE_AFTER_MS = 90_000;
+export const DOWN_AFTER_MS = 300_000;
+
+export interface HealthInput {
+  approved: boolean;
+  /** Last time the node talked to the controller (ISO), if ever. */
+  lastContact: string | null;
+  /** Most recent WireGuard handshake any peer reported with this node (ms since epoch), if known. */
+  lastHandshake?: number | null;
+}
+
+/** pending until approved; then healthy/stale/down from the freshest sign of life: a real
+ * handshake reported by a peer, or the node's own contact with the controller. */
+export function nodeStatus(h: HealthInput, now: number): NodeStatus {
+  if (!h.approved) return 'pending';
+  const contact = h.lastContact ? Date.parse(h.lastContact) : 0;
+  const latest = Math.max(contact, h.lastHandshake ?? 0);
+  if (latest === 0) return 'down';
+  const age = now - latest;
+  if (age <= STALE_AFTER_MS) return 'healthy';
+  if (age <= DOWN_AFTER_MS) return 'stale';
+  return 'down';
+}

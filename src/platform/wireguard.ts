@@ -1,0 +1,128 @@
+// The WireGuard adapter: an idempotent desired-state setter. setConfig(cfg) twice changes nothing
+// the second time. Kernel interface where the kernel has WireGuard, else wireguard-go.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { MeshError } from '../core/errors.ts';
+import { diffWg, type WgActual, type WgChange, type WgConfig } from '../core/wg-diff.ts';
+import { CommandError, type Runner } from './runner.ts';
+import { parseIpAddrJson, parseWgDump } from './wg-parse.ts';
+
+export type { WgActual, WgChange, WgConfig, WgPeer, WgPeerState } from '../core/wg-diff.ts';
+
+const INSTALL_HINT = 'Install userspace WireGuard: apt-get install -y wireguard-go wireguard-tools (or load the wireguard kernel module)';
+const NO_DEVICE = /does not exist|No such device|Cannot find device/i;
+
+/** Throws INVALID_ARGUMENT unless `name` is a valid Linux interface name (1-15 chars, no / or space). */
+export function assertInterfaceName(name: string): void {
+  if (!/^[A-Za-z0-9_=+.-]{1,15}$/.test(name)) {
+    throw new MeshError('INVALID_ARGUMENT', `interface name "${name}" is not valid: use 1-15 letters, digits, or _=+.-`, {
+      hint: 'Pick a shorter name with --interface, e.g. mesh-office',
+    });
+  }
+}
+
+/** Makes interface `name` exist: kernel WireGuard, else wireguard-go; leaves an existing one. Says which. */
+export async function ensureInterface(runner: Runner, name: string): Promise<'existing' | 'kernel' | 'userspace'> {
+  assertInterfaceName(name);
+  if ((await runner.run(['ip', 'link', 'show', 'dev', name], { allowFail: true })).exitCode === 0) return 'existing';
+  const k = await runner.run(['ip', 'link', 'add', 'dev', name, 'type', 'wireguard'], { allowFail: true });
+  if (k.exitCode === 0) return 'kernel';
+  if (/Operation not permitted/i.test(k.stderr)) {
+    throw new MeshError('NOT_ROOT', `creating interface ${name}: permission denied`, { hint: 'Run meshctl as root (sudo), or grant CAP_NET_ADMIN' });
+  }
+  if (!/Unknown device type|not supported/i.test(k.stderr)) throw new CommandError(['ip', 'link', 'add', 'dev', name, 'type', 'wireguard'], k);
+  // A WG_PROCESS_FOREGROUND=1 inherited from our environment would keep wireguard-go in the
+  // foreground and hang this call; unset it so it daemonizes.
+  let u;
+  try {
+    u = await runner.run(['env', '-u', 'WG_PROCESS_FOREGROUND', 'wireguard-go', name], { allowFail: true });
+  } catch (e) {
+    throw new MeshError('WIREGUARD_UNAVAILABLE', `creating interface ${name}: the kernel has no WireGuard and wireguard-go could not run`, { hint: INSTALL_HINT, cause: e });
+  }
+  if (u.exitCode !== 0) {
+    const why = u.exitCode === 127 ? 'wireguard-go is not installed' : `wireguard-go failed: ${u.stderr.trim()}`;
+    throw new MeshError('WIREGUARD_UNAVAILABLE', `creating interface ${name}: the kernel has no WireGuard and ${why}`, { hint: INSTALL_HINT });
+  }
+  return 'userspace';
+}
+
+/** The live state of interface `name`, or null when it does not exist. Never includes the private key. */
+export async function readActual(runner: Runner, name: string): Promise<WgActual | null> {
+  assertInterfaceName(name);
+  const ip = await runner.run(['ip', '-j', 'addr', 'show', 'dev', name], { allowFail: true });
+  if (ip.exitCode !== 0) {
+    if (NO_DEVICE.test(ip.stderr)) return null;
+    throw new CommandError(['ip', '-j', 'addr', 'show', 'dev', name], ip);
+  }
+  const link = parseIpAddrJson(ip.stdout);
+  const dump = parseWgDump((await runner.run(['wg', 'show', name, 'dump'])).stdout);
+  return { interface: name, ...dump, ...link };
+}
+
+/** The argv that carries out one change. */
+export function changeArgv(c: WgChange): string[] {
+  const n = c.interface;
+  switch (c.kind) {
+    case 'set-private-key': return ['wg', 'set', n, 'private-key', c.privateKeyPath];
+    case 'set-listen-port': return ['wg', 'set', n, 'listen-port', String(c.listenPort)];
+    case 'add-peer':
+    case 'update-peer': {
+      const p = c.peer;
+      return ['wg', 'set', n, 'peer', p.publicKey, ...(p.endpoint === null ? [] : ['endpoint', p.endpoint]),
+        'allowed-ips', p.allowedIps.join(','), 'persistent-keepalive', String(p.keepalive)];
+    }
+    case 'remove-peer': return ['wg', 'set', n, 'peer', c.publicKey, 'remove'];
+    case 'set-address': return ['ip', 'addr', 'replace', c.address, 'dev', n];
+    case 'remove-address': return ['ip', 'addr', 'del', c.address, 'dev', n];
+    case 'link-up': return ['ip', 'link', 'set', 'dev', n, 'mtu', String(c.mtu), 'up'];
+  }
+}
+
+/** Carries out `changes` in order; stops at the first that fails (CommandError). */
+export async function apply(runner: Runner, changes: readonly WgChange[]): Promise<void> {
+  for (const c of changes) await runner.run(changeArgv(c));
+}
+
+/** The public key of the base64 X25519 private key in `path`; refuses a key file others can read. */
+export async function publicKeyOfFile(path: string): Promise<string> {
+  const bad = (why: string, opts: { hint?: string; cause?: unknown } = {}) => new MeshError('CONFIG_INVALID', `reading private key ${path}: ${why}`, opts);
+  let mode: number, text: string;
+  try {
+    mode = (await stat(path)).mode;
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw bad((e as Error).message, { cause: e });
+  }
+  if (mode & 0o077) throw bad(`mode is ${(mode & 0o777).toString(8)}, readable by others`, { hint: `chmod 600 ${path}` });
+  const raw = Buffer.from(text.trim(), 'base64');
+  if (raw.length !== 32) throw bad('not a base64 WireGuard key (32 bytes)');
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), raw]);
+  const jwk = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({ format: 'jwk' });
+  return Buffer.from(jwk.x!, 'base64url').toString('base64');
+}
+
+const EMPTY = (name: string): WgActual => ({ interface: name, publicKey: null, listenPort: 0, addresses: [], up: false, mtu: 0, peers: [] });
+
+/** The changes setConfig would make now, without making any (for --dry-run). A missing interface counts as empty. */
+export async function plan(runner: Runner, cfg: WgConfig): Promise<WgChange[]> {
+  const publicKey = await publicKeyOfFile(cfg.privateKeyPath);
+  const actual = (await readActual(runner, cfg.interface)) ?? EMPTY(cfg.interface);
+  return diffWg(cfg, publicKey, actual);
+}
+
+/** Makes the interface match `cfg` (ensure, read, diff, apply); returns the changes made, [] when already in step. */
+export async function setConfig(runner: Runner, cfg: WgConfig): Promise<WgChange[]> {
+  await ensureInterface(runner, cfg.interface);
+  const changes = await plan(runner, cfg);
+  await apply(runner, changes);
+  return changes;
+}
+
+/** Deletes interface `name` (which also ends its wireguard-go); no-op when it is absent. */
+export async function removeInterface(runner: Runner, name: string): Promise<boolean> {
+  assertInterfaceName(name);
+  const r = await runner.run(['ip', 'link', 'del', 'dev', name], { allowFail: true });
+  if (r.exitCode === 0) return true;
+  if (NO_DEVICE.test(r.stderr)) return false;
+  throw new CommandError(['ip', 'link', 'del', 'dev', name], r);
+}
