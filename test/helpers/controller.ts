@@ -1,0 +1,34 @@
+// Test helpers: an in-process controller on loopback with a temp data dir.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startController, type RunningController } from '../../src/controller/server.ts';
+
+export interface TestController {
+  ctl: RunningController;
+  dataDir: string;
+  apiUrl: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestController(opts: { grpc?: boolean } = {}): Promise<TestController> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'meshctl-test-'));
+  const ctl = await startController(
+    { dataDir, api: { host: '127.0.0.1', port: 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: 0 } : null, publicHost: '127.0.0.1', configFile: null },
+    pino({ level: 'silent' }),
+    '0.0.0-test',
+  );
+  const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+  return {
+    ctl,
+    dataDir,
+    apiUrl: ctl.apiUrl!,
+    token,
+    stop: async () => {
+      await ctl.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
