@@ -12,11 +12,19 @@ import { ensureAdminToken } from './admin-token.ts';
 import { AdminService } from './services/admin.ts';
 import { buildApi } from './api/server.ts';
 import type { ControllerContext } from './context.ts';
+import { HealthBook } from './health-book.ts';
+import { NodeApi } from './node-api/service.ts';
+import { WatchHub } from './node-api/watch-hub.ts';
+import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 
 export interface RunningController {
   ctx: ControllerContext;
   /** http://host:port of the admin API, when serving it. */
   apiUrl: string | null;
+  /** The bound port of the node API, when serving it. */
+  grpcPort: number | null;
+  nodeApi: NodeApi;
+  hub: WatchHub;
   close(): Promise<void>;
 }
 
@@ -33,21 +41,37 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   await chmod(cfg.dataDir, 0o700);
   const store = await SqliteStore.open(cfg.dataDir);
   let api: FastifyInstance | undefined;
+  let grpcServer: NodeGrpcServer | undefined;
   try {
     const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
     const token = await ensureAdminToken(store, cfg.dataDir);
     log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
-    const grpcPort = cfg.grpc?.port ?? 50051;
     const ctx: ControllerContext = {
       store,
       log,
-      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: grpcPort }),
+      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: cfg.grpc?.port ?? 50051 }),
       caPin: tls.caPin,
       now: () => new Date(),
     };
+    const health = new HealthBook();
+    const nodeApi = new NodeApi(ctx, health);
+    const hub = new WatchHub(store, nodeApi, log);
+    let grpcPort: number | null = null;
+    if (cfg.grpc) {
+      const addr = formatHostPort(cfg.grpc);
+      try {
+        grpcServer = await startNodeGrpc({ host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log });
+      } catch (err) {
+        throw listenError(err, 'gRPC', addr);
+      }
+      grpcPort = grpcServer.port;
+      // A port chosen by the OS (0) must reach join tokens too.
+      ctx.grpcPublicAddr = formatHostPort({ host: cfg.publicHost, port: grpcPort });
+      log.info({ addr: formatHostPort({ host: cfg.grpc.host, port: grpcPort }), publicAddr: ctx.grpcPublicAddr }, 'node API listening');
+    }
     let apiUrl: string | null = null;
     if (cfg.api) {
-      api = await buildApi(store, new AdminService(ctx), log, version);
+      api = await buildApi(store, new AdminService(ctx, health), log, version);
       const addr = formatHostPort(cfg.api);
       try {
         await api.listen({ host: cfg.api.host, port: cfg.api.port });
@@ -62,12 +86,17 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     return {
       ctx,
       apiUrl,
+      grpcPort,
+      nodeApi,
+      hub,
       close: async () => {
+        await grpcServer?.close();
         await api?.close();
         await store.close();
       },
     };
   } catch (err) {
+    await grpcServer?.close().catch(() => {});
     await api?.close().catch(() => {});
     await store.close();
     throw err;

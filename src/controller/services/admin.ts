@@ -10,6 +10,8 @@ import type { DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '..
 import type { ControllerContext } from '../context.ts';
 import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
+import type { HealthBook } from '../health-book.ts';
+import type { NodeRow } from '../store/store.ts';
 
 export interface KeyRequest {
   name?: string;
@@ -20,8 +22,14 @@ export interface KeyRequest {
 /** Admin service: networks, keys, nodes and DNS records. `actor` names the caller for the audit log. */
 export class AdminService {
   private readonly ctx: ControllerContext;
-  constructor(ctx: ControllerContext) {
+  private readonly health: HealthBook | undefined;
+  constructor(ctx: ControllerContext, health?: HealthBook) {
     this.ctx = ctx;
+    this.health = health;
+  }
+
+  private view(n: NodeRow, now = this.ctx.now()): MeshNode {
+    return nodeView(n, now, this.health?.lastHandshake(n.publicKey));
   }
 
   listNetworks(): Promise<Network[]> {
@@ -68,22 +76,22 @@ export class AdminService {
 
   async listNodes(network?: string): Promise<MeshNode[]> {
     const now = this.ctx.now();
-    return (await this.ctx.store.listNodes(network)).map((n) => nodeView(n, now));
+    return (await this.ctx.store.listNodes(network)).map((n) => this.view(n, now));
   }
 
   async getNode(network: string, ref: string): Promise<MeshNode> {
     await this.getNetwork(network);
     const n = await this.ctx.store.getNode(network, ref);
     if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
-    return nodeView(n, this.ctx.now());
+    return this.view(n);
   }
 
   async approveNode(network: string, ref: string, actor: string): Promise<MeshNode> {
-    return nodeView(await this.ctx.store.approveNode(network, ref, actor), this.ctx.now());
+    return this.view(await this.ctx.store.approveNode(network, ref, actor));
   }
 
   async deleteNode(network: string, ref: string, actor: string): Promise<MeshNode> {
-    return nodeView(await this.ctx.store.deleteNode(network, ref, actor), this.ctx.now());
+    return this.view(await this.ctx.store.deleteNode(network, ref, actor));
   }
 
   listDns(network: string): Promise<DnsRecord[]> {

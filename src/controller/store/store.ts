@@ -3,6 +3,7 @@
 // IP allocation, key consumption) are enforced inside it. A method that changes data resolves
 // only once the change is durable.
 import type { AccessKey, AuditEntry, DnsRecord, Network, NetworkPatch } from '../../core/types.ts';
+import type { Change } from '../../core/change.ts';
 
 /** A node as stored: the public record plus what only the controller needs. */
 export interface NodeRow {
@@ -29,6 +30,15 @@ export interface NewNode {
   endpointStated: boolean;
   listenPort: number;
   credentialHash: string;
+}
+
+export interface RemovedNode {
+  id: string;
+  network: string;
+  name: string;
+  credentialHash: string;
+  reason: 'deleted' | 'left' | 'network-deleted';
+  removedAt: string;
 }
 
 export interface NewKey {
@@ -65,6 +75,10 @@ export interface Store {
   updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>): Promise<NodeRow>;
   approveNode(network: string, ref: string, actor: Actor): Promise<NodeRow>;
   deleteNode(network: string, ref: string, actor: Actor): Promise<NodeRow>;
+  /** Removes the node itself (it left); same effect as deleteNode. */
+  leaveNode(id: string): Promise<NodeRow>;
+  /** The tombstone of a node that was deleted or left, if any. */
+  getRemovedNode(id: string): Promise<RemovedNode | undefined>;
   /** Records contact times (soft state: kept in memory, flushed on a timer). */
   touchNode(id: string, at: string): void;
 
@@ -76,6 +90,9 @@ export interface Store {
   addAdminToken(tokenHash: string): Promise<void>;
   countAdminTokens(): Promise<number>;
   listAudit(limit: number): Promise<AuditEntry[]>;
+
+  /** Calls `listener` with each change nodes can see, after it is durable. Returns an unsubscribe. */
+  subscribe(listener: (c: Change) => void): () => void;
 
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { MeshError } from '../../../core/errors.ts';
 import { loadSqlWasm } from './wasm.ts';
-import { removeStaleTemps, writeFileDurably } from './durable-file.ts';
+import { removeStaleTemps, writeFileDurably } from '../../../platform/durable-file.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export type Params = SqlValue[] | Record<string, SqlValue>;

@@ -5,6 +5,8 @@ import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
 import type { Actor, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
+import type { Change } from '../../../core/change.ts';
+import type { Sql } from './engine.ts';
 import { SqliteEngine, type EngineOptions } from './engine.ts';
 import { acquireLock, type DirLock } from './lock.ts';
 import * as nets from './networks.ts';
@@ -22,6 +24,7 @@ export interface SqliteStoreOptions extends EngineOptions {
 
 export class SqliteStore implements Store {
   private readonly soft = new Map<string, string>(); // node id -> last contact
+  private readonly listeners = new Set<(c: Change) => void>();
   private readonly timer: NodeJS.Timeout;
 
   readonly engine: SqliteEngine;
@@ -44,6 +47,19 @@ export class SqliteStore implements Store {
       await lock.release();
       throw err;
     }
+  }
+
+  /** A durable write that also reports the changes it made, once they are on disk. */
+  private async changing<T>(fn: (sql: Sql, emit: (c: Change) => void) => T): Promise<T> {
+    const changes: Change[] = [];
+    const result = await this.engine.write((s) => fn(s, (c) => changes.push(c)));
+    for (const c of changes) for (const l of this.listeners) l(c);
+    return result;
+  }
+
+  subscribe(listener: (c: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   private async flushSoft(): Promise<void> {
@@ -73,24 +89,28 @@ export class SqliteStore implements Store {
   }
 
   updateNetwork(name: string, patch: NetworkPatch, actor: Actor) {
-    return this.engine.write((s) => {
-      const next = patchNetwork(nets.mustNetwork(s, name), patch);
+    return this.changing((s, emit) => {
+      const prev = nets.mustNetwork(s, name);
+      const next = patchNetwork(prev, patch);
       nets.saveNetworkSettings(s, next);
+      if (next.version !== prev.version) emit({ kind: 'settings', network: name, version: next.version });
       admin.appendAudit(s, actor, 'network.update', name);
       return next;
     });
   }
 
   deleteNetwork(name: string, force: boolean, actor: Actor) {
-    return this.engine.write((s) => {
-      nets.mustNetwork(s, name);
+    return this.changing((s, emit) => {
+      const net = nets.mustNetwork(s, name);
       const count = nodes.countNodes(s, name);
       if (count > 0 && !force) {
         throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" still has ${count} node${count === 1 ? '' : 's'}`, {
           hint: `Delete it with its nodes: meshctl network delete ${name} --force`,
         });
       }
-      nets.removeNetwork(s, name); // keys, records and nodes go by ON DELETE CASCADE
+      for (const n of nodes.listNodes(s, name)) nodes.removeNode(s, n, 'network-deleted');
+      nets.removeNetwork(s, name); // keys and records go by ON DELETE CASCADE
+      emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
       admin.appendAudit(s, actor, force ? 'network.delete --force' : 'network.delete', name);
     });
   }
@@ -138,33 +158,35 @@ export class SqliteStore implements Store {
   }
 
   joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
-    return this.engine.write((s) => {
+    return this.changing((s, emit) => {
       const net = nets.mustNetwork(s, key.network);
       keys.spendKey(s, key.network, key.name, key.secret, now);
       const row = nodes.insertNode(s, node, net.cidr, !net.manualApproval);
-      nets.bumpVersion(s, key.network);
+      emit({ kind: 'node-upserted', network: net.name, version: nets.bumpVersion(s, key.network), node: row, keepalive: net.keepalive });
       admin.appendAudit(s, `node:${node.id}`, 'node.join', `${key.network}/${node.name} (key ${key.name})`);
       return row;
     });
   }
 
   updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>) {
-    return this.engine.write((s) => {
+    return this.changing((s, emit) => {
       const n = nodes.findNodeById(s, id);
       if (!n) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
       nodes.setNodeFields(s, id, patch);
-      nets.bumpVersion(s, n.network);
-      return this.withSoft(nodes.findNodeById(s, id)!);
+      const row = nodes.findNodeById(s, id)!;
+      const net = nets.mustNetwork(s, n.network);
+      emit({ kind: 'node-upserted', network: n.network, version: nets.bumpVersion(s, n.network), node: row, keepalive: net.keepalive });
+      return this.withSoft(row);
     });
   }
 
   approveNode(network: string, ref: string, actor: Actor) {
-    return this.engine.write((s) => {
-      nets.mustNetwork(s, network);
+    return this.changing((s, emit) => {
+      const net = nets.mustNetwork(s, network);
       const n = nodes.mustNode(s, network, ref);
       if (!n.approved) {
         nodes.setNodeFields(s, n.id, { approved: true });
-        nets.bumpVersion(s, network);
+        emit({ kind: 'node-upserted', network, version: nets.bumpVersion(s, network), node: { ...n, approved: true }, keepalive: net.keepalive });
         admin.appendAudit(s, actor, 'node.approve', `${network}/${n.name}`);
       }
       return this.withSoft({ ...n, approved: true });
@@ -172,15 +194,31 @@ export class SqliteStore implements Store {
   }
 
   deleteNode(network: string, ref: string, actor: Actor) {
-    return this.engine.write((s) => {
+    return this.changing((s, emit) => {
       nets.mustNetwork(s, network);
       const n = nodes.mustNode(s, network, ref);
-      nodes.removeNode(s, n.id);
-      nets.bumpVersion(s, network);
+      nodes.removeNode(s, n, 'deleted');
+      emit({ kind: 'node-removed', network, version: nets.bumpVersion(s, network), nodeId: n.id, publicKey: n.publicKey });
       admin.appendAudit(s, actor, 'node.delete', `${network}/${n.name}`);
       this.soft.delete(n.id);
       return n;
     });
+  }
+
+  leaveNode(id: string) {
+    return this.changing((s, emit) => {
+      const n = nodes.findNodeById(s, id);
+      if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      nodes.removeNode(s, n, 'left');
+      emit({ kind: 'node-removed', network: n.network, version: nets.bumpVersion(s, n.network), nodeId: n.id, publicKey: n.publicKey });
+      admin.appendAudit(s, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
+      this.soft.delete(id);
+      return n;
+    });
+  }
+
+  async getRemovedNode(id: string) {
+    return this.engine.read((s) => nodes.findRemoved(s, id));
   }
 
   touchNode(id: string, at: string): void {
@@ -195,20 +233,20 @@ export class SqliteStore implements Store {
   }
 
   addDns(network: string, name: string, address: string, actor: Actor) {
-    return this.engine.write((s) => {
+    return this.changing((s, emit) => {
       nets.mustNetwork(s, network);
       const rec = dns.insertDns(s, network, name, address);
-      nets.bumpVersion(s, network);
+      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network) });
       admin.appendAudit(s, actor, 'dns.add', `${network}/${name}`);
       return rec;
     });
   }
 
   removeDns(network: string, name: string, actor: Actor) {
-    return this.engine.write((s) => {
+    return this.changing((s, emit) => {
       nets.mustNetwork(s, network);
       dns.deleteDns(s, network, name);
-      nets.bumpVersion(s, network);
+      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network) });
       admin.appendAudit(s, actor, 'dns.remove', `${network}/${name}`);
     });
   }

@@ -60,6 +60,21 @@ CREATE TABLE audit_log (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'tombstones of removed nodes',
+    // A removed node that presents its (still valid) credential is told "removed", not "unauthenticated".
+    sql: `
+CREATE TABLE removed_nodes (
+  id TEXT PRIMARY KEY,
+  network TEXT NOT NULL,
+  name TEXT NOT NULL,
+  credential_hash TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  removed_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,7 @@
 // Table `nodes`: queries.
 import { MeshError } from '../../../core/errors.ts';
 import { allocate } from '../../../core/ipam.ts';
-import type { NewNode, NodeRow } from '../store.ts';
+import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Sql } from './engine.ts';
 
 interface Row {
@@ -90,8 +90,26 @@ export function setNodeFields(sql: Sql, id: string, patch: Partial<Pick<NodeRow,
   if (sets.length) sql.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = ?`, [...vals, id]);
 }
 
-export function removeNode(sql: Sql, id: string): void {
-  sql.run('DELETE FROM nodes WHERE id = ?', [id]);
+/** Deletes a node, leaving a tombstone so that its credential is answered with "removed". */
+export function removeNode(sql: Sql, n: NodeRow, reason: RemovedNode['reason']): void {
+  sql.run('INSERT OR REPLACE INTO removed_nodes (id, network, name, credential_hash, reason, removed_at) VALUES (?, ?, ?, ?, ?, ?)', [
+    n.id, n.network, n.name, n.credentialHash, reason, new Date().toISOString(),
+  ]);
+  sql.run('DELETE FROM nodes WHERE id = ?', [n.id]);
+}
+
+interface RemovedRow {
+  id: string;
+  network: string;
+  name: string;
+  credential_hash: string;
+  reason: RemovedNode['reason'];
+  removed_at: string;
+}
+
+export function findRemoved(sql: Sql, id: string): RemovedNode | undefined {
+  const r = sql.get<RemovedRow>('SELECT * FROM removed_nodes WHERE id = ?', [id]);
+  return r && { id: r.id, network: r.network, name: r.name, credentialHash: r.credential_hash, reason: r.reason, removedAt: r.removed_at };
 }
 
 export const countNodes = (sql: Sql, network: string): number =>

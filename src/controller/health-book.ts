@@ -1,0 +1,22 @@
+// Soft state about node health: the latest WireGuard handshake any peer reported with each
+// node (by public key). Kept in memory: it changes on every check-in.
+export class HealthBook {
+  private readonly latest = new Map<string, number>(); // public key -> ms since epoch
+
+  /** Records handshakes a node reported with its peers (unix seconds; 0 = never). */
+  report(handshakes: readonly { publicKey: string; latestHandshake: number }[]): void {
+    for (const h of handshakes) {
+      if (!h.latestHandshake) continue;
+      const ms = h.latestHandshake * 1000;
+      if ((this.latest.get(h.publicKey) ?? 0) < ms) this.latest.set(h.publicKey, ms);
+    }
+  }
+
+  lastHandshake(publicKey: string): number | null {
+    return this.latest.get(publicKey) ?? null;
+  }
+
+  forget(publicKey: string): void {
+    this.latest.delete(publicKey);
+  }
+}

@@ -1,0 +1,90 @@
+// The node API over gRPC with TLS from the controller's own CA. Every call but Join is
+// authenticated with the calling node's own credential and acts on that node alone.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { MeshError } from '../../core/errors.ts';
+import type { WatchEvent } from '../../core/change.ts';
+import { nodeService } from '../../rpc/proto.ts';
+import { toGrpcError } from '../../rpc/errors.ts';
+import type { TlsMaterial } from '../tls.ts';
+import type { NodeApi, JoinInput, CheckInInput } from './service.ts';
+import type { WatchHub } from './watch-hub.ts';
+import type { Store } from '../store/store.ts';
+
+type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+const credentialOf = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) =>
+  call.metadata.get('authorization')[0]?.toString();
+
+/** Adapts an async handler to grpc-js, mapping every error through one function. */
+function unary<Req, Res>(log: Logger, fn: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): Unary<Req, Res> {
+  return (call, callback) => {
+    fn(call).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        if (!(err instanceof MeshError)) log.error({ err }, 'node API call failed');
+        callback(toGrpcError(err) as grpc.ServiceError);
+      },
+    );
+  };
+}
+
+export interface NodeGrpcServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startNodeGrpc(opts: { host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger }): Promise<NodeGrpcServer> {
+  const { api, hub, store, log } = opts;
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
+  server.addService(nodeService().service, {
+    Join: unary(log, async (call: grpc.ServerUnaryCall<JoinInput, unknown>) => api.join(call.request, call.getPeer())),
+    CheckIn: unary(log, async (call: grpc.ServerUnaryCall<CheckInInput, unknown>) => {
+      const node = await api.authenticate(credentialOf(call));
+      return api.checkIn(node, call.request, call.getPeer());
+    }),
+    Leave: unary(log, async (call: grpc.ServerUnaryCall<unknown, unknown>) => {
+      const node = await api.authenticate(credentialOf(call));
+      await api.leave(node);
+      return { left: true };
+    }),
+    Watch: (call: grpc.ServerWritableStream<{ knownVersion: number }, WatchEvent>) => {
+      void (async () => {
+        const node = await api.authenticate(credentialOf(call));
+        const net = await store.getNetwork(node.network);
+        if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
+        store.touchNode(node.id, new Date().toISOString());
+        const remove = hub.add(node, call.request.knownVersion, net.version, {
+          send: (ev) => {
+            if (!call.cancelled) call.write(ev);
+          },
+          end: (err) => {
+            remove();
+            if (!call.cancelled) call.emit('error', toGrpcError(err));
+          },
+        });
+        call.on('cancelled', remove);
+        call.on('close', remove);
+      })().catch((err: unknown) => {
+        if (!(err instanceof MeshError)) log.error({ err }, 'watch failed');
+        call.emit('error', toGrpcError(err));
+      });
+    },
+  });
+  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.certPem + opts.tls.caCertPem), private_key: Buffer.from(opts.tls.keyPem) }], false);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        hub.close();
+        const t = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+}

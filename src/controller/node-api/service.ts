@@ -1,0 +1,124 @@
+// The node API's logic, apart from gRPC: join, authenticate, check in, leave, views.
+import { randomUUID } from 'node:crypto';
+import { MeshError } from '../../core/errors.ts';
+import { assertDnsLabel, assertPort } from '../../core/network.ts';
+import { hashSecret, newSecret, secretMatches } from '../../core/secret.ts';
+import { observedEndpoint, statedEndpoint } from '../../core/endpoint.ts';
+import { buildView, type NodeView } from '../../core/view.ts';
+import type { ControllerContext } from '../context.ts';
+import type { NodeRow } from '../store/store.ts';
+import type { HealthBook } from '../health-book.ts';
+import { JoinLimiter } from './join-limiter.ts';
+
+const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+export interface JoinInput {
+  network: string;
+  keyName: string;
+  keySecret: string;
+  name: string;
+  publicKey: string;
+  listenPort: number;
+  endpoint: string;
+}
+
+export interface CheckInInput {
+  listenPort: number;
+  endpoint: string;
+  knownVersion: number;
+  handshakes: { publicKey: string; latestHandshake: number }[];
+}
+
+export class NodeApi {
+  private readonly ctx: ControllerContext;
+  private readonly health: HealthBook;
+  private readonly limiter = new JoinLimiter();
+
+  constructor(ctx: ControllerContext, health: HealthBook) {
+    this.ctx = ctx;
+    this.health = health;
+  }
+
+  /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
+  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView }> {
+    const sourceHost = source.replace(/^ipv[46]:/, '').replace(/:\d+$/, '');
+    this.limiter.check(sourceHost);
+    try {
+      assertDnsLabel(req.name, 'node name');
+      assertPort(req.listenPort);
+      if (!WG_KEY.test(req.publicKey)) {
+        throw new MeshError('INVALID_ARGUMENT', 'the public key is not a WireGuard key (44 characters of base64)');
+      }
+      const endpoint = req.endpoint ? statedEndpoint(req.endpoint, req.listenPort) : observedEndpoint(source, req.listenPort);
+      const id = randomUUID();
+      const secret = newSecret();
+      const row = await this.ctx.store.joinNode(
+        { network: req.network, name: req.keyName, secret: req.keySecret },
+        { id, network: req.network, name: req.name, publicKey: req.publicKey, endpoint, endpointStated: req.endpoint !== '', listenPort: req.listenPort, credentialHash: hashSecret(secret) },
+        this.ctx.now(),
+      );
+      this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
+      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row) };
+    } catch (err) {
+      if (err instanceof MeshError && ['KEY_INVALID', 'KEY_REVOKED', 'KEY_EXPIRED', 'KEY_USED_UP', 'NOT_FOUND'].includes(err.code)) this.limiter.fail(sourceHost);
+      throw err;
+    }
+  }
+
+  /** The node a credential ("<id>.<secret>") belongs to; UNAUTHENTICATED or NODE_REMOVED otherwise. */
+  async authenticate(credential: string | undefined): Promise<NodeRow> {
+    const m = /^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,100})$/.exec(credential ?? '');
+    const refuse = () => new MeshError('UNAUTHENTICATED', 'the node credential was not accepted', { hint: 'Join again with a fresh token: meshctl join -t TOKEN' });
+    if (!m) throw refuse();
+    const [, id, secret] = m as unknown as [string, string, string];
+    const node = await this.ctx.store.getNodeById(id);
+    if (node) {
+      if (!secretMatches(secret, node.credentialHash)) throw refuse();
+      return node;
+    }
+    const gone = await this.ctx.store.getRemovedNode(id);
+    if (gone && secretMatches(secret, gone.credentialHash)) {
+      const why = gone.reason === 'left' ? 'left it' : gone.reason === 'network-deleted' ? 'the network was deleted' : 'an admin deleted it';
+      throw new MeshError('NODE_REMOVED', `this node (${gone.name}) was removed from network "${gone.network}" at ${gone.removedAt} (${why})`, {
+        hint: `Clean up locally with: meshctl leave -n ${gone.network}; then join again with a new token if it should be back`,
+      });
+    }
+    throw refuse();
+  }
+
+  /** The node's own view: itself, the settings and its peers. */
+  async view(node: NodeRow): Promise<NodeView> {
+    const net = await this.ctx.store.getNetwork(node.network);
+    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
+    const members = await this.ctx.store.listNodes(node.network);
+    const self = members.find((m) => m.id === node.id) ?? node;
+    return buildView(self, net, members);
+  }
+
+  /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView }> {
+    const now = this.ctx.now();
+    this.ctx.store.touchNode(node.id, now.toISOString());
+    let current = node;
+    const listenPort = req.listenPort || node.listenPort;
+    assertPort(listenPort);
+    const endpoint = req.endpoint ? statedEndpoint(req.endpoint, listenPort) : (observedEndpoint(source, listenPort) ?? node.endpoint);
+    if (listenPort !== node.listenPort || endpoint !== node.endpoint || node.endpointStated !== (req.endpoint !== '')) {
+      current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
+    }
+    if (req.handshakes.length) {
+      const peers = new Set((await this.ctx.store.listNodes(node.network)).map((n) => n.publicKey));
+      this.health.report(req.handshakes.filter((h) => peers.has(h.publicKey) && h.publicKey !== node.publicKey));
+    }
+    const net = await this.ctx.store.getNetwork(node.network);
+    const version = net?.version ?? 0;
+    if (req.knownVersion === version) return { version, changed: false };
+    return { version, changed: true, view: await this.view(current) };
+  }
+
+  async leave(node: NodeRow): Promise<void> {
+    await this.ctx.store.leaveNode(node.id);
+    this.health.forget(node.publicKey);
+    this.ctx.log.info({ network: node.network, node: node.name }, 'node left');
+  }
+}

@@ -1,0 +1,49 @@
+// Changes as values: what a write did to the state nodes can see, and what each node must be
+// told about it. Pure. The store produces changes; the controller's hub fans them out.
+import { peerOf, type NodeView, type PeerView, type SelfView, type NetworkSettingsView, type ViewNode } from './view.ts';
+
+export type Change =
+  | { kind: 'node-upserted'; network: string; version: number; node: ViewNode; keepalive: number }
+  | { kind: 'node-removed'; network: string; version: number; nodeId: string; publicKey: string }
+  | { kind: 'settings'; network: string; version: number }
+  | { kind: 'dns'; network: string; version: number }
+  | { kind: 'network-deleted'; network: string; version: number };
+
+export interface PeerDelta {
+  upserted: PeerView[];
+  removed: string[];
+  network?: NetworkSettingsView;
+  self?: SelfView;
+}
+
+/** What a Watch stream sends: a snapshot or a delta, with the network version it brings the node to. */
+export type WatchEvent = { version: number; snapshot: NodeView } | { version: number; delta: PeerDelta };
+
+/** What `receiver` must be sent for `change`: a delta, 'snapshot' (rebuild its whole view),
+ * 'removed' (the receiver itself is gone), or a version-only delta. O(1) per receiver. */
+export function deltaFor(receiver: { id: string; approved: boolean }, change: Change): PeerDelta | 'snapshot' | 'removed' {
+  switch (change.kind) {
+    case 'node-upserted':
+      if (change.node.id === receiver.id) return 'snapshot'; // its own record (e.g. approval) may change everything
+      if (!receiver.approved) return { upserted: [], removed: [] };
+      return change.node.approved ? { upserted: [peerOf(change.node, change.keepalive)], removed: [] } : { upserted: [], removed: [change.node.publicKey] };
+    case 'node-removed':
+      if (change.nodeId === receiver.id) return 'removed';
+      return { upserted: [], removed: receiver.approved ? [change.publicKey] : [] };
+    case 'settings':
+      return 'snapshot';
+    case 'network-deleted':
+      return 'removed';
+    case 'dns':
+      return { upserted: [], removed: [] };
+  }
+}
+
+/** Applies a delta to a cached view (the agent side). */
+export function applyDelta(view: NodeView, version: number, d: PeerDelta): NodeView {
+  const removed = new Set([...d.removed, ...d.upserted.map((p) => p.publicKey)]);
+  const byId = new Set(d.upserted.map((p) => p.id));
+  const peers = view.peers.filter((p) => !removed.has(p.publicKey) && !byId.has(p.id)).concat(d.upserted);
+  peers.sort((a, b) => a.name.localeCompare(b.name));
+  return { self: d.self ?? view.self, network: d.network ?? view.network, peers, version };
+}

@@ -1,0 +1,47 @@
+// One mapping between MeshError and gRPC status, both ways. The stable code and hint travel
+// in trailing metadata so that the agent shows the controller's own words.
+import * as grpc from '@grpc/grpc-js';
+import { MeshError, isErrorCode, type ErrorCode } from '../core/errors.ts';
+
+const TO_GRPC: Partial<Record<ErrorCode, grpc.status>> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  TOKEN_INVALID: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  NODE_REMOVED: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  NAME_TAKEN: grpc.status.ALREADY_EXISTS,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  KEY_INVALID: grpc.status.PERMISSION_DENIED,
+  KEY_REVOKED: grpc.status.PERMISSION_DENIED,
+  KEY_EXPIRED: grpc.status.PERMISSION_DENIED,
+  KEY_USED_UP: grpc.status.PERMISSION_DENIED,
+  IP_POOL_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
+};
+
+/** A grpc-js error for a thrown value; internal errors say nothing of their details. */
+export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  if (err instanceof MeshError) {
+    metadata.set('meshctl-code', err.code);
+    if (err.hint) metadata.set('meshctl-hint', err.hint);
+    return { code: TO_GRPC[err.code] ?? grpc.status.INTERNAL, details: err.message, metadata };
+  }
+  metadata.set('meshctl-code', 'INTERNAL');
+  return { code: grpc.status.INTERNAL, details: 'internal error; see the controller log', metadata };
+}
+
+/** A MeshError for a failed call, with the controller's code and hint when it sent them. */
+export function fromGrpcError(err: grpc.ServiceError, server: string): MeshError {
+  const code = err.metadata?.get('meshctl-code')[0]?.toString();
+  const hint = err.metadata?.get('meshctl-hint')[0]?.toString();
+  if (code && isErrorCode(code)) return new MeshError(code, err.details, hint ? { hint } : {});
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new MeshError('UNREACHABLE', `cannot reach the controller at ${server}: ${err.details}`, {
+      hint: 'Check that `meshctl server` runs there and that this host can reach its gRPC port',
+      cause: err,
+    });
+  }
+  return new MeshError('INTERNAL', `the controller at ${server} failed: ${err.details}`, { cause: err });
+}

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildView, type ViewNode } from '../../src/core/view.ts';
+import { newNetwork } from '../../src/core/network.ts';
+
+const net = { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24', keepalive: 25 }), version: 7 };
+const node = (i: number, approved = true, endpoint: string | null = `172.31.0.${10 + i}:51821`): ViewNode => ({
+  id: `id${i}`, name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint, listenPort: 51821, approved,
+});
+
+test('a node sees every other approved node as a peer, not itself', () => {
+  const all = [node(1), node(2), node(3)];
+  const v = buildView(all[0]!, net, all);
+  assert.deepEqual(v.peers.map((p) => p.name), ['n2', 'n3']);
+  assert.deepEqual(v.peers[0], { id: 'id2', name: 'n2', publicKey: 'pk2', allowedIps: ['10.10.0.2/32'], endpoint: '172.31.0.12:51821', keepalive: 25, address: '10.10.0.2' });
+  assert.equal(v.version, 7);
+  assert.deepEqual(v.self, { id: 'id1', name: 'n1', address: '10.10.0.1', prefixLength: 24, listenPort: 51821, endpoint: '172.31.0.11:51821', approved: true });
+  assert.deepEqual(v.network, { name: 'office', cidr: '10.10.0.0/24', keepalive: 25, listenPort: 51821 });
+});
+
+test('pending nodes have no peers and are nobody\'s peer', () => {
+  const all = [node(1), node(2, false), node(3)];
+  assert.deepEqual(buildView(all[1]!, net, all).peers, []);
+  assert.deepEqual(buildView(all[0]!, net, all).peers.map((p) => p.name), ['n3']);
+});
+
+test('an unknown endpoint is empty, not "null"', () => {
+  const all = [node(1), node(2, true, null)];
+  assert.equal(buildView(all[0]!, net, all).peers[0]!.endpoint, '');
+});
