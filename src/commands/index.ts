@@ -15,6 +15,10 @@ import NodesDelete from './nodes/delete.ts';
 import DnsList from './dns/list.ts';
 import DnsAdd from './dns/add.ts';
 import DnsRm from './dns/rm.ts';
+import Join from './join.ts';
+import CheckIn from './checkin.ts';
+import Leave from './leave.ts';
+import Status from './status.ts';
 
 export const COMMANDS = {
   server: Server,
@@ -33,4 +37,8 @@ export const COMMANDS = {
   'dns:list': DnsList,
   'dns:add': DnsAdd,
   'dns:rm': DnsRm,
+  join: Join,
+  checkin: CheckIn,
+  leave: Leave,
+  status: Status,
 };

@@ -71,7 +71,7 @@ export async function startNodeGrpc(opts: { host: string; port: number; tls: Tls
       });
     },
   });
-  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.certPem + opts.tls.caCertPem), private_key: Buffer.from(opts.tls.keyPem) }], false);
+  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(`${opts.tls.certPem.trim()}\n${opts.tls.caCertPem.trim()}\n`), private_key: Buffer.from(opts.tls.keyPem) }], false);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -45,22 +45,27 @@ export class NodeApi {
     this.limiter.check(sourceHost);
     try {
       assertDnsLabel(req.name, 'node name');
-      assertPort(req.listenPort);
+      const net = await this.ctx.store.getNetwork(req.network);
+      if (!net) throw new MeshError('NOT_FOUND', `network "${req.network}" does not exist on this controller`, { hint: 'Ask an admin for a current token' });
+      const listenPort = req.listenPort || net.listenPort; // 0: the network's default
+      assertPort(listenPort);
       if (!WG_KEY.test(req.publicKey)) {
         throw new MeshError('INVALID_ARGUMENT', 'the public key is not a WireGuard key (44 characters of base64)');
       }
-      const endpoint = req.endpoint ? statedEndpoint(req.endpoint, req.listenPort) : observedEndpoint(source, req.listenPort);
+      const endpoint = req.endpoint ? statedEndpoint(req.endpoint, listenPort) : observedEndpoint(source, listenPort);
       const id = randomUUID();
       const secret = newSecret();
       const row = await this.ctx.store.joinNode(
         { network: req.network, name: req.keyName, secret: req.keySecret },
-        { id, network: req.network, name: req.name, publicKey: req.publicKey, endpoint, endpointStated: req.endpoint !== '', listenPort: req.listenPort, credentialHash: hashSecret(secret) },
+        { id, network: req.network, name: req.name, publicKey: req.publicKey, endpoint, endpointStated: req.endpoint !== '', listenPort, credentialHash: hashSecret(secret) },
         this.ctx.now(),
       );
       this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
       return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row) };
     } catch (err) {
-      if (err instanceof MeshError && ['KEY_INVALID', 'KEY_REVOKED', 'KEY_EXPIRED', 'KEY_USED_UP', 'NOT_FOUND'].includes(err.code)) this.limiter.fail(sourceHost);
+      // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
+      // revoked or expired proves the caller had the secret, so it does not.
+      if (err instanceof MeshError && (err.code === 'KEY_INVALID' || err.code === 'NOT_FOUND')) this.limiter.fail(sourceHost);
       throw err;
     }
   }

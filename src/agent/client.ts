@@ -1,0 +1,93 @@
+// The agent's gRPC client of the node API: TLS trusting only the pinned controller CA, the
+// node credential on every call, errors mapped back to MeshErrors.
+import * as grpc from '@grpc/grpc-js';
+import { nodeService } from '../rpc/proto.ts';
+import { fromGrpcError } from '../rpc/errors.ts';
+import type { NodeView } from '../core/view.ts';
+import type { WatchEvent } from '../core/change.ts';
+
+export interface JoinReply {
+  nodeId: string;
+  credential: string;
+  view: NodeView;
+}
+
+export interface CheckInReply {
+  version: number;
+  changed: boolean;
+  view: NodeView | null;
+}
+
+export interface CheckInRequest {
+  listenPort: number;
+  endpoint: string;
+  knownVersion: number;
+  handshakes: { publicKey: string; latestHandshake: number; rxBytes: number; txBytes: number }[];
+}
+
+type Raw = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+export class NodeClient {
+  private readonly raw: Raw;
+  readonly server: string;
+  private credential: string | null;
+
+  constructor(server: string, caPem: string, credential: string | null = null) {
+    this.server = server;
+    this.credential = credential;
+    // The CA is private to this controller and pinned, so the server name need not match.
+    const creds = grpc.credentials.createSsl(Buffer.from(caPem), null, null, { checkServerIdentity: () => undefined });
+    const Ctor = nodeService();
+    this.raw = new Ctor(server, creds, {
+      // SNI must be a name (Node refuses an IP as servername); identity is checked by the pinned CA.
+      'grpc.ssl_target_name_override': 'meshctl-controller',
+      'grpc.keepalive_time_ms': 20_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 5_000,
+    }) as unknown as Raw;
+  }
+
+  private meta(): grpc.Metadata {
+    const m = new grpc.Metadata();
+    if (this.credential) m.set('authorization', `Bearer ${this.credential}`);
+    return m;
+  }
+
+  private unary<Res>(method: string, req: unknown, timeoutMs = 15_000): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      this.raw[method]!(req, this.meta(), { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: Res) =>
+        err ? reject(fromGrpcError(err, this.server)) : resolve(res),
+      );
+    });
+  }
+
+  async join(req: { network: string; keyName: string; keySecret: string; name: string; publicKey: string; listenPort: number; endpoint: string }): Promise<JoinReply> {
+    const r = await this.unary<JoinReply>('Join', req);
+    this.credential = r.credential;
+    return r;
+  }
+
+  async checkIn(req: CheckInRequest): Promise<CheckInReply> {
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null }>('CheckIn', req);
+    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null };
+  }
+
+  async leave(): Promise<void> {
+    await this.unary('Leave', {});
+  }
+
+  /** Opens the Watch stream; `onEvent` gets each event, `onEnd` the error that ended it. Returns a cancel. */
+  watch(knownVersion: number, onEvent: (ev: WatchEvent) => void, onEnd: (err: Error) => void): () => void {
+    const call = this.raw.Watch!({ knownVersion }, this.meta()) as grpc.ClientReadableStream<WatchEvent & { event?: string }>;
+    call.on('data', (ev: WatchEvent & { event?: string }) => onEvent(ev));
+    call.on('error', (err: grpc.ServiceError) => onEnd(err.code === grpc.status.CANCELLED ? err : fromGrpcError(err, this.server)));
+    call.on('end', () => onEnd(new Error('stream ended')));
+    return () => call.cancel();
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}

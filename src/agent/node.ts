@@ -1,0 +1,198 @@
+// The agent's operations on one node: join, check in, leave, status. Each returns a typed
+// result that the commands print whole under --json.
+import { hostname } from 'node:os';
+import { MeshError } from '../core/errors.ts';
+import { decodeJoinToken } from '../core/join-token.ts';
+import { assertDnsLabel, assertPort, suggestLabel } from '../core/network.ts';
+import { statedEndpoint } from '../core/endpoint.ts';
+import type { NodeView } from '../core/view.ts';
+import type { Runner } from '../platform/runner.ts';
+import { readActual, removeInterface, assertInterfaceName } from '../platform/wireguard.ts';
+import { fetchPinnedCa } from './pin.ts';
+import { NodeClient, type CheckInRequest } from './client.ts';
+import { ensureConfigDir, joinedNetworks, loadState, removeState, saveState, type NetworkState } from './state.ts';
+import { defaultInterface, keyFile, stateFile } from './paths.ts';
+import { generateKeyFile } from './wg-keys.ts';
+import { reconcile, wgConfigOf } from './reconcile.ts';
+import { existsSync } from 'node:fs';
+
+export interface AgentEnv {
+  configDir: string;
+  runner: Runner;
+  log?: (msg: string) => void;
+}
+
+export interface JoinOptions {
+  token: string;
+  name?: string;
+  interface?: string;
+  port?: number;
+  endpoint?: string;
+}
+
+export interface JoinResult {
+  network: string;
+  name: string;
+  address: string;
+  interface: string;
+  status: 'pending' | 'joined';
+  peers: number;
+}
+
+/** Joins the network the token names and brings the interface up. */
+export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult> {
+  const token = decodeJoinToken(opts.token);
+  const name = opts.name ?? (suggestLabel(hostname().split('.')[0] ?? '') || 'node');
+  assertDnsLabel(name, 'node name');
+  const iface = opts.interface ?? defaultInterface(token.network);
+  assertInterfaceName(iface);
+  if (opts.port !== undefined) assertPort(opts.port);
+  const endpoint = opts.endpoint ? statedEndpoint(opts.endpoint, opts.port ?? 51821) : '';
+  if (existsSync(stateFile(env.configDir, token.network))) {
+    throw new MeshError('ALREADY_EXISTS', `this node has already joined network "${token.network}"`, {
+      hint: `Leave it first (meshctl leave -n ${token.network}), or use another --config-dir`,
+    });
+  }
+  const caPem = await fetchPinnedCa(token.server, token.caPin);
+  await ensureConfigDir(env.configDir);
+  const keyPath = keyFile(env.configDir, token.network);
+  const publicKey = await generateKeyFile(keyPath);
+  const client = new NodeClient(token.server, caPem);
+  try {
+    let reply;
+    try {
+      reply = await client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint });
+    } catch (err) {
+      await removeState(env.configDir, token.network); // nothing half-written
+      throw err;
+    }
+    return await adopt(env, { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null }, reply.view);
+  } finally {
+    client.close();
+  }
+}
+
+/** Saves the state with `view`, then applies it to the interface. */
+async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<JoinResult> {
+  const listenPort = st.listenPort || view.self.listenPort;
+  const next = { ...st, listenPort, view };
+  await saveState(env.configDir, next);
+  await applyView(env, next, view);
+  return { network: st.network, name: view.self.name, address: view.self.address, interface: st.interface, status: view.self.approved ? 'joined' : 'pending', peers: view.peers.length };
+}
+
+/** Applies a view to the interface through the platform adapter. */
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView): Promise<number> {
+  const changes = await reconcile(env.runner, wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), st.listenPort || view.self.listenPort));
+  for (const c of changes) env.log?.(`${st.network}: ${c.describe()}`);
+  return changes.length;
+}
+
+/** The handshakes this node sees, for the controller's health view. */
+export async function handshakesOf(env: AgentEnv, iface: string): Promise<CheckInRequest['handshakes']> {
+  const actual = await readActual(env.runner, iface).catch(() => null);
+  return (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes }));
+}
+
+export interface CheckInResult {
+  network: string;
+  version: number;
+  changed: boolean;
+  peers: number;
+}
+
+/** One check-in for one network: report, fetch the view when behind, reconcile. */
+export async function checkIn(env: AgentEnv, network: string): Promise<CheckInResult> {
+  const st = await loadState(env.configDir, network);
+  const client = new NodeClient(st.server, st.caPem, st.credential);
+  try {
+    const reply = await client.checkIn({
+      listenPort: st.listenPort || st.view?.self.listenPort || 0,
+      endpoint: st.endpoint,
+      knownVersion: st.view?.version ?? 0,
+      handshakes: await handshakesOf(env, st.interface),
+    });
+    let view = st.view;
+    if (reply.view) {
+      view = reply.view;
+      await saveState(env.configDir, { ...st, view });
+    }
+    // Reconcile every time: someone may have changed the interface by hand.
+    const changes = view ? await applyView(env, st, view) : 0;
+    return { network, version: reply.version, changed: reply.changed || changes > 0, peers: view?.peers.length ?? 0 };
+  } finally {
+    client.close();
+  }
+}
+
+/** Check-ins for `network`, or every joined network. */
+export async function checkInAll(env: AgentEnv, network?: string): Promise<CheckInResult[]> {
+  const nets = network ? [network] : await joinedNetworks(env.configDir);
+  if (nets.length === 0) throw new MeshError('NOT_JOINED', 'this node has not joined any network', { hint: 'Join first: meshctl join -t TOKEN' });
+  const out: CheckInResult[] = [];
+  for (const n of nets) out.push(await checkIn(env, n));
+  return out;
+}
+
+/** Tells the controller, removes the interface and the local state. A controller that already
+ * removed the node, or cannot be reached, does not keep the node from cleaning up. */
+export async function leave(env: AgentEnv, network: string): Promise<{ network: string; left: true; controllerNotified: boolean }> {
+  const st = await loadState(env.configDir, network);
+  const client = new NodeClient(st.server, st.caPem, st.credential);
+  let notified = false;
+  try {
+    await client.leave();
+    notified = true;
+  } catch (err) {
+    if (!(err instanceof MeshError) || !['NODE_REMOVED', 'UNREACHABLE', 'UNAUTHENTICATED'].includes(err.code)) throw err;
+    env.log?.(`${network}: the controller was not told (${err.code}: ${err.message}); cleaning up locally`);
+  } finally {
+    client.close();
+  }
+  await removeInterface(env.runner, st.interface);
+  await removeState(env.configDir, network);
+  return { network, left: true, controllerNotified: notified };
+}
+
+export interface PeerStatus {
+  name: string;
+  address: string;
+  endpoint: string | null;
+  latestHandshake: string | null;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface NetworkStatus {
+  network: string;
+  interface: string;
+  address: string;
+  up: boolean;
+  peers: PeerStatus[];
+}
+
+/** What this node has, read from WireGuard itself; peer names come from the cached view. */
+export async function status(env: AgentEnv, network?: string): Promise<NetworkStatus[]> {
+  const nets = network ? [network] : await joinedNetworks(env.configDir);
+  const out: NetworkStatus[] = [];
+  for (const n of nets) {
+    const st = await loadState(env.configDir, n);
+    const actual = await readActual(env.runner, st.interface);
+    const byKey = new Map((st.view?.peers ?? []).map((p) => [p.publicKey, p]));
+    out.push({
+      network: n,
+      interface: st.interface,
+      address: actual?.addresses[0] ?? (st.view ? `${st.view.self.address}/${st.view.self.prefixLength}` : ''),
+      up: actual?.up ?? false,
+      peers: (actual?.peers ?? []).map((p) => ({
+        name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
+        address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',
+        endpoint: p.endpoint,
+        latestHandshake: p.latestHandshake ? new Date(p.latestHandshake * 1000).toISOString() : null,
+        rxBytes: p.rxBytes,
+        txBytes: p.txBytes,
+      })),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+import { Flags } from '@oclif/core';
+import { MeshCommand } from '../cli/base.ts';
+import { agentFlags, agentEnv } from '../cli/agent-flags.ts';
+
+export default class Leave extends MeshCommand {
+  static override summary = 'Leave a network: tell the controller, remove the interface and local state.';
+  static override flags = { ...agentFlags, network: Flags.string({ char: 'n', required: true, description: 'network to leave' }) };
+
+  async run(): Promise<{ network: string; left: true; controllerNotified: boolean }> {
+    const { flags } = await this.parse(Leave);
+    const { leave } = await import('../agent/node.ts');
+    const r = await leave(agentEnv(flags, (m) => this.logToStderr(m)), flags.network);
+    this.out(`Left network ${r.network}.`);
+    return r;
+  }
+}

@@ -1,0 +1,25 @@
+import { Flags } from '@oclif/core';
+import { MeshCommand } from '../cli/base.ts';
+import { agentFlags, agentEnv } from '../cli/agent-flags.ts';
+import { table } from '../cli/table.ts';
+import type { NetworkStatus } from '../agent/node.ts';
+
+const ago = (iso: string | null) => (iso ? `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))}s ago` : 'never');
+
+export default class Status extends MeshCommand {
+  static override summary = 'Show this node\'s networks: interface, address, peers and handshakes.';
+  static override flags = { ...agentFlags, network: Flags.string({ char: 'n', description: 'only this network' }) };
+
+  async run(): Promise<NetworkStatus[]> {
+    const { flags } = await this.parse(Status);
+    const { status } = await import('../agent/node.ts');
+    const rs = await status(agentEnv(flags, (m) => this.logToStderr(m)), flags.network);
+    this.out(
+      rs.length === 0
+        ? 'Not joined to any network. Join with: meshctl join -t TOKEN'
+        : rs.map((r) => `${r.network}: ${r.interface} ${r.address} ${r.up ? 'up' : 'DOWN'}\n` +
+            (r.peers.length ? table(['PEER', 'ADDRESS', 'ENDPOINT', 'HANDSHAKE', 'RX', 'TX'], r.peers.map((p) => [p.name, p.address, p.endpoint, ago(p.latestHandshake), p.rxBytes, p.txBytes])) : '  no peers')).join('\n\n'),
+    );
+    return rs;
+  }
+}
