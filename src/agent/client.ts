@@ -81,9 +81,16 @@ export class NodeClient {
   /** Opens the Watch stream; `onEvent` gets each event, `onEnd` the error that ended it. Returns a cancel. */
   watch(knownVersion: number, onEvent: (ev: WatchEvent) => void, onEnd: (err: Error) => void): () => void {
     const call = this.raw.Watch!({ knownVersion }, this.meta()) as grpc.ClientReadableStream<WatchEvent & { event?: string }>;
+    let done = false;
+    const end = (err: Error) => {
+      if (!done) {
+        done = true;
+        onEnd(err);
+      }
+    };
     call.on('data', (ev: WatchEvent & { event?: string }) => onEvent(ev));
-    call.on('error', (err: grpc.ServiceError) => onEnd(err.code === grpc.status.CANCELLED ? err : fromGrpcError(err, this.server)));
-    call.on('end', () => onEnd(new Error('stream ended')));
+    call.on('error', (err: grpc.ServiceError) => end(err.code === grpc.status.CANCELLED ? err : fromGrpcError(err, this.server)));
+    call.on('end', () => end(new Error('the controller closed the stream')));
     return () => call.cancel();
   }
 

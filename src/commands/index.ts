@@ -19,6 +19,7 @@ import Join from './join.ts';
 import CheckIn from './checkin.ts';
 import Leave from './leave.ts';
 import Status from './status.ts';
+import Agent from './agent.ts';
 
 export const COMMANDS = {
   server: Server,
@@ -41,4 +42,5 @@ export const COMMANDS = {
   checkin: CheckIn,
   leave: Leave,
   status: Status,
+  agent: Agent,
 };

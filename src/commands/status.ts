@@ -13,7 +13,12 @@ export default class Status extends MeshCommand {
   async run(): Promise<NetworkStatus[]> {
     const { flags } = await this.parse(Status);
     const { status } = await import('../agent/node.ts');
-    const rs = await status(agentEnv(flags, (m) => this.logToStderr(m)), flags.network);
+    const { callAgent, socketPath } = await import('../agent/control.ts');
+    const { DEFAULT_CONFIG_DIR } = await import('../agent/paths.ts');
+    // A running agent answers over its socket; without one, read WireGuard directly.
+    const rs =
+      (await callAgent<NetworkStatus[]>(socketPath(flags['config-dir'] ?? DEFAULT_CONFIG_DIR), 'Status', flags.network ?? '')) ??
+      (await status(agentEnv(flags, (m) => this.logToStderr(m)), flags.network));
     this.out(
       rs.length === 0
         ? 'Not joined to any network. Join with: meshctl join -t TOKEN'

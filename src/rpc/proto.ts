@@ -6,14 +6,16 @@ import descriptor from '../../proto/meshctl.json' with { type: 'json' };
 
 const LOADER_OPTIONS = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true } as const;
 
-let cached: grpc.ServiceClientConstructor | undefined;
+type Services = { NodeService: grpc.ServiceClientConstructor; AgentControl: grpc.ServiceClientConstructor };
+let cached: Services | undefined;
 
-/** The NodeService client constructor (its `.service` is the server-side definition). */
-export function nodeService(): grpc.ServiceClientConstructor {
-  if (cached) return cached;
-  const pkg = grpc.loadPackageDefinition(fromJSON(descriptor as never, LOADER_OPTIONS)) as unknown as {
-    meshctl: { v1: { NodeService: grpc.ServiceClientConstructor } };
-  };
-  cached = pkg.meshctl.v1.NodeService;
+function services(): Services {
+  cached ??= (grpc.loadPackageDefinition(fromJSON(descriptor as never, LOADER_OPTIONS)) as unknown as { meshctl: { v1: Services } }).meshctl.v1;
   return cached;
 }
+
+/** The NodeService client constructor (its `.service` is the server-side definition). */
+export const nodeService = (): grpc.ServiceClientConstructor => services().NodeService;
+
+/** The agent's local control service (Unix socket). */
+export const agentControlService = (): grpc.ServiceClientConstructor => services().AgentControl;

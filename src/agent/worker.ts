@@ -1,0 +1,153 @@
+// Keeps one joined network in step: brings the interface up from the cached view, then follows
+// the controller's Watch stream, applying each snapshot or delta as it arrives; reconnects with
+// capped, jittered backoff; reconciles on a slow timer; reports handshakes and its own changes.
+import { MeshError } from '../core/errors.ts';
+import { applyDelta, type WatchEvent } from '../core/change.ts';
+import { backoffDelay } from '../core/backoff.ts';
+import type { NodeView } from '../core/view.ts';
+import { NodeClient } from './client.ts';
+import { loadState, saveState, type NetworkState } from './state.ts';
+import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
+
+export interface WorkerOptions {
+  reconcileMs?: number;
+  checkInMs?: number;
+}
+
+type Wire = WatchEvent & { event?: string; snapshot?: NodeView | null; delta?: unknown };
+
+export class NetworkWorker {
+  readonly network: string;
+  private readonly env: AgentEnv;
+  private st!: NetworkState;
+  private client: NodeClient | null = null;
+  private cancelWatch: (() => void) | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private retry: NodeJS.Timeout | null = null;
+  private readonly opts: Required<WorkerOptions>;
+  /** True while the Watch stream is open. */
+  connected = false;
+  /** Set when the controller says this node is gone; the worker then stops. */
+  removed: MeshError | null = null;
+
+  constructor(env: AgentEnv, network: string, opts: WorkerOptions = {}) {
+    this.env = env;
+    this.network = network;
+    this.opts = { reconcileMs: opts.reconcileMs ?? 30_000, checkInMs: opts.checkInMs ?? 15_000 };
+  }
+
+  private log(msg: string): void {
+    this.env.log?.(`${this.network}: ${msg}`);
+  }
+
+  /** Runs `fn` after everything queued before it: applies never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  async start(): Promise<void> {
+    this.st = await loadState(this.env.configDir, this.network);
+    if (this.st.view) {
+      // The mesh comes up from the cache even when the controller is unreachable.
+      await this.serial(() => this.apply(this.st.view!)).catch((err) => this.log(`applying the cached view: ${(err as Error).message}`));
+    }
+    this.client = new NodeClient(this.st.server, this.st.caPem, this.st.credential);
+    this.timers.push(setInterval(() => void this.serial(() => this.reapply()).catch(() => {}), this.opts.reconcileMs));
+    this.timers.push(setInterval(() => void this.checkIn().catch(() => {}), this.opts.checkInMs));
+    for (const t of this.timers) t.unref();
+    this.connect();
+  }
+
+  private async apply(view: NodeView): Promise<void> {
+    await applyView(this.env, this.st, view);
+  }
+
+  private async reapply(): Promise<void> {
+    if (this.st.view) await this.apply(this.st.view);
+  }
+
+  private async adopt(view: NodeView): Promise<void> {
+    this.st = { ...this.st, view };
+    await this.apply(view);
+    await saveState(this.env.configDir, this.st);
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.client) return;
+    let opened = false;
+    this.cancelWatch = this.client.watch(
+      this.st.view?.version ?? 0,
+      (ev: Wire) => {
+        if (!opened) {
+          opened = true;
+          this.connected = true;
+          this.attempt = 0;
+          this.log('watching the controller');
+        }
+        void this.serial(() => this.onEvent(ev)).catch((err) => this.log(`applying an update: ${(err as Error).message}`));
+      },
+      (err) => this.onEnd(err),
+    );
+    // The stream sends nothing while in step: count it open after a quiet check-in succeeds.
+    void this.checkIn()
+      .then(() => {
+        if (!opened && !this.stopped) {
+          opened = true;
+          this.connected = true;
+          this.attempt = 0;
+          this.log('in contact with the controller');
+        }
+      })
+      .catch(() => {});
+  }
+
+  private async onEvent(ev: Wire): Promise<void> {
+    if (ev.snapshot && (ev.event === undefined || ev.event === 'snapshot')) {
+      await this.adopt(ev.snapshot);
+    } else if (ev.delta && this.st.view) {
+      await this.adopt(applyDelta(this.st.view, ev.version, ev.delta as Parameters<typeof applyDelta>[2]));
+    }
+  }
+
+  private onEnd(err: Error): void {
+    this.connected = false;
+    this.cancelWatch = null;
+    if (this.stopped) return;
+    if (err instanceof MeshError && (err.code === 'NODE_REMOVED' || err.code === 'UNAUTHENTICATED')) {
+      this.removed = err;
+      this.log(`stopped: ${err.message}. The interface stays as it is; run \`meshctl leave -n ${this.network}\` to remove it`);
+      this.stop();
+      return;
+    }
+    const delay = backoffDelay(this.attempt++);
+    this.log(`lost the controller (${err.message}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    this.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  /** One check-in now: reports handshakes and own changes; applies the view when behind. */
+  async checkIn(): Promise<CheckInResult> {
+    if (!this.client) throw new MeshError('NOT_JOINED', `network ${this.network} is not running`);
+    const reply = await this.client.checkIn({
+      listenPort: this.st.listenPort || this.st.view?.self.listenPort || 0,
+      endpoint: this.st.endpoint,
+      knownVersion: this.st.view?.version ?? 0,
+      handshakes: await handshakesOf(this.env, this.st.interface),
+    });
+    if (reply.view) await this.serial(() => this.adopt(reply.view!));
+    return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0 };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.retry) clearTimeout(this.retry);
+    this.cancelWatch?.();
+    this.client?.close();
+    this.client = null;
+  }
+}
