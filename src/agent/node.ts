@@ -15,6 +15,7 @@ import { defaultInterface, keyFile, stateFile } from './paths.ts';
 import { generateKeyFile } from './wg-keys.ts';
 import { reconcile, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
+import { udpPortFree } from '../platform/udp-port.ts';
 
 export interface AgentEnv {
   configDir: string;
@@ -66,10 +67,43 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
       await removeState(env.configDir, token.network); // nothing half-written
       throw err;
     }
-    return await adopt(env, { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null }, reply.view);
+    let st: NetworkState = { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null };
+    try {
+      let view = reply.view;
+      if (opts.port === undefined) {
+        // The network's default port may be held here already (another network's interface).
+        const port = await freeListenPort(env, view.self.listenPort);
+        if (port !== view.self.listenPort) {
+          st = { ...st, listenPort: port };
+          const r = await client.checkIn({ listenPort: port, endpoint, knownVersion: 0, handshakes: [] });
+          if (r.view) view = r.view;
+          env.log?.(`${token.network}: port ${reply.view.self.listenPort} is taken on this host; listening on ${port}`);
+        }
+      }
+      return await adopt(env, st, view);
+    } catch (err) {
+      // Undo: the controller forgets the node, and nothing is left here half-joined.
+      await client.leave().catch(() => {});
+      await removeInterface(env.runner, iface).catch(() => {});
+      await removeState(env.configDir, token.network);
+      throw err;
+    }
   } finally {
     client.close();
   }
+}
+
+/** `preferred` when it is free here and no other joined network uses it, else the next free port. */
+async function freeListenPort(env: AgentEnv, preferred: number): Promise<number> {
+  const taken = new Set<number>();
+  for (const n of await joinedNetworks(env.configDir)) {
+    const st = await loadState(env.configDir, n).catch(() => null);
+    if (st) taken.add(st.listenPort || st.view?.self.listenPort || 0);
+  }
+  for (let p = preferred; p < preferred + 100 && p <= 65535; p++) {
+    if (!taken.has(p) && (await udpPortFree(p))) return p;
+  }
+  throw new MeshError('INVALID_ARGUMENT', `no free UDP port from ${preferred} to ${preferred + 99} on this host`, { hint: 'Pick one with --port' });
 }
 
 /** Saves the state with `view`, then applies it to the interface. */
@@ -130,7 +164,21 @@ export async function checkInAll(env: AgentEnv, network?: string): Promise<Check
   const nets = network ? [network] : await joinedNetworks(env.configDir);
   if (nets.length === 0) throw new MeshError('NOT_JOINED', 'this node has not joined any network', { hint: 'Join first: meshctl join -t TOKEN' });
   const out: CheckInResult[] = [];
-  for (const n of nets) out.push(await checkIn(env, n));
+  const failed: MeshError[] = [];
+  // One network's trouble must not keep the others from their check-in.
+  for (const n of nets) {
+    try {
+      out.push(await checkIn(env, n));
+    } catch (err) {
+      if (nets.length === 1 || !(err instanceof MeshError)) throw err;
+      failed.push(err);
+      env.log?.(`${n}: ${err.code}: ${err.message}`);
+    }
+  }
+  if (failed.length) {
+    const first = failed[0]!;
+    throw new MeshError(first.code, `${failed.length} of ${nets.length} networks failed to check in (the others were applied): ${failed.map((e) => e.message).join('; ')}`, first.hint ? { hint: first.hint } : {});
+  }
   return out;
 }
 

@@ -13,25 +13,29 @@ export default class Join extends MeshCommand {
     interface: Flags.string({ description: 'WireGuard interface (default mesh-<network>, max 15 chars)' }),
     port: Flags.integer({ description: 'WireGuard listen port (default: the network\'s)' }),
     endpoint: Flags.string({ description: 'HOST[:PORT] peers should dial (default: the address the controller sees)' }),
-    daemon: Flags.string({ options: ['off'], default: 'off', description: 'what keeps this node in step afterwards' }),
+    daemon: Flags.string({ options: ['systemd', 'cron', 'off'], description: 'what keeps this node in step: a systemd unit running `meshctl agent`, a crontab line running `meshctl checkin`, or nothing (default: systemd where it runs, else cron)' }),
   };
 
-  async run(): Promise<JoinResult> {
+  async run(): Promise<JoinResult & { daemon: string }> {
     const { flags } = await this.parse(Join);
     const { join } = await import('../agent/node.ts');
-    const r = await join(agentEnv(flags, (m) => this.logToStderr(m)), {
+    const { installSchedule } = await import('../agent/schedule.ts');
+    const { selfCommand } = await import('../cli/self.ts');
+    const env = agentEnv(flags, (m) => this.logToStderr(m));
+    const r = await join(env, {
       token: flags.token,
       ...(flags.name !== undefined ? { name: flags.name } : {}),
       ...(flags.interface !== undefined ? { interface: flags.interface } : {}),
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}),
     });
+    const sched = await installSchedule(env.runner, (flags.daemon ?? 'auto') as 'systemd' | 'cron' | 'off' | 'auto', await selfCommand(this.config.root), env.configDir);
     this.out(
-      r.status === 'pending'
+      (r.status === 'pending'
         ? `Joined network ${r.network} as ${r.name} (${r.address}) on ${r.interface}; waiting for an admin: meshctl nodes approve ${r.network} ${r.name}`
-        : `Joined network ${r.network} as ${r.name} (${r.address}) on ${r.interface} with ${r.peers} peer${r.peers === 1 ? '' : 's'}.\n` +
-            `Keep it in step with \`meshctl checkin\` (e.g. from cron every minute).`,
+        : `Joined network ${r.network} as ${r.name} (${r.address}) on ${r.interface} with ${r.peers} peer${r.peers === 1 ? '' : 's'}.`) +
+        `\n${sched.detail}`,
     );
-    return r;
+    return { ...r, daemon: sched.daemon };
   }
 }
