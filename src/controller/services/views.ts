@@ -3,24 +3,10 @@ import { nodeStatus } from '../../core/health.ts';
 import type { AccessKey, MeshNode } from '../../core/types.ts';
 import type { NodeRow } from '../store/store.ts';
 
-export interface KeyView {
-  name: string;
-  network: string;
-  usesRemaining: number | null;
-  expiresAt: string | null;
-  revoked: boolean;
-  createdAt: string;
-  token?: string;
-}
+/** A key as the API shows it: never its secret; `token` only in the answer to its creation. */
+export type KeyView = AccessKey & { token?: string };
 
-export const keyView = (k: AccessKey): KeyView => ({
-  name: k.name,
-  network: k.network,
-  usesRemaining: k.usesRemaining,
-  expiresAt: k.expiresAt,
-  revoked: k.revoked,
-  createdAt: k.createdAt,
-});
+export const keyView = (k: AccessKey): KeyView => ({ ...k });
 
 export function nodeView(n: NodeRow, now: Date, lastHandshake?: number | null): MeshNode {
   return {
