@@ -48,8 +48,15 @@ export class SqliteEngine {
         const st = this.db.prepare(q);
         try {
           if (p) st.bind(p);
+          // get() with the column names read once: several times faster than getAsObject() per row.
+          const cols = st.getColumnNames();
           const rows: T[] = [];
-          while (st.step()) rows.push(st.getAsObject() as T);
+          while (st.step()) {
+            const v = st.get();
+            const row: Record<string, unknown> = {};
+            for (let i = 0; i < cols.length; i++) row[cols[i]!] = v[i];
+            rows.push(row as T);
+          }
           return rows;
         } finally {
           st.free();
