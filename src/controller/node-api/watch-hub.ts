@@ -1,7 +1,12 @@
 // Fans changes out to connected Watch streams: each subscriber gets only what changes its own
 // view, as an O(1) delta per change (a snapshot only when its own record or the settings changed).
+// Snapshots share one read of the network's members per version (a settings change sends every
+// stream a snapshot: reading the node table once per stream was O(N²)), are built one per turn
+// of the event loop (so that keepalives and other calls are served during a storm of them), and
+// make the deltas queued behind them that they already contain unnecessary.
 import { deltaFor, type Change, type WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
+import { buildView, type NodeView } from '../../core/view.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { NodeApi } from './service.ts';
 import type { Logger } from 'pino';
@@ -16,16 +21,22 @@ interface Sub {
   approved: boolean;
   out: Subscriber;
   queue: Promise<void>; // events leave in order, snapshots included
+  /** Version of the last snapshot sent: a queued delta at or below it is already in the snapshot. */
+  snapshotVersion: number;
 }
 
 export class WatchHub {
   private readonly byNetwork = new Map<string, Map<string, Sub>>();
-  private readonly api: NodeApi;
+  private readonly store: Store;
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
+  /** The members of a network as last read, for the snapshots of that version; dropped on every change. */
+  private readonly members = new Map<string, { version: number; rows: NodeRow[] }>();
+  private turn: Promise<void> = Promise.resolve();
 
-  constructor(store: Store, api: NodeApi, log: Logger) {
-    this.api = api;
+  /** `_api` is no longer used: snapshots are built here, from members shared between streams. */
+  constructor(store: Store, _api: NodeApi, log: Logger) {
+    this.store = store;
     this.log = log;
     this.unsubscribe = store.subscribe((c) => this.fanOut(c));
   }
@@ -42,7 +53,7 @@ export class WatchHub {
     let subs = this.byNetwork.get(node.network);
     if (!subs) this.byNetwork.set(node.network, (subs = new Map()));
     subs.get(node.id)?.out.end(new MeshError('ALREADY_EXISTS', 'a newer Watch stream of this node replaced this one'));
-    const sub: Sub = { node, approved: node.approved, out, queue: Promise.resolve() };
+    const sub: Sub = { node, approved: node.approved, out, queue: Promise.resolve(), snapshotVersion: -1 };
     subs.set(node.id, sub);
     if (knownVersion !== currentVersion) this.enqueueSnapshot(sub);
     return () => {
@@ -52,9 +63,11 @@ export class WatchHub {
 
   private enqueueSnapshot(sub: Sub): void {
     sub.queue = sub.queue.then(async () => {
+      await this.nextTurn();
       try {
-        const snapshot = await this.api.view(sub.node);
+        const snapshot = await this.view(sub.node);
         sub.approved = snapshot.self.approved;
+        sub.snapshotVersion = snapshot.version;
         sub.out.send({ version: snapshot.version, snapshot });
       } catch (err) {
         sub.out.end(err instanceof MeshError ? err : new MeshError('INTERNAL', 'building a snapshot failed'));
@@ -62,7 +75,29 @@ export class WatchHub {
     });
   }
 
+  /** Resolves on a later turn of the event loop than every earlier call, so that snapshots are built one per turn. */
+  private nextTurn(): Promise<void> {
+    const t = this.turn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    this.turn = t;
+    return t;
+  }
+
+  /** The node's view, as NodeApi.view builds it, from the members read once per network version. */
+  private async view(node: NodeRow): Promise<NodeView> {
+    const net = await this.store.getNetwork(node.network);
+    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
+    let m = this.members.get(node.network);
+    if (!m || m.version !== net.version) {
+      // Read after the version: the rows hold at least every change up to it.
+      m = { version: net.version, rows: await this.store.listNodes(node.network) };
+      this.members.set(node.network, m);
+    }
+    const self = m.rows.find((r) => r.id === node.id) ?? node;
+    return buildView(self, net, m.rows);
+  }
+
   private fanOut(c: Change): void {
+    this.members.delete(c.network);
     const subs = this.byNetwork.get(c.network);
     if (!subs) return;
     for (const sub of subs.values()) {
@@ -75,7 +110,9 @@ export class WatchHub {
         const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
         sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
       } else {
-        sub.queue = sub.queue.then(() => sub.out.send({ version: c.version, delta: d }));
+        sub.queue = sub.queue.then(() => {
+          if (c.version > sub.snapshotVersion) sub.out.send({ version: c.version, delta: d });
+        });
       }
     }
     if (subs.size === 0) this.byNetwork.delete(c.network);
@@ -87,6 +124,7 @@ export class WatchHub {
       for (const sub of subs.values()) sub.out.end(new MeshError('UNREACHABLE', 'the controller is shutting down'));
     }
     this.byNetwork.clear();
+    this.members.clear();
     this.log.debug('watch hub closed');
   }
 }

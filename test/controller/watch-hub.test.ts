@@ -1,0 +1,114 @@
+// The Watch hub on a fake store: snapshots share one read of the members per network version,
+// are built one per event-loop turn, and make the deltas queued behind them that they contain
+// unnecessary.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
+import { newNetwork } from '../../src/core/network.ts';
+import type { Change, WatchEvent } from '../../src/core/change.ts';
+import type { Store, NodeRow } from '../../src/controller/store/store.ts';
+import type { NodeApi } from '../../src/controller/node-api/service.ts';
+import type { MeshError } from '../../src/core/errors.ts';
+
+const row = (i: number): NodeRow => ({
+  id: `id${i}`, network: 'office', name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint: `172.31.0.${i}:51821`,
+  endpointStated: false, listenPort: 51821, approved: true, credentialHash: 'h', createdAt: '', lastCheckin: null,
+});
+
+function fakeStore(n: number) {
+  let listener: (c: Change) => void = () => {};
+  const state = { net: { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 1 }, rows: Array.from({ length: n }, (_, i) => row(i + 1)), listNodesCalls: 0 };
+  const store = {
+    subscribe: (l: (c: Change) => void) => {
+      listener = l;
+      return () => {};
+    },
+    getNetwork: async () => ({ ...state.net }),
+    listNodes: async () => {
+      state.listNodesCalls++;
+      return state.rows.map((r) => ({ ...r }));
+    },
+  } as unknown as Store;
+  return { store, state, emit: (c: Change) => listener(c) };
+}
+
+function subscriber() {
+  const events: WatchEvent[] = [];
+  const ended: MeshError[] = [];
+  return { events, ended, out: { send: (ev: WatchEvent) => events.push(ev), end: (e: MeshError) => ended.push(e) } };
+}
+
+const settle = async () => {
+  for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+};
+const log = pino({ level: 'silent' });
+
+test('a settings change reads the members once for all the snapshots it causes', async () => {
+  const { store, state, emit } = fakeStore(20);
+  const hub = new WatchHub(store, {} as NodeApi, log);
+  const subs = state.rows.map((r) => {
+    const s = subscriber();
+    hub.add(r, 1, 1, s.out);
+    return s;
+  });
+  state.net.version = 2;
+  state.net.keepalive = 30;
+  emit({ kind: 'settings', network: 'office', version: 2 });
+  await settle();
+  assert.equal(state.listNodesCalls, 1);
+  for (const [i, s] of subs.entries()) {
+    assert.equal(s.events.length, 1);
+    const ev = s.events[0]!;
+    assert.ok('snapshot' in ev);
+    assert.equal(ev.snapshot.self.id, `id${i + 1}`);
+    assert.equal(ev.snapshot.peers.length, 19);
+    assert.ok(ev.snapshot.peers.every((p) => p.keepalive === 30 && p.id !== `id${i + 1}`));
+  }
+  // the next change invalidates the shared read
+  state.net.version = 3;
+  emit({ kind: 'settings', network: 'office', version: 3 });
+  await settle();
+  assert.equal(state.listNodesCalls, 2);
+  hub.close();
+});
+
+test('a delta queued behind a snapshot that already holds it is not sent; later ones are', async () => {
+  const { store, state, emit } = fakeStore(3);
+  const hub = new WatchHub(store, {} as NodeApi, log);
+  const s = subscriber();
+  hub.add(state.rows[0]!, 1, 1, s.out);
+  // settings (v2) and a join (v3) land before the snapshot for v2 is built: it is built at v3
+  const joined = row(4);
+  state.rows.push(joined);
+  state.net.version = 3;
+  emit({ kind: 'settings', network: 'office', version: 2 });
+  emit({ kind: 'node-upserted', network: 'office', version: 3, node: joined, keepalive: 20 });
+  await settle();
+  assert.equal(s.events.length, 1);
+  assert.equal(s.events[0]!.version, 3);
+  assert.ok('snapshot' in s.events[0]! && s.events[0].snapshot.peers.some((p) => p.id === 'id4'));
+  state.net.version = 4;
+  emit({ kind: 'node-removed', network: 'office', version: 4, nodeId: 'id4', publicKey: 'pk4' });
+  await settle();
+  assert.equal(s.events.length, 2);
+  assert.deepEqual(s.events[1], { version: 4, delta: { upserted: [], removed: ['pk4'] } });
+  hub.close();
+});
+
+test('snapshots are built one per event-loop turn, so I/O runs during a storm of them', async () => {
+  const { store, state, emit } = fakeStore(50);
+  const hub = new WatchHub(store, {} as NodeApi, log);
+  const subs = state.rows.map((r) => {
+    const s = subscriber();
+    hub.add(r, 1, 1, s.out);
+    return s;
+  });
+  state.net.version = 2;
+  emit({ kind: 'settings', network: 'office', version: 2 });
+  const sentWhenTimerRan = await new Promise<number>((resolve) => setTimeout(() => resolve(subs.filter((s) => s.events.length).length), 0));
+  assert.ok(sentWhenTimerRan < 50, `all ${sentWhenTimerRan} snapshots were built before a timer could run`);
+  await settle();
+  assert.equal(subs.filter((s) => s.events.length === 1).length, 50);
+  hub.close();
+});
