@@ -13,7 +13,7 @@
 // tail includes client-side queueing that real agents on separate hosts would not have; the
 // controller's own CPU per change is reported beside it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
@@ -109,9 +109,13 @@ const selfCpuMs = () => {
 };
 
 const children = new Set<ChildProcess>();
+const tempRoots = new Set<string>();
 process.on('exit', () => {
   for (const c of children) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+  if (!opt.keep) for (const d of tempRoots) rmSync(d, { recursive: true, force: true });
 });
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 async function stopChild(c: ChildProcess, timeoutMs = 15_000): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
@@ -431,6 +435,7 @@ function log(msg: string): void {
 
 async function runSize(n: number, reps: number, settingsReps: number, checkinSeconds: number, batch: number, sizeIdx: number): Promise<SizeResult> {
   const root = await mkdtemp(join(tmpdir(), `meshctl-bench-${n}-`));
+  tempRoots.add(root);
   const profileDir = opt['profile-controller'] ? join(opt['profile-controller'], `n${n}`) : undefined;
   const ctl = await startController(root, profileDir);
   const fleet = new Fleet(ctl.pid);
@@ -562,7 +567,10 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
   } finally {
     fleet.close();
     await stopChild(ctl.proc);
-    if (!opt.keep) await rm(root, { recursive: true, force: true });
+    if (!opt.keep) {
+      await rm(root, { recursive: true, force: true });
+      tempRoots.delete(root);
+    }
     else log(`kept ${root}`);
   }
 }
