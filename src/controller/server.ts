@@ -15,6 +15,7 @@ import type { ControllerContext } from './context.ts';
 import { HealthBook } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
+import { ViewBuilder } from './node-api/view-builder.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 
 export interface RunningController {
@@ -54,8 +55,9 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       now: () => new Date(),
     };
     const health = new HealthBook();
-    const nodeApi = new NodeApi(ctx, health);
-    const hub = new WatchHub(store, nodeApi, log);
+    const views = new ViewBuilder(store);
+    const nodeApi = new NodeApi(ctx, health, views);
+    const hub = new WatchHub(store, views, log);
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);

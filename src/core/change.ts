@@ -5,7 +5,7 @@ import { peerOf, type NodeView, type PeerView, type SelfView, type NetworkSettin
 export type Change =
   | { kind: 'node-upserted'; network: string; version: number; node: ViewNode; keepalive: number }
   | { kind: 'node-removed'; network: string; version: number; nodeId: string; publicKey: string }
-  | { kind: 'settings'; network: string; version: number }
+  | { kind: 'settings'; network: string; version: number; settings: NetworkSettingsView }
   | { kind: 'dns'; network: string; version: number }
   | { kind: 'network-deleted'; network: string; version: number };
 
@@ -19,7 +19,7 @@ export interface PeerDelta {
 /** What a Watch stream sends: a snapshot or a delta, with the network version it brings the node to. */
 export type WatchEvent = { version: number; snapshot: NodeView } | { version: number; delta: PeerDelta };
 
-/** What `receiver` must be sent for `change`: a delta, 'snapshot' (rebuild its whole view),
+/** What `receiver` must be sent for `change`: a delta, 'snapshot' (its own record changed),
  * 'removed' (the receiver itself is gone), or a version-only delta. O(1) per receiver. */
 export function deltaFor(receiver: { id: string; approved: boolean }, change: Change): PeerDelta | 'snapshot' | 'removed' {
   switch (change.kind) {
@@ -31,7 +31,8 @@ export function deltaFor(receiver: { id: string; approved: boolean }, change: Ch
       if (change.nodeId === receiver.id) return 'removed';
       return { upserted: [], removed: receiver.approved ? [change.publicKey] : [] };
     case 'settings':
-      return 'snapshot';
+      // Peers carry the network's keepalive: the receiver rewrites them (see applyDelta).
+      return { upserted: [], removed: [], network: change.settings };
     case 'network-deleted':
       return 'removed';
     case 'dns':
@@ -43,7 +44,8 @@ export function deltaFor(receiver: { id: string; approved: boolean }, change: Ch
 export function applyDelta(view: NodeView, version: number, d: PeerDelta): NodeView {
   const removed = new Set([...d.removed, ...d.upserted.map((p) => p.publicKey)]);
   const byId = new Set(d.upserted.map((p) => p.id));
-  const peers = view.peers.filter((p) => !removed.has(p.publicKey) && !byId.has(p.id)).concat(d.upserted);
+  let peers = view.peers.filter((p) => !removed.has(p.publicKey) && !byId.has(p.id)).concat(d.upserted);
+  if (d.network) peers = peers.map((p) => ({ ...p, keepalive: d.network!.keepalive }));
   peers.sort((a, b) => a.name.localeCompare(b.name));
   return { self: d.self ?? view.self, network: d.network ?? view.network, peers, version };
 }

@@ -8,7 +8,7 @@ import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
 import { newNetwork } from '../../src/core/network.ts';
 import type { Change, WatchEvent } from '../../src/core/change.ts';
 import type { Store, NodeRow } from '../../src/controller/store/store.ts';
-import type { NodeApi } from '../../src/controller/node-api/service.ts';
+import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 
 const row = (i: number): NodeRow => ({
@@ -17,12 +17,12 @@ const row = (i: number): NodeRow => ({
 });
 
 function fakeStore(n: number) {
-  let listener: (c: Change) => void = () => {};
+  const listeners = new Set<(c: Change) => void>();
   const state = { net: { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 1 }, rows: Array.from({ length: n }, (_, i) => row(i + 1)), listNodesCalls: 0 };
   const store = {
     subscribe: (l: (c: Change) => void) => {
-      listener = l;
-      return () => {};
+      listeners.add(l);
+      return () => listeners.delete(l);
     },
     getNetwork: async () => ({ ...state.net }),
     listNodes: async () => {
@@ -30,7 +30,7 @@ function fakeStore(n: number) {
       return state.rows.map((r) => ({ ...r }));
     },
   } as unknown as Store;
-  return { store, state, emit: (c: Change) => listener(c) };
+  return { store, state, emit: (c: Change) => listeners.forEach((l) => l(c)) };
 }
 
 function subscriber() {
@@ -44,17 +44,16 @@ const settle = async () => {
 };
 const log = pino({ level: 'silent' });
 
-test('a settings change reads the members once for all the snapshots it causes', async () => {
+const settings = (version: number, keepalive = 20): Change => ({ kind: 'settings', network: 'office', version, settings: { name: 'office', cidr: '10.10.0.0/24', keepalive, listenPort: 51821 } });
+
+test('a storm of streams behind (a controller restart) reads the members once for all their snapshots', async () => {
   const { store, state, emit } = fakeStore(20);
-  const hub = new WatchHub(store, {} as NodeApi, log);
+  const hub = new WatchHub(store, new ViewBuilder(store), log);
   const subs = state.rows.map((r) => {
     const s = subscriber();
-    hub.add(r, 1, 1, s.out);
+    hub.add(r, 0, 1, s.out);
     return s;
   });
-  state.net.version = 2;
-  state.net.keepalive = 30;
-  emit({ kind: 'settings', network: 'office', version: 2 });
   await settle();
   assert.equal(state.listNodesCalls, 1);
   for (const [i, s] of subs.entries()) {
@@ -63,26 +62,44 @@ test('a settings change reads the members once for all the snapshots it causes',
     assert.ok('snapshot' in ev);
     assert.equal(ev.snapshot.self.id, `id${i + 1}`);
     assert.equal(ev.snapshot.peers.length, 19);
-    assert.ok(ev.snapshot.peers.every((p) => p.keepalive === 30 && p.id !== `id${i + 1}`));
+    assert.ok(ev.snapshot.peers.every((p) => p.id !== `id${i + 1}`));
   }
   // the next change invalidates the shared read
-  state.net.version = 3;
-  emit({ kind: 'settings', network: 'office', version: 3 });
+  state.net.version = 2;
+  emit(settings(2));
+  const late = subscriber();
+  hub.add(state.rows[0]!, 0, 2, late.out);
   await settle();
   assert.equal(state.listNodesCalls, 2);
   hub.close();
 });
 
+test('a settings change is one small delta per stream, not a snapshot', async () => {
+  const { store, state, emit } = fakeStore(20);
+  const hub = new WatchHub(store, new ViewBuilder(store), log);
+  const subs = state.rows.map((r) => {
+    const s = subscriber();
+    hub.add(r, 1, 1, s.out);
+    return s;
+  });
+  state.net.version = 2;
+  emit(settings(2, 30));
+  await settle();
+  assert.equal(state.listNodesCalls, 0);
+  for (const s of subs) assert.deepEqual(s.events, [{ version: 2, delta: { upserted: [], removed: [], network: { name: 'office', cidr: '10.10.0.0/24', keepalive: 30, listenPort: 51821 } } }]);
+  hub.close();
+});
+
 test('a delta queued behind a snapshot that already holds it is not sent; later ones are', async () => {
   const { store, state, emit } = fakeStore(3);
-  const hub = new WatchHub(store, {} as NodeApi, log);
+  const hub = new WatchHub(store, new ViewBuilder(store), log);
   const s = subscriber();
   hub.add(state.rows[0]!, 1, 1, s.out);
-  // settings (v2) and a join (v3) land before the snapshot for v2 is built: it is built at v3
+  // its own record changes (v2) and a join (v3) land before the snapshot for v2 is built: it is built at v3
   const joined = row(4);
   state.rows.push(joined);
   state.net.version = 3;
-  emit({ kind: 'settings', network: 'office', version: 2 });
+  emit({ kind: 'node-upserted', network: 'office', version: 2, node: state.rows[0]!, keepalive: 20 });
   emit({ kind: 'node-upserted', network: 'office', version: 3, node: joined, keepalive: 20 });
   await settle();
   assert.equal(s.events.length, 1);
@@ -97,15 +114,13 @@ test('a delta queued behind a snapshot that already holds it is not sent; later 
 });
 
 test('snapshots are built one per event-loop turn, so I/O runs during a storm of them', async () => {
-  const { store, state, emit } = fakeStore(50);
-  const hub = new WatchHub(store, {} as NodeApi, log);
+  const { store, state } = fakeStore(50);
+  const hub = new WatchHub(store, new ViewBuilder(store), log);
   const subs = state.rows.map((r) => {
     const s = subscriber();
-    hub.add(r, 1, 1, s.out);
+    hub.add(r, 0, 1, s.out);
     return s;
   });
-  state.net.version = 2;
-  emit({ kind: 'settings', network: 'office', version: 2 });
   const sentWhenTimerRan = await new Promise<number>((resolve) => setTimeout(() => resolve(subs.filter((s) => s.events.length).length), 0));
   assert.ok(sentWhenTimerRan < 50, `all ${sentWhenTimerRan} snapshots were built before a timer could run`);
   await settle();

@@ -22,7 +22,8 @@ test('a pending node is not announced; a removed node is removed; the removed no
   const gone: Change = { kind: 'node-removed', network: 'office', version: 7, nodeId: 'id2', publicKey: 'pk2' };
   assert.deepEqual(deltaFor({ id: 'id1', approved: true }, gone), { upserted: [], removed: ['pk2'] });
   assert.equal(deltaFor({ id: 'id2', approved: true }, gone), 'removed');
-  assert.equal(deltaFor({ id: 'id1', approved: true }, { kind: 'settings', network: 'office', version: 8 }), 'snapshot');
+  const settings = { name: 'office', cidr: '10.10.0.0/24', keepalive: 25, listenPort: 51821 };
+  assert.deepEqual(deltaFor({ id: 'id1', approved: true }, { kind: 'settings', network: 'office', version: 8, settings }), { upserted: [], removed: [], network: settings });
 });
 
 test('applying deltas gives the same view as rebuilding it', () => {
@@ -43,4 +44,10 @@ test('applying deltas gives the same view as rebuilding it', () => {
   v = applyDelta(v, 6, up);
   assert.equal(v.peers.find((p) => p.id === 'id3')!.endpoint, '172.31.0.99:51821');
   assert.equal(v.peers.length, 2);
+  // a settings delta gives every peer the network's new keepalive, as a rebuild would
+  const settings = { name: 'office', cidr: '10.10.0.0/24', keepalive: 45, listenPort: 51821 };
+  const sd = deltaFor({ id: 'id1', approved: true }, { kind: 'settings', network: 'office', version: 7, settings });
+  assert.ok(typeof sd === 'object');
+  v = applyDelta(v, 7, sd);
+  assert.deepEqual(v, buildView(node(1), { ...net, keepalive: 45, version: 7 }, [node(1), moved, node(4)]));
 });

@@ -4,7 +4,8 @@ import { MeshError } from '../../core/errors.ts';
 import { assertDnsLabel, assertPort } from '../../core/network.ts';
 import { hashSecret, newSecret, secretMatches } from '../../core/secret.ts';
 import { observedEndpoint, statedEndpoint } from '../../core/endpoint.ts';
-import { buildView, type NodeView } from '../../core/view.ts';
+import type { NodeView } from '../../core/view.ts';
+import type { ViewBuilder } from './view-builder.ts';
 import type { ControllerContext } from '../context.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
@@ -33,10 +34,12 @@ export class NodeApi {
   private readonly ctx: ControllerContext;
   private readonly health: HealthBook;
   private readonly limiter = new JoinLimiter();
+  private readonly views: ViewBuilder;
 
-  constructor(ctx: ControllerContext, health: HealthBook) {
+  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder) {
     this.ctx = ctx;
     this.health = health;
+    this.views = views;
   }
 
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
@@ -92,12 +95,8 @@ export class NodeApi {
   }
 
   /** The node's own view: itself, the settings and its peers. */
-  async view(node: NodeRow): Promise<NodeView> {
-    const net = await this.ctx.store.getNetwork(node.network);
-    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
-    const members = await this.ctx.store.listNodes(node.network);
-    const self = members.find((m) => m.id === node.id) ?? node;
-    return buildView(self, net, members);
+  view(node: NodeRow): Promise<NodeView> {
+    return this.views.view(node);
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
@@ -112,7 +111,7 @@ export class NodeApi {
       current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
     }
     if (req.handshakes.length) {
-      const peers = new Set((await this.ctx.store.listNodes(node.network)).map((n) => n.publicKey));
+      const peers = new Set((await this.views.membersOf(node.network)).rows.map((n) => n.publicKey));
       this.health.report(req.handshakes.filter((h) => peers.has(h.publicKey) && h.publicKey !== node.publicKey));
     }
     const net = await this.ctx.store.getNetwork(node.network);

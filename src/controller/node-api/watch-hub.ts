@@ -1,14 +1,12 @@
 // Fans changes out to connected Watch streams: each subscriber gets only what changes its own
 // view, as an O(1) delta per change (a snapshot only when its own record or the settings changed).
-// Snapshots share one read of the network's members per version (a settings change sends every
-// stream a snapshot: reading the node table once per stream was O(N²)), are built one per turn
-// of the event loop (so that keepalives and other calls are served during a storm of them), and
-// make the deltas queued behind them that they already contain unnecessary.
+// Snapshots share one read of the network's members per version (ViewBuilder), are built one per
+// turn of the event loop (so that keepalives and other calls are served during a storm of them),
+// and make the deltas queued behind them that they already contain unnecessary.
 import { deltaFor, type Change, type WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
-import { buildView, type NodeView } from '../../core/view.ts';
 import type { Store, NodeRow } from '../store/store.ts';
-import type { NodeApi } from './service.ts';
+import type { ViewBuilder } from './view-builder.ts';
 import type { Logger } from 'pino';
 
 export interface Subscriber {
@@ -27,16 +25,13 @@ interface Sub {
 
 export class WatchHub {
   private readonly byNetwork = new Map<string, Map<string, Sub>>();
-  private readonly store: Store;
+  private readonly views: ViewBuilder;
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
-  /** The members of a network as last read, for the snapshots of that version; dropped on every change. */
-  private readonly members = new Map<string, { version: number; rows: NodeRow[] }>();
   private turn: Promise<void> = Promise.resolve();
 
-  /** `_api` is no longer used: snapshots are built here, from members shared between streams. */
-  constructor(store: Store, _api: NodeApi, log: Logger) {
-    this.store = store;
+  constructor(store: Store, views: ViewBuilder, log: Logger) {
+    this.views = views;
     this.log = log;
     this.unsubscribe = store.subscribe((c) => this.fanOut(c));
   }
@@ -65,7 +60,7 @@ export class WatchHub {
     sub.queue = sub.queue.then(async () => {
       await this.nextTurn();
       try {
-        const snapshot = await this.view(sub.node);
+        const snapshot = await this.views.view(sub.node);
         sub.approved = snapshot.self.approved;
         sub.snapshotVersion = snapshot.version;
         sub.out.send({ version: snapshot.version, snapshot });
@@ -82,22 +77,7 @@ export class WatchHub {
     return t;
   }
 
-  /** The node's view, as NodeApi.view builds it, from the members read once per network version. */
-  private async view(node: NodeRow): Promise<NodeView> {
-    const net = await this.store.getNetwork(node.network);
-    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
-    let m = this.members.get(node.network);
-    if (!m || m.version !== net.version) {
-      // Read after the version: the rows hold at least every change up to it.
-      m = { version: net.version, rows: await this.store.listNodes(node.network) };
-      this.members.set(node.network, m);
-    }
-    const self = m.rows.find((r) => r.id === node.id) ?? node;
-    return buildView(self, net, m.rows);
-  }
-
   private fanOut(c: Change): void {
-    this.members.delete(c.network);
     const subs = this.byNetwork.get(c.network);
     if (!subs) return;
     for (const sub of subs.values()) {
@@ -124,7 +104,6 @@ export class WatchHub {
       for (const sub of subs.values()) sub.out.end(new MeshError('UNREACHABLE', 'the controller is shutting down'));
     }
     this.byNetwork.clear();
-    this.members.clear();
     this.log.debug('watch hub closed');
   }
 }

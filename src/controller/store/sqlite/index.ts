@@ -6,6 +6,7 @@ import { patchNetwork } from '../../../core/network.ts';
 import type { Actor, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import type { Change } from '../../../core/change.ts';
+import { settingsOf } from '../../../core/view.ts';
 import type { Sql } from './engine.ts';
 import { SqliteEngine, type EngineOptions } from './engine.ts';
 import { acquireLock, type DirLock } from './lock.ts';
@@ -93,7 +94,7 @@ export class SqliteStore implements Store {
       const prev = nets.mustNetwork(s, name);
       const next = patchNetwork(prev, patch);
       nets.saveNetworkSettings(s, next);
-      if (next.version !== prev.version) emit({ kind: 'settings', network: name, version: next.version });
+      if (next.version !== prev.version) emit({ kind: 'settings', network: name, version: next.version, settings: settingsOf(next) });
       admin.appendAudit(s, actor, 'network.update', name);
       return next;
     });
