@@ -21,6 +21,13 @@ export function parseIPv4(s: string, what = 'address'): number {
   return toUint(ipaddr.IPv4.parse(s));
 }
 
+/** Converts an address already validated (e.g. read back from the store) without re-validating:
+ * allocation converts every used address of a network, and full validation cost ~9 ms per 5,000. */
+export function uintOfValid(s: string): number {
+  const a = s.split('.');
+  return ((Number(a[0]) << 24) >>> 0) + (Number(a[1]) << 16) + (Number(a[2]) << 8) + Number(a[3]);
+}
+
 /** Parses "a.b.c.d/n" for a mesh network: /8../30, host bits zero. */
 export function parseNetworkCidr(cidr: string): Prefix {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(cidr.trim());

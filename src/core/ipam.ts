@@ -1,12 +1,13 @@
 // IP allocation: pure. The caller supplies the addresses in use; we return the lowest free host.
 import { MeshError } from './errors.ts';
-import { parseIPv4, parseNetworkCidr, sizeOf, uintToIp, isHostOf } from './cidr.ts';
+import { parseIPv4, parseNetworkCidr, sizeOf, uintToIp, isHostOf, uintOfValid } from './cidr.ts';
 
-/** The lowest free host address of `cidr` not in `used`; never network or broadcast. */
+/** The lowest free host address of `cidr` not in `used` (valid dotted IPv4 addresses, as the
+ * store holds them); never network or broadcast. */
 export function allocate(cidr: string, used: Iterable<string>): string {
   const p = parseNetworkCidr(cidr);
   const taken = new Set<number>();
-  for (const u of used) taken.add(parseIPv4(u));
+  for (const u of used) taken.add(uintOfValid(u));
   const last = p.base + sizeOf(p) - 1;
   for (let ip = p.base + 1; ip < last; ip++) {
     if (!taken.has(ip)) return uintToIp(ip);

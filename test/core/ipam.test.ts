@@ -28,3 +28,8 @@ test('assertHostIn', () => {
   assert.throws(() => assertHostIn('10.10.0.0/24', '10.10.0.255'), /not a usable host/);
   assert.throws(() => assertHostIn('10.10.0.0/24', '10.10.1.1'), /not a usable host/);
 });
+
+test('uintOfValid agrees with the validating parser', async () => {
+  const { uintOfValid, parseIPv4 } = await import('../../src/core/cidr.ts');
+  for (const a of ['0.0.0.0', '10.100.1.255', '255.255.255.255', '172.31.0.2', '192.168.1.1']) assert.equal(uintOfValid(a), parseIPv4(a));
+});
