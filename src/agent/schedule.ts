@@ -9,6 +9,7 @@ import {
   DEFAULT_UNIT_DIR, UNIT_NAME,
 } from '../platform/service.ts';
 import { joinedNetworks } from './state.ts';
+import { MeshError } from '../core/errors.ts';
 
 export type DaemonChoice = 'systemd' | 'cron' | 'off' | 'auto';
 
@@ -17,9 +18,33 @@ export interface ScheduleResult {
   detail: string;
 }
 
+/** The scheduler `choice` comes to on this host; refuses one the host cannot run, so that join
+ * can stop before it changes anything. */
+export async function resolveDaemon(runner: Runner, choice: DaemonChoice): Promise<'systemd' | 'cron' | 'off'> {
+  if (choice === 'off') return 'off';
+  const here = await detectDaemonMode(runner);
+  const mode = choice === 'auto' ? here : choice;
+  if (mode === 'systemd' && here !== 'systemd') {
+    throw new MeshError('INVALID_ARGUMENT', 'systemd is not running on this host, so --daemon systemd cannot keep the node in step', {
+      hint: 'Use --daemon cron (a crontab line running `meshctl checkin`) or --daemon off',
+    });
+  }
+  if (mode === 'cron') {
+    try {
+      await runner.run(['crontab', '-l'], { allowFail: true }); // exit 1 "no crontab" is fine; a missing program is not
+    } catch (err) {
+      throw new MeshError('INVALID_ARGUMENT', 'crontab is not installed, so --daemon cron cannot keep the node in step', {
+        hint: 'Install it (apt-get install -y cron), or use --daemon off and schedule `meshctl checkin` yourself',
+        cause: err,
+      });
+    }
+  }
+  return mode;
+}
+
 /** Installs the chosen scheduler for `command` (the argv that runs meshctl itself). */
 export async function installSchedule(runner: Runner, choice: DaemonChoice, command: string[], configDir: string): Promise<ScheduleResult> {
-  const mode = choice === 'auto' ? await detectDaemonMode(runner) : choice;
+  const mode = await resolveDaemon(runner, choice);
   if (mode === 'systemd') {
     const r = await installSystemdUnit(runner, { command, configDir });
     return { daemon: 'systemd', detail: `systemd unit ${r.unitPath} enabled and started` };

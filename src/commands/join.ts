@@ -19,9 +19,11 @@ export default class Join extends MeshCommand {
   async run(): Promise<JoinResult & { daemon: string }> {
     const { flags } = await this.parse(Join);
     const { join } = await import('../agent/node.ts');
-    const { installSchedule } = await import('../agent/schedule.ts');
+    const { installSchedule, resolveDaemon } = await import('../agent/schedule.ts');
     const { selfCommand } = await import('../cli/self.ts');
     const env = agentEnv(flags, (m) => this.logToStderr(m));
+    // Refuse a scheduler this host cannot run before joining, not after.
+    const daemon = await resolveDaemon(env.runner, (flags.daemon ?? 'auto') as 'systemd' | 'cron' | 'off' | 'auto');
     const r = await join(env, {
       token: flags.token,
       ...(flags.name !== undefined ? { name: flags.name } : {}),
@@ -29,7 +31,7 @@ export default class Join extends MeshCommand {
       ...(flags.port !== undefined ? { port: flags.port } : {}),
       ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}),
     });
-    const sched = await installSchedule(env.runner, (flags.daemon ?? 'auto') as 'systemd' | 'cron' | 'off' | 'auto', await selfCommand(this.config.root), env.configDir);
+    const sched = await installSchedule(env.runner, daemon, await selfCommand(this.config.root), env.configDir);
     this.out(
       (r.status === 'pending'
         ? `Joined network ${r.network} as ${r.name} (${r.address}) on ${r.interface}; waiting for an admin: meshctl nodes approve ${r.network} ${r.name}`
