@@ -48,7 +48,10 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
   const iface = opts.interface ?? defaultInterface(token.network);
   assertInterfaceName(iface);
   if (opts.port !== undefined) assertPort(opts.port);
-  const endpoint = opts.endpoint ? statedEndpoint(opts.endpoint, opts.port ?? 51821) : '';
+  // Checked here for its form; sent as given, so that a bare HOST takes whatever listen port the
+  // node ends up with (the controller adds it).
+  const endpoint = opts.endpoint ? opts.endpoint.trim() : '';
+  if (endpoint) statedEndpoint(endpoint, 1);
   if (existsSync(stateFile(env.configDir, token.network))) {
     throw new MeshError('ALREADY_EXISTS', `this node has already joined network "${token.network}"`, {
       hint: `Leave it first (meshctl leave -n ${token.network}), or use another --config-dir`,

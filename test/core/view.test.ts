@@ -28,3 +28,16 @@ test('an unknown endpoint is empty, not "null"', () => {
   const all = [node(1), node(2, true, null)];
   assert.equal(buildView(all[0]!, net, all).peers[0]!.endpoint, '');
 });
+
+test('stated and observed endpoints', async () => {
+  const { statedEndpoint, observedEndpoint } = await import('../../src/core/endpoint.ts');
+  assert.equal(statedEndpoint('203.0.113.7', 51822), '203.0.113.7:51822');
+  assert.equal(statedEndpoint('203.0.113.7:4000', 51822), '203.0.113.7:4000');
+  assert.equal(statedEndpoint('vpn.example.org', 51821), 'vpn.example.org:51821');
+  assert.throws(() => statedEndpoint('203.0.113.7:99999', 51821), /out of range/);
+  assert.throws(() => statedEndpoint('a b', 51821), /not HOST:PORT|not a host/);
+  assert.equal(observedEndpoint('ipv4:172.31.0.11:40000', 51821), '172.31.0.11:51821');
+  assert.equal(observedEndpoint('172.31.0.11:40000', 51821), '172.31.0.11:51821');
+  assert.equal(observedEndpoint('[::ffff:172.31.0.11]:40000', 51821), '172.31.0.11:51821');
+  assert.equal(observedEndpoint('unix:/x', 51821), null);
+});
