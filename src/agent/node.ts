@@ -15,6 +15,7 @@ import { defaultInterface, keyFile, stateFile } from './paths.ts';
 import { generateKeyFile } from './wg-keys.ts';
 import { reconcile, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
 
 export interface AgentEnv {
@@ -200,8 +201,17 @@ export async function leave(env: AgentEnv, network: string): Promise<{ network: 
   } finally {
     client.close();
   }
-  await removeInterface(env.runner, st.interface);
+  // State first, so that a running agent sees the network is gone and does not bring the
+  // interface back; put back if the interface cannot be removed, so that leave can be retried.
+  const key = await readFile(keyFile(env.configDir, network)).catch(() => null);
   await removeState(env.configDir, network);
+  try {
+    await removeInterface(env.runner, st.interface);
+  } catch (err) {
+    await saveState(env.configDir, st);
+    if (key) await writeFile(keyFile(env.configDir, network), key, { mode: 0o600 });
+    throw err;
+  }
   return { network, left: true, controllerNotified: notified };
 }
 

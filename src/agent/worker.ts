@@ -7,6 +7,8 @@ import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
 import { loadState, saveState, type NetworkState } from './state.ts';
+import { stateFile } from './paths.ts';
+import { existsSync } from 'node:fs';
 import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
 
 export interface WorkerOptions {
@@ -64,6 +66,12 @@ export class NetworkWorker {
   }
 
   private async apply(view: NodeView): Promise<void> {
+    // `meshctl leave` removes the state, then the interface: never bring back what it removed.
+    if (!existsSync(stateFile(this.env.configDir, this.network))) {
+      this.log('left; stopping');
+      this.stop();
+      return;
+    }
     await applyView(this.env, this.st, view);
   }
 
