@@ -152,3 +152,16 @@ test('200 single-use keys: each admits exactly one node', async () => {
   assert.equal(nodes.length, 400);
   assert.equal(new Set(nodes.map((n) => n.address)).size, 400);
 });
+
+test('a network with nodes is deleted only with force; its nodes are then told so', async () => {
+  await h.admin('POST', '/networks', { name: 'doomed', cidr: '10.30.0.0/24' });
+  const env = await h.agent();
+  await join(env, { token: await token('doomed'), name: 'd1' });
+  const res = await fetch(`${h.apiUrl}/api/v1/networks/doomed`, { method: 'DELETE', headers: { authorization: `Bearer ${h.token}` } });
+  assert.equal(res.status, 409);
+  const p = (await res.json()) as { code: string; hint: string };
+  assert.equal(p.code, 'NETWORK_NOT_EMPTY');
+  assert.match(p.hint, /--force/);
+  await h.admin('DELETE', '/networks/doomed?force=true');
+  await assert.rejects(checkIn(env, 'doomed'), (e: unknown) => e instanceof MeshError && e.code === 'NODE_REMOVED' && /network was deleted/.test(e.message));
+});
