@@ -15,7 +15,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +28,7 @@ import { decodeJoinToken } from '../src/core/join-token.ts';
 import { applyDelta, type WatchEvent } from '../src/core/change.ts';
 import type { NodeView, PeerView } from '../src/core/view.ts';
 import { nodeService } from '../src/rpc/proto.ts';
+import { freePort } from '../test/helpers/server-process.ts';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -69,17 +69,6 @@ async function runEchoServer(dataDir: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // Small tools
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
@@ -146,6 +135,7 @@ async function startController(root: string, profileDir: string | undefined): Pr
   const api = await freePort();
   const grpcPort = await freePort();
   // The log goes to a file: a pipe that this busy process drains late would block the controller's sync writes.
+  // (So not test/helpers/server-process.ts's startServer: it pipes stderr, and takes no --cpu-prof.)
   const logFd = openSync(logPath, 'w');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1'], {

@@ -2,36 +2,22 @@
 // status` through bin/run.js) on lab hosts, with wireguard-go between them. One lab and one
 // controller serve every step to save start-up time; each step names the steps it builds on and is
 // skipped, not failed again, when one of those failed.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { ExecaRunner, type RunResult } from '../../src/platform/runner.ts';
+import { ExecaRunner } from '../../src/platform/runner.ts';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
+import { bare, count, dropMeshctlEnv, meshTools, secs, sleep, stepper, type CheckinOut, type NodeOut } from './mesh-helpers.ts';
 
 const skip = await prereqSkip();
-const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 const STEM = 'mj';
 const NODES = ['n1', 'n2', 'n3', 'n4'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The hosts inherit this process's environment: a developer's MESHCTL_* must not steer them.
-for (const k of Object.keys(process.env)) if (k.startsWith('MESHCTL_')) delete process.env[k];
+dropMeshctlEnv();
 
-interface JoinOut { network: string; name: string; address: string; interface: string; status: string; peers: unknown }
-interface CheckinOut { network: string; version: number; changed: boolean; peers: unknown }
-interface PeerStatus { name: string; address: string; endpoint: string | null; latestHandshake: string | null; rxBytes: number; txBytes: number }
-interface NetStatus { network: string; interface: string; address: string; peers: PeerStatus[] }
-interface NodeOut { id: string; name: string; network: string; address: string; publicKey: string; endpoint: string | null; listenPort: number; status: string; lastCheckin: string | null }
-
-/** The address without a prefix length ("10.10.0.1/24" and "10.10.0.1" both give "10.10.0.1"). */
-const bare = (a: string) => a.split('/')[0]!;
-/** `peers` is a count in the contract's join/checkin results; an array is counted too. */
-const count = (p: unknown) => (Array.isArray(p) ? p.length : p);
-/** Long join tokens make failure messages unreadable: keep their first characters. */
-const shown = (args: string[]) => args.map((a) => (a.startsWith('mc1.') ? `${a.slice(0, 14)}…` : a)).join(' ');
+/** Whether `addr` (with or without a prefix length) is a host address in `prefix24`.0/24. */
 const inRange = (addr: string, prefix24: string) => {
   const m = new RegExp(`^${prefix24.replace(/\./g, '\\.')}\\.(\\d+)$`).exec(bare(addr));
   return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 254;
@@ -46,23 +32,9 @@ test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval
   t.after(async () => {
     await lab.destroy();
   });
-  const etc = (h: string) => `${lab.dir(h)}/etc`;
   const D = `${lab.dir('ctl')}/data`;
+  const { etc, mc, explain, ok, admin, join, status, entry, nodesList, startController, wgPeers, linkExists, meshPings } = meshTools(lab, D);
 
-  /** Runs meshctl on `host`; never throws on a non-zero exit. */
-  const mc = (host: string, args: string[]): Promise<RunResult> => lab.run(host, [process.execPath, BIN, ...args], { allowFail: true });
-  const explain = (host: string, args: string[], r: RunResult) =>
-    `${host}$ meshctl ${shown(args)}\n  exit ${r.exitCode}\n  stdout: ${r.stdout || '(empty)'}\n  stderr: ${r.stderr || '(empty)'}`;
-  /** Runs meshctl on `host`, asserts exit 0 and returns its stdout parsed as JSON. */
-  const ok = async <T>(host: string, args: string[]): Promise<T> => {
-    const r = await mc(host, args);
-    assert.equal(r.exitCode, 0, `expected success:\n${explain(host, args, r)}`);
-    try {
-      return JSON.parse(r.stdout) as T;
-    } catch {
-      assert.fail(`stdout is not JSON:\n${explain(host, args, r)}`);
-    }
-  };
   /** Asserts a human-mode failure: exit 1 and `Error (CODE): message` on stderr; returns the message. */
   const refused = async (host: string, args: string[], code: string): Promise<string> => {
     const r = await mc(host, args);
@@ -70,81 +42,18 @@ test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval
     assert.ok(r.exitCode === 1 && m, `expected exit 1 with "Error (${code}): …" on stderr:\n${explain(host, args, r)}`);
     return m[1]!;
   };
-  const admin = <T>(args: string[]) => ok<T>('ctl', [...args, '--data-dir', D, '--json']);
-  const join = (host: string, token: string, name = host, dir = etc(host)) =>
-    ok<JoinOut>(host, ['join', '-t', token, '--name', name, '--config-dir', dir, '--daemon', 'off', '--json']);
   const checkin = (host: string) => ok<CheckinOut[]>(host, ['checkin', '--config-dir', etc(host), '--json']);
-  const status = (host: string) => ok<NetStatus[]>(host, ['status', '--config-dir', etc(host), '--json']);
-  const entry = <T extends { network: string }>(list: T[], network: string, what: string): T => {
-    assert.ok(Array.isArray(list), `${what}: expected a JSON array, got ${JSON.stringify(list)}`);
-    const e = list.find((x) => x.network === network);
-    assert.ok(e, `${what}: no entry for network ${network} in ${JSON.stringify(list)}`);
-    return e;
-  };
-  const nodesList = async (network: string) => {
-    const list = await admin<NodeOut[]>(['nodes', 'list', network]);
-    return new Map(list.map((n) => [n.name, n]));
-  };
-  /** The peers in `wg show IF dump` on `host`: public key and allowed IPs. */
-  const wgPeers = async (host: string, iface: string) => {
-    const r = await lab.run(host, ['wg', 'show', iface, 'dump']);
-    return r.stdout.split('\n').slice(1).filter(Boolean).map((l) => {
-      const f = l.split('\t');
-      return { publicKey: f[0]!, allowedIps: f[3]! };
-    });
-  };
-  const linkExists = async (host: string, iface: string) => (await lab.run(host, ['ip', 'link', 'show', iface], { allowFail: true })).exitCode === 0;
-  /** Pings until one reply or ~5 s (the first handshake takes a moment); throws naming the pair. */
-  const pingUntil = async (from: string, to: string, addr: string, ms = 5000) => {
-    const end = Date.now() + ms;
-    let r: RunResult;
-    do {
-      r = await lab.run(from, ['ping', '-c1', '-W1', addr], { allowFail: true });
-      if (r.exitCode === 0) return;
-    } while (Date.now() < end);
-    throw new Error(`${from} cannot ping ${to} (${addr}) within ${ms} ms: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' / ')}`);
-  };
-  /** Every host pings every other over `addrs`, in parallel; fails listing every broken pair. */
-  const meshPings = async (hosts: string[], addrs: Record<string, string>) => {
-    const pairs = hosts.flatMap((a) => hosts.filter((b) => b !== a).map((b) => [a, b] as const));
-    const rs = await Promise.allSettled(pairs.map(([a, b]) => pingUntil(a, b, addrs[b]!)));
-    const bad = rs.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
-    assert.equal(bad.length, 0, `${bad.length} of ${pairs.length} pings failed:\n  ${bad.join('\n  ')}`);
-  };
 
-  const failed = new Set<string>();
-  const step = async (id: string, name: string, needs: string[], fn: (st: TestContext) => Promise<void>) => {
-    const blocked = needs.filter((n) => failed.has(n));
-    if (blocked.length) failed.add(id);
-    await t.test(`${id}. ${name}`, { skip: blocked.length ? `needs step ${blocked.join(', ')}, which failed` : false }, async (st) => {
-      const s0 = performance.now();
-      try {
-        await fn(st);
-      } catch (e) {
-        failed.add(id);
-        if (server) st.diagnostic(`controller output (last 3000 chars):\n${server.output().slice(-3000)}`);
-        throw e;
-      } finally {
-        st.diagnostic(`step ${id}: ${((performance.now() - s0) / 1000).toFixed(1)} s`);
-      }
-    });
-  };
+  const step = stepper(t, (st) => {
+    if (server) st.diagnostic(`controller output (last 3000 chars):\n${server.output().slice(-3000)}`);
+  });
 
   const office: Record<string, string> = {}; // host -> mesh address in office
   const lab2: Record<string, string> = {};
   let listed = new Map<string, NodeOut>();
 
   await step('0', 'the controller starts on ctl and answers admin commands there', [], async () => {
-    server = lab.spawn('ctl', [process.execPath, BIN, 'server', '--data-dir', D, '--api-addr', '0.0.0.0:8081', '--grpc-addr', '0.0.0.0:50051', '--public-host', lab.ip('ctl')]);
-    const end = Date.now() + 20_000;
-    for (;;) {
-      assert.equal(server.child.exitCode, null, `meshctl server exited with code ${server.child.exitCode}:\n${server.output()}`);
-      const up = (await mc('ctl', ['network', 'list', '--data-dir', D, '--json'])).exitCode === 0;
-      const grpc = (await lab.run('ctl', ['ss', '-Hltn', 'sport = :50051'])).stdout.trim() !== '';
-      if (up && grpc) break;
-      assert.ok(Date.now() < end, `meshctl server did not serve both APIs within 20 s (admin API: ${up}, gRPC port: ${grpc}):\n${server.output()}`);
-      await sleep(200);
-    }
+    server = await startController();
     const net = await admin<{ name: string; cidr: string }>(['network', 'create', 'office', '--cidr', '10.10.0.0/24']);
     assert.equal(net.cidr, '10.10.0.0/24');
   });
@@ -331,5 +240,5 @@ test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval
     await meshPings(['n1', 'n4'], lab2);
   });
 
-  t.diagnostic(`lab of ${lab.hosts.length} hosts, all steps: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  t.diagnostic(`lab of ${lab.hosts.length} hosts, all steps: ${secs(performance.now() - t0)}`);
 });
