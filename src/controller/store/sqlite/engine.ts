@@ -126,6 +126,11 @@ export class SqliteEngine {
     return applied;
   }
 
+  /** Grows with every committed transaction: a read made at the same generation is still current. */
+  get generation(): number {
+    return this.writeSeq;
+  }
+
   /** Runs `fn` as one read; nothing is flushed. */
   read<T>(fn: (sql: Sql) => T): T {
     this.assertOpen();

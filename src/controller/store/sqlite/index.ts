@@ -26,6 +26,9 @@ export interface SqliteStoreOptions extends EngineOptions {
 export class SqliteStore implements Store {
   private readonly soft = new Map<string, string>(); // node id -> last contact
   private readonly listeners = new Set<(c: Change) => void>();
+  /** Point reads on the check-in path, valid until the next write (any write clears them). */
+  private readonly memo = new Map<string, unknown>();
+  private memoGeneration = -1;
   private readonly timer: NodeJS.Timeout;
 
   readonly engine: SqliteEngine;
@@ -58,6 +61,17 @@ export class SqliteStore implements Store {
     return result;
   }
 
+  private memoized<T>(key: string, read: (sql: Sql) => T): T {
+    if (this.memoGeneration !== this.engine.generation) {
+      this.memo.clear();
+      this.memoGeneration = this.engine.generation;
+    }
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const v = this.engine.read(read);
+    this.memo.set(key, v);
+    return v;
+  }
+
   subscribe(listener: (c: Change) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -79,7 +93,10 @@ export class SqliteStore implements Store {
   }
 
   async listNetworks() { return this.engine.read(nets.listNetworks); }
-  async getNetwork(name: string) { return this.engine.read((s) => nets.findNetwork(s, name)); }
+  async getNetwork(name: string) {
+    const n = this.memoized(`network:${name}`, (s) => nets.findNetwork(s, name));
+    return n && { ...n };
+  }
 
   createNetwork(n: Network, actor: Actor) {
     return this.engine.write((s) => {
@@ -154,8 +171,8 @@ export class SqliteStore implements Store {
   }
 
   async getNodeById(id: string) {
-    const n = this.engine.read((s) => nodes.findNodeById(s, id));
-    return n && this.withSoft(n);
+    const n = this.memoized(`node:${id}`, (s) => nodes.findNodeById(s, id));
+    return n && this.withSoft({ ...n });
   }
 
   joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
