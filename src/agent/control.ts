@@ -67,3 +67,8 @@ export async function callAgent<T>(path: string, method: 'Status' | 'Resync', ne
     client.close();
   }
 }
+
+/** Asks the agent running for `configDir` (over its socket); without one, does it here with `direct`. */
+export async function viaAgent<T>(configDir: string, method: 'Status' | 'Resync', network: string | undefined, direct: () => Promise<T>): Promise<T> {
+  return (await callAgent<T>(socketPath(configDir), method, network ?? '')) ?? (await direct());
+}

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { MeshCommand } from '../cli/base.ts';
-import { agentFlags, agentEnv } from '../cli/agent-flags.ts';
+import { agentFlags, agentEnv, configDirOf } from '../cli/agent-flags.ts';
 import { table } from '../cli/table.ts';
 import type { CheckInResult } from '../agent/node.ts';
 
@@ -11,12 +11,11 @@ export default class CheckIn extends MeshCommand {
   async run(): Promise<CheckInResult[]> {
     const { flags } = await this.parse(CheckIn);
     const { checkInAll } = await import('../agent/node.ts');
-    const { callAgent, socketPath } = await import('../agent/control.ts');
-    const { DEFAULT_CONFIG_DIR } = await import('../agent/paths.ts');
+    const { viaAgent } = await import('../agent/control.ts');
     // With an agent running, ask it to resync rather than applying changes beside it.
-    const rs =
-      (await callAgent<CheckInResult[]>(socketPath(flags['config-dir'] ?? DEFAULT_CONFIG_DIR), 'Resync', flags.network ?? '')) ??
-      (await checkInAll(agentEnv(flags, (m) => this.logToStderr(m)), flags.network));
+    const rs = await viaAgent<CheckInResult[]>(configDirOf(flags), 'Resync', flags.network, () =>
+      checkInAll(agentEnv(flags, (m) => this.logToStderr(m)), flags.network),
+    );
     this.out(table(['NETWORK', 'VERSION', 'CHANGED', 'PEERS'], rs.map((r) => [r.network, r.version, r.changed ? 'yes' : 'no', r.peers])));
     return rs;
   }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { MeshCommand } from '../cli/base.ts';
-import { agentFlags, agentEnv } from '../cli/agent-flags.ts';
+import { agentFlags, agentEnv, configDirOf } from '../cli/agent-flags.ts';
 import { table } from '../cli/table.ts';
 import type { NetworkStatus } from '../agent/node.ts';
 
@@ -13,12 +13,11 @@ export default class Status extends MeshCommand {
   async run(): Promise<NetworkStatus[]> {
     const { flags } = await this.parse(Status);
     const { status } = await import('../agent/node.ts');
-    const { callAgent, socketPath } = await import('../agent/control.ts');
-    const { DEFAULT_CONFIG_DIR } = await import('../agent/paths.ts');
+    const { viaAgent } = await import('../agent/control.ts');
     // A running agent answers over its socket; without one, read WireGuard directly.
-    const rs =
-      (await callAgent<NetworkStatus[]>(socketPath(flags['config-dir'] ?? DEFAULT_CONFIG_DIR), 'Status', flags.network ?? '')) ??
-      (await status(agentEnv(flags, (m) => this.logToStderr(m)), flags.network));
+    const rs = await viaAgent<NetworkStatus[]>(configDirOf(flags), 'Status', flags.network, () =>
+      status(agentEnv(flags, (m) => this.logToStderr(m)), flags.network),
+    );
     this.out(
       rs.length === 0
         ? 'Not joined to any network. Join with: meshctl join -t TOKEN'
