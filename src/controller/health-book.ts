@@ -4,10 +4,10 @@ export class HealthBook {
   private readonly latest = new Map<string, number>(); // public key -> ms since epoch
 
   /** Records handshakes a node reported with its peers (unix seconds; 0 = never). */
-  report(handshakes: readonly { publicKey: string; latestHandshake: number }[]): void {
+  report(handshakes: readonly { publicKey: string; latestHandshake: number }[], now = Date.now()): void {
     for (const h of handshakes) {
       if (!h.latestHandshake) continue;
-      const ms = h.latestHandshake * 1000;
+      const ms = Math.min(h.latestHandshake * 1000, now); // a clock ahead (or a liar) cannot make a peer look alive forever
       if ((this.latest.get(h.publicKey) ?? 0) < ms) this.latest.set(h.publicKey, ms);
     }
   }
