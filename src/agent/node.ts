@@ -13,7 +13,7 @@ import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { defaultInterface, keyFile, stateFile } from './paths.ts';
 import { generateKeyFile } from './wg-keys.ts';
-import { reconcile, wgConfigOf } from './reconcile.ts';
+import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
@@ -119,11 +119,13 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
   return { network: st.network, name: view.self.name, address: view.self.address, interface: st.interface, status: view.self.approved ? 'joined' : 'pending', peers: view.peers.length };
 }
 
-/** Applies a view to the interface through the platform adapter. */
-export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView): Promise<number> {
-  const changes = await reconcile(env.runner, wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), st.listenPort || view.self.listenPort));
-  for (const c of changes) env.log?.(`${st.network}: ${c.describe()}`);
-  return changes.length;
+/** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
+ * what it would change); returns the changes, described. */
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), st.listenPort || view.self.listenPort);
+  const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
+  if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
+  return changes;
 }
 
 /** The handshakes this node sees, for the controller's health view. */
@@ -137,10 +139,13 @@ export interface CheckInResult {
   version: number;
   changed: boolean;
   peers: number;
+  /** What was changed on the interface (with --dry-run: what would be). */
+  changes: string[];
 }
 
-/** One check-in for one network: report, fetch the view when behind, reconcile. */
-export async function checkIn(env: AgentEnv, network: string): Promise<CheckInResult> {
+/** One check-in for one network: report, fetch the view when behind, reconcile. With `dryRun`
+ * nothing is saved or applied: the changes are only worked out. */
+export async function checkIn(env: AgentEnv, network: string, dryRun = false): Promise<CheckInResult> {
   const st = await loadState(env.configDir, network);
   const client = new NodeClient(st.server, st.caPem, st.credential);
   try {
@@ -153,18 +158,18 @@ export async function checkIn(env: AgentEnv, network: string): Promise<CheckInRe
     let view = st.view;
     if (reply.view) {
       view = reply.view;
-      await saveState(env.configDir, { ...st, view });
+      if (!dryRun) await saveState(env.configDir, { ...st, view });
     }
     // Reconcile every time: someone may have changed the interface by hand.
-    const changes = view ? await applyView(env, st, view) : 0;
-    return { network, version: reply.version, changed: reply.changed || changes > 0, peers: view?.peers.length ?? 0 };
+    const changes = view ? await applyView(env, st, view, dryRun) : [];
+    return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
   } finally {
     client.close();
   }
 }
 
 /** Check-ins for `network`, or every joined network. */
-export async function checkInAll(env: AgentEnv, network?: string): Promise<CheckInResult[]> {
+export async function checkInAll(env: AgentEnv, network?: string, dryRun = false): Promise<CheckInResult[]> {
   const nets = network ? [network] : await joinedNetworks(env.configDir);
   if (nets.length === 0) throw new MeshError('NOT_JOINED', 'this node has not joined any network', { hint: 'Join first: meshctl join -t TOKEN' });
   const out: CheckInResult[] = [];
@@ -172,7 +177,7 @@ export async function checkInAll(env: AgentEnv, network?: string): Promise<Check
   // One network's trouble must not keep the others from their check-in.
   for (const n of nets) {
     try {
-      out.push(await checkIn(env, n));
+      out.push(await checkIn(env, n, dryRun));
     } catch (err) {
       if (nets.length === 1 || !(err instanceof MeshError)) throw err;
       failed.push(err);

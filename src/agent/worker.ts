@@ -65,24 +65,25 @@ export class NetworkWorker {
     this.connect();
   }
 
-  private async apply(view: NodeView): Promise<void> {
+  private async apply(view: NodeView): Promise<string[]> {
     // `meshctl leave` removes the state, then the interface: never bring back what it removed.
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
       this.stop();
-      return;
+      return [];
     }
-    await applyView(this.env, this.st, view);
+    return applyView(this.env, this.st, view);
   }
 
   private async reapply(): Promise<void> {
     if (this.st.view) await this.apply(this.st.view);
   }
 
-  private async adopt(view: NodeView): Promise<void> {
+  private async adopt(view: NodeView): Promise<string[]> {
     this.st = { ...this.st, view };
-    await this.apply(view);
+    const changes = await this.apply(view);
     await saveState(this.env.configDir, this.st);
+    return changes;
   }
 
   private connect(): void {
@@ -160,8 +161,8 @@ export class NetworkWorker {
       knownVersion: this.st.view?.version ?? 0,
       handshakes: await handshakesOf(this.env, this.st.interface),
     });
-    if (reply.view) await this.serial(() => this.adopt(reply.view!));
-    return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0 };
+    const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
+    return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
   }
 
   stop(): void {

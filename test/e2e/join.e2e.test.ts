@@ -124,6 +124,12 @@ test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval
     office.n4 = bare(j.address);
     assert.equal(new Set(Object.values(office)).size, 4, `addresses are unique: ${JSON.stringify(office)}`);
 
+    // A dry run says what the check-in would change, and changes nothing.
+    const n4key = (await lab.run('n4', ['wg', 'show', 'mesh-office', 'public-key'])).stdout.trim();
+    const dry = entry(await ok<(CheckinOut & { changes: string[] })[]>('n1', ['checkin', '--dry-run', '--config-dir', etc('n1'), '--json']), 'office', 'checkin --dry-run on n1');
+    assert.ok(dry.changes.some((c) => c.includes('add peer') && c.includes(n4key.slice(0, 8))), `the dry run would add n4: ${JSON.stringify(dry)}`);
+    assert.ok(!(await wgPeers('n1', 'mesh-office')).some((p) => p.publicKey === n4key), 'the dry run did not add n4');
+
     const cs = await Promise.all(['n1', 'n2', 'n3'].map(async (h) => [h, entry(await checkin(h), 'office', `checkin on ${h}`)] as const));
     for (const [h, c] of cs) {
       assert.equal(c.changed, true, `checkin on ${h} after n4 joined: ${JSON.stringify(c)}`);
