@@ -6,7 +6,7 @@ import { applyDelta, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
-import { loadState, saveState, type NetworkState } from './state.ts';
+import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
 import { stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
@@ -89,30 +89,26 @@ export class NetworkWorker {
   private connect(): void {
     if (this.stopped || !this.client) return;
     let opened = false;
-    this.cancelWatch = this.client.watch(
+    let cancel: (() => void) | null = null;
+    /** Counts this attempt's stream as open, unless it has already ended (onEnd clears cancelWatch). */
+    const markOpen = (how: string) => {
+      if (opened || this.stopped || this.cancelWatch !== cancel) return;
+      opened = true;
+      this.connected = true;
+      this.attempt = 0;
+      this.log(how);
+    };
+    cancel = this.client.watch(
       this.st.view?.version ?? 0,
       (ev: Wire) => {
-        if (!opened) {
-          opened = true;
-          this.connected = true;
-          this.attempt = 0;
-          this.log('watching the controller');
-        }
+        markOpen('watching the controller');
         void this.serial(() => this.onEvent(ev)).catch((err) => this.log(`applying an update: ${(err as Error).message}`));
       },
       (err) => this.onEnd(err),
     );
+    this.cancelWatch = cancel;
     // The stream sends nothing while in step: count it open after a quiet check-in succeeds.
-    void this.checkIn()
-      .then(() => {
-        if (!opened && !this.stopped) {
-          opened = true;
-          this.connected = true;
-          this.attempt = 0;
-          this.log('in contact with the controller');
-        }
-      })
-      .catch(() => {});
+    void this.checkIn().then(() => markOpen('in contact with the controller'), () => {});
   }
 
   private async onEvent(ev: Wire): Promise<void> {
@@ -156,7 +152,7 @@ export class NetworkWorker {
   async checkIn(): Promise<CheckInResult> {
     if (!this.client) throw new MeshError('NOT_JOINED', `network ${this.network} is not running`);
     const reply = await this.client.checkIn({
-      listenPort: this.st.listenPort || this.st.view?.self.listenPort || 0,
+      listenPort: listenPortOf(this.st),
       endpoint: this.st.endpoint,
       knownVersion: this.st.view?.version ?? 0,
       handshakes: await handshakesOf(this.env, this.st.interface),
