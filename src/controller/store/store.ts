@@ -88,7 +88,6 @@ export interface Store {
 
   hasAdminToken(tokenHash: string): Promise<boolean>;
   addAdminToken(tokenHash: string): Promise<void>;
-  countAdminTokens(): Promise<number>;
   listAudit(limit: number): Promise<AuditEntry[]>;
 
   /** Calls `listener` with each change nodes can see, after it is durable. Returns an unsubscribe. */

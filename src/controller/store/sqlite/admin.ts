@@ -3,7 +3,6 @@ import type { AuditEntry } from '../../../core/types.ts';
 import type { Sql } from './engine.ts';
 
 export const hasAdminToken = (sql: Sql, hash: string): boolean => sql.get('SELECT 1 FROM admin_tokens WHERE token_hash = ?', [hash]) !== undefined;
-export const countAdminTokens = (sql: Sql): number => sql.get<{ n: number }>('SELECT count(*) AS n FROM admin_tokens')!.n;
 
 export function insertAdminToken(sql: Sql, hash: string): void {
   sql.run('INSERT OR IGNORE INTO admin_tokens (token_hash, created_at) VALUES (?, ?)', [hash, new Date().toISOString()]);

@@ -271,7 +271,6 @@ export class SqliteStore implements Store {
 
   async hasAdminToken(hash: string) { return this.engine.read((s) => admin.hasAdminToken(s, hash)); }
   addAdminToken(hash: string) { return this.engine.write((s) => admin.insertAdminToken(s, hash)); }
-  async countAdminTokens() { return this.engine.read(admin.countAdminTokens); }
   async listAudit(limit: number) { return this.engine.read((s) => admin.listAudit(s, limit)); }
 
   async close(): Promise<void> {
