@@ -10,7 +10,7 @@ import type { Runner } from '../platform/runner.ts';
 import { readActual, removeInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { fetchPinnedCa } from './pin.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
-import { ensureConfigDir, joinedNetworks, loadState, removeState, saveState, type NetworkState } from './state.ts';
+import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { defaultInterface, keyFile, stateFile } from './paths.ts';
 import { generateKeyFile } from './wg-keys.ts';
 import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
@@ -102,7 +102,7 @@ async function freeListenPort(env: AgentEnv, preferred: number): Promise<number>
   const taken = new Set<number>();
   for (const n of await joinedNetworks(env.configDir)) {
     const st = await loadState(env.configDir, n).catch(() => null);
-    if (st) taken.add(st.listenPort || st.view?.self.listenPort || 0);
+    if (st) taken.add(listenPortOf(st));
   }
   for (let p = preferred; p < preferred + 100 && p <= 65535; p++) {
     if (!taken.has(p) && (await udpPortFree(p))) return p;
@@ -112,7 +112,7 @@ async function freeListenPort(env: AgentEnv, preferred: number): Promise<number>
 
 /** Saves the state with `view`, then applies it to the interface. */
 async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<JoinResult> {
-  const listenPort = st.listenPort || view.self.listenPort;
+  const listenPort = listenPortOf(st, view);
   const next = { ...st, listenPort, view };
   await saveState(env.configDir, next);
   await applyView(env, next, view);
@@ -122,7 +122,7 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
 export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
-  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), st.listenPort || view.self.listenPort);
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
   return changes;
@@ -150,7 +150,7 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
   const client = new NodeClient(st.server, st.caPem, st.credential);
   try {
     const reply = await client.checkIn({
-      listenPort: st.listenPort || st.view?.self.listenPort || 0,
+      listenPort: listenPortOf(st),
       endpoint: st.endpoint,
       knownVersion: st.view?.version ?? 0,
       handshakes: await handshakesOf(env, st.interface),

@@ -26,6 +26,9 @@ export interface NetworkState {
   view: NodeView | null;
 }
 
+/** The WireGuard listen port: the one chosen here, else the one the controller assigned (0: none yet). */
+export const listenPortOf = (st: NetworkState, view: NodeView | null = st.view): number => st.listenPort || view?.self.listenPort || 0;
+
 export async function ensureConfigDir(configDir: string): Promise<void> {
   await mkdir(networksDir(configDir), { recursive: true, mode: 0o700 });
   await chmod(configDir, 0o700);
