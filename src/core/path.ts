@@ -153,6 +153,7 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
       return relayed(s);
     }
   }
+  return step(s, null);
 }
 
 /** What a peer's path is called in `status` and `nodes show`. */
