@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
 import { formatHostPort } from '../core/address.ts';
 import type { ServerConfig } from './config.ts';
-import { SqliteStore } from './store/sqlite/index.ts';
+import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { AdminService } from './services/admin.ts';
@@ -61,7 +61,7 @@ async function closeApi(api: FastifyInstance, graceMs: number): Promise<void | '
 export async function startController(cfg: ServerConfig, log: Logger, version: string): Promise<RunningController> {
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await chmod(cfg.dataDir, 0o700);
-  const store = await SqliteStore.open(cfg.dataDir);
+  const store = await openStore(cfg.store, cfg.dataDir, log);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
   try {
