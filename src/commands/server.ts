@@ -35,14 +35,29 @@ export default class Server extends MeshCommand {
     });
     const log = makeLogger('controller');
     const ctl = await startController(cfg, log, this.config.version);
+    const { SHUTDOWN_GRACE_MS } = await import('../controller/server.ts');
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = (sig: string) => {
-        log.info({ signal: sig }, 'shutting down');
+        if (stopping) {
+          // A second signal: the operator does not want to wait for the grace period.
+          log.warn({ signal: sig }, 'second signal: exiting now');
+          process.exit(0);
+        }
+        stopping = true;
+        log.info({ signal: sig, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down: no new connections; open ones get the grace period, then are closed');
         resolve();
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
+    // Backstop: whatever still holds the event loop after the grace period and the store's close
+    // (a socket stuck in the kernel), the process ends.
+    setTimeout(() => {
+      log.warn('shutdown took too long; exiting');
+      process.exit(0);
+    }, SHUTDOWN_GRACE_MS + 10_000).unref();
     await ctl.close();
+    process.exit(0);
   }
 }
