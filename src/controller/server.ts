@@ -65,14 +65,14 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
   try {
-    const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port ?? 50051).map((a) => parseHostPort(a, 'public host').host);
+    const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
     const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
     const token = await ensureAdminToken(store, cfg.dataDir);
     log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
     const ctx: ControllerContext = {
       store,
       log,
-      grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port ?? 50051).join(','),
+      grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).join(','), // port 0: set once bound
       caPin: tls.caPin,
       now: () => new Date(),
     };

@@ -33,7 +33,7 @@ async function admin<T>(tc: Pick<TestController, 'apiUrl' | 'token'>, method: st
 }
 
 t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { skip: pgSkip() }, async (t) => {
-  const url = await (await sharedCluster(t)).createDatabase('ha');
+  const url = await (await sharedCluster()).createDatabase('ha');
   const caDir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-ca-'));
   t.teardown(() => rm(caDir, { recursive: true, force: true }));
   const [pa, pb] = [await freePort(), await freePort()];
