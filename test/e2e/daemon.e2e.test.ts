@@ -3,7 +3,7 @@
 // `--daemon systemd` on a host without systemd is refused before anything is joined; `--daemon
 // off` says what to schedule. (The unit file itself passes `systemd-analyze verify` in
 // test/platform/service-real.test.ts.) Root's real crontab is saved and put back.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 import { createLab, sweepStale, uniquePrefix, type Lab } from './lab.ts';
@@ -20,12 +20,12 @@ async function missingCrontab(): Promise<string | false> {
   return 'crontab is not installed (apt-get install -y cron)';
 }
 
-test('join --daemon cron / systemd / off, and leave removing what join installed', { skip, timeout: 120_000 }, async (t) => {
+t.test('join --daemon cron / systemd / off, and leave removing what join installed', { skip, timeout: 120_000 }, async (t) => {
   await sweepStale('md');
   const lab: Lab = await createLab({ prefix: uniquePrefix('md'), hosts: ['ctl', 'n1'] });
   const host = new ExecaRunner();
   const saved = await host.run(['crontab', '-l'], { allowFail: true });
-  t.after(async () => {
+  t.teardown(async () => {
     // Put root's crontab back exactly as it was.
     if (saved.exitCode === 0) await host.run(['crontab', '-'], { input: saved.stdout });
     else await host.run(['crontab', '-r'], { allowFail: true });
