@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { acquireLock } from '../../src/controller/store/sqlite/lock.ts';
+import { randomUUID } from 'node:crypto';
+import { SqliteStore, DB_FILE } from '../../src/controller/store/sqlite/index.ts';
+import { MIGRATIONS } from '../../src/controller/store/sqlite/migrations.ts';
+import { newNetwork } from '../../src/core/network.ts';
+import { hashSecret } from '../../src/core/secret.ts';
 import { freePort, killAllStarted, startServer } from '../helpers/server-process.ts';
 
 const REUSER = fileURLToPath(new URL('../helpers/pid-reuse-server.ts', import.meta.url));
@@ -55,10 +60,10 @@ t.test('hole 4: a lock left by a killed server whose pid is now another process\
   t.notOk(existsSync(lockPath), 'release removes the lock');
 });
 
-t.test('hole 4: kill -9 the server, a fresh process that reuses the lock\'s pid starts cleanly', async (t) => {
+t.test('hole 4: kill -9 the server, a fresh process that reuses the lock\'s pid starts cleanly', { timeout: 200_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-hole4s-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const first = await startServer(dir);
+  const first = await startServer(dir, { timeoutMs: 90_000 });
   const lock = await readFile(join(dir, 'server.lock'), 'utf8');
   t.match(lock, new RegExp(`^${first.pid}\\b`), 'the running server owns the lock');
   await first.kill9();
@@ -70,7 +75,7 @@ t.test('hole 4: kill -9 the server, a fresh process that reuses the lock\'s pid 
   t.teardown(() => { if (next.exitCode === null) next.kill('SIGKILL'); });
   let stderr = '';
   next.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   let status = 0;
   while (Date.now() < deadline && next.exitCode === null) {
     status = await fetch(`http://127.0.0.1:${api}/api/v1/networks`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
@@ -82,4 +87,62 @@ t.test('hole 4: kill -9 the server, a fresh process that reuses the lock\'s pid 
   t.equal(status, 401, 'and its admin API answers');
   next.kill('SIGTERM');
   await new Promise((r) => next.once('exit', r));
+});
+
+t.test('hole 12: a migration that rebuilds a parent table keeps every child row, runs with foreign keys off, and keeps a .v<N>.bak', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshctl-hole12-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await SqliteStore.open(dir);
+  await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
+  await store.createKey({ network: 'office', name: 'k1', secretHash: hashSecret('secret-1'), usesRemaining: null, expiresAt: null }, 'test');
+  await store.joinNode({ network: 'office', name: 'k1', secret: 'secret-1' }, { id: randomUUID(), network: 'office', name: 'n1', publicKey: 'A'.repeat(43) + '=', endpoint: null, endpointStated: false, listenPort: 51821, credentialHash: hashSecret('c') }, new Date());
+  await store.addDns('office', 'printer', '10.10.0.200', 'test');
+  const from = store.engine.schemaVersion();
+  await store.close();
+  const dbPath = join(dir, DB_FILE);
+  const image = await readFile(dbPath);
+
+  // The usual SQLite table rebuild of the parent table `networks`, as a future migration would do it.
+  const rebuild = {
+    version: from + 1,
+    name: 'test: rebuild networks',
+    sql: `
+CREATE TABLE networks_new (name TEXT PRIMARY KEY, cidr TEXT NOT NULL, listen_port INTEGER NOT NULL, keepalive INTEGER NOT NULL,
+  manual_approval INTEGER NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, note TEXT);
+INSERT INTO networks_new SELECT *, NULL FROM networks;
+DROP TABLE networks;
+ALTER TABLE networks_new RENAME TO networks;`,
+  };
+  (MIGRATIONS as { version: number; name: string; sql: string }[]).push(rebuild);
+  t.teardown(() => { (MIGRATIONS as unknown[]).splice(MIGRATIONS.indexOf(rebuild), 1); });
+  const again = await SqliteStore.open(dir);
+  try {
+    t.equal(again.engine.schemaVersion(), from + 1, 'the migration ran');
+    t.equal((await again.listKeys('office')).length, 1, 'the key survived the rebuild of its parent table');
+    t.equal((await again.listNodes('office')).length, 1, 'the node survived');
+    t.same((await again.listDns('office')).map((r) => r.name).sort(), ['n1', 'printer'], 'the custom record survived');
+    t.equal(again.engine.read((s) => s.get<{ v: number }>('PRAGMA foreign_keys'))?.v ?? (again.engine.read((s) => s.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))?.foreign_keys), 1, 'foreign keys are on again after the migrations');
+  } finally {
+    await again.close();
+  }
+  const bak = join(dir, `${DB_FILE}.v${from}.bak`);
+  t.ok(existsSync(bak), `the database before the migration is kept as ${DB_FILE}.v${from}.bak`);
+  if (existsSync(bak)) t.ok(Buffer.compare(await readFile(bak), image) === 0, 'the backup is the old file, byte for byte');
+});
+
+t.test('hole 12: a migration that leaves a broken reference is refused and the file is left as it was', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshctl-hole12b-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await SqliteStore.open(dir);
+  await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
+  await store.createKey({ network: 'office', name: 'k1', secretHash: hashSecret('secret-1'), usesRemaining: null, expiresAt: null }, 'test');
+  const from = store.engine.schemaVersion();
+  await store.close();
+  const image = await readFile(join(dir, DB_FILE));
+  const bad = { version: from + 1, name: 'test: orphan keys', sql: `DELETE FROM networks;` };
+  (MIGRATIONS as { version: number; name: string; sql: string }[]).push(bad);
+  t.teardown(() => { (MIGRATIONS as unknown[]).splice(MIGRATIONS.indexOf(bad), 1); });
+  const err = await SqliteStore.open(dir).then(async (s) => { await s.close(); return null; }, (e: unknown) => e as Error);
+  t.match(err?.message ?? 'opened', /broken reference/, 'the migration is refused for the references it breaks');
+  t.ok(Buffer.compare(await readFile(join(dir, DB_FILE)), image) === 0, 'the database file is unchanged');
 });
