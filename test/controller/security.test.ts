@@ -16,6 +16,9 @@ import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret } from '../../src/core/secret.ts';
 import { freePort, killAllStarted, startServer } from '../helpers/server-process.ts';
 
+// Servers start slowly on a loaded machine: the file's deadline is the sum of the tests' own.
+t.setTimeout(600_000);
+
 const REUSER = fileURLToPath(new URL('../helpers/pid-reuse-server.ts', import.meta.url));
 t.teardown(killAllStarted);
 

@@ -9,6 +9,9 @@ import { decodeJoinToken, encodeJoinToken } from '../../src/core/join-token.ts';
 import { join } from '../../src/agent/node.ts';
 import { simHost } from '../platform/wg-sim.ts';
 
+// Servers start slowly on a loaded machine: the file's deadline is the sum of the tests' own.
+t.setTimeout(600_000);
+
 t.test('hole 1: a join token naming ../ writes and deletes nothing outside the config directory', async (t) => {
   const h = await startHarness();
   t.teardown(() => h.stopAll());
