@@ -3,6 +3,8 @@
 // controller's node API address, in the order the node should try them, and the pin of the CA
 // they all share.
 import { MeshError } from './errors.ts';
+import { isDnsLabel } from './network.ts';
+import { parseHostPort } from './address.ts';
 
 export interface JoinToken {
   /** host:port of the (first) controller's gRPC node API */
@@ -45,7 +47,19 @@ export function decodeJoinToken(token: string): JoinToken {
   const server = str('s'), network = str('n'), keyName = str('k'), secret = str('x'), caPin = str('p');
   if (!server || !network || !keyName || !secret || !caPin) throw bad('a field is missing');
   if (!PIN.test(caPin)) throw bad('the CA pin is malformed');
+  // The network name becomes file names, an interface name and a DNS zone on the node: only a
+  // DNS label may pass (a name such as "x/../../etc/y" would reach outside the config dir).
+  if (!isDnsLabel(network)) throw bad('the network name is not a valid name');
+  if (!isDnsLabel(keyName)) throw bad('the key name is not a valid name');
+  if (secret.length > 256) throw bad('the secret is too long');
   const servers = server.split(',').map((x) => x.trim());
   if (servers.some((x) => x === '')) throw bad('a controller address is empty');
+  for (const s of servers) {
+    try {
+      parseHostPort(s, 'controller address');
+    } catch {
+      throw bad('the controller address is not HOST:PORT');
+    }
+  }
   return { server: servers[0]!, servers, network, keyName, secret, caPin };
 }
