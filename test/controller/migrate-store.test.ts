@@ -17,6 +17,11 @@ import type { NewNode, Store } from '../../src/controller/store/store.ts';
 import { pgSkip } from '../helpers/pg-cluster.ts';
 import { sharedCluster } from '../helpers/store-backends.ts';
 import { cli } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HOLDER = fileURLToPath(new URL('../helpers/lock-holder.ts', import.meta.url));
 
 const node = (network: string, name: string): NewNode => ({
   id: randomUUID(), network, name, publicKey: randomBytes(32).toString('base64'), endpoint: null, endpointStated: false, listenPort: 51821, credentialHash: hashSecret(newSecret()),
@@ -91,8 +96,13 @@ t.test('migrate-store', { skip: pgSkip() }, async (t) => {
 
   t.test('a data directory a server holds is refused', async (t) => {
     const { dir } = await populated(t);
-    const running = await SqliteStore.open(dir);
-    t.teardown(() => running.close());
+    // another process holds the data directory, as a running server does
+    const holder = spawn(process.execPath, [HOLDER, dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    t.teardown(() => { holder.stdin.end(); });
+    const out = createInterface({ input: holder.stdout })[Symbol.asyncIterator]();
+    t.equal((await out.next()).value, 'READY');
+    holder.stdin.write('go\n');
+    t.equal((await out.next()).value, 'GOT');
     const url = await (await sharedCluster()).createDatabase('mig');
     const err = await migrateStore(dir, url).catch((e: unknown) => e);
     t.ok(err instanceof MeshError && err.code === 'DATA_DIR_LOCKED', String(err));
