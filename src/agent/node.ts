@@ -10,7 +10,7 @@ import type { Runner } from '../platform/runner.ts';
 import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { chooseInterface } from './interfaces.ts';
 import { fetchPinnedCa } from './pin.ts';
-import { firstAnswering, serversOf } from './failover.ts';
+import { firstAnswering, newControllerList, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { keyFile, stateFile } from './paths.ts';
@@ -179,8 +179,9 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
   }, st.server);
   if (reply.view) assertSoundView(reply.view, network);
   const view = reply.view ?? st.view;
+  const servers = newControllerList(serversOf(st), reply.controllers, server);
   // The controller that answered is the one to try first next time.
-  if ((reply.view || server !== st.server) && !dryRun) await saveState(env.configDir, { ...st, server, view });
+  if ((reply.view || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view });
   // Reconcile every time: someone may have changed the interface by hand.
   const changes = view ? await applyView(env, st, view, dryRun) : [];
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
