@@ -5,6 +5,8 @@ export const DEFAULT_CONFIG_DIR = '/etc/meshctl';
 
 export const networksDir = (configDir: string) => join(configDir, 'networks');
 export const stateFile = (configDir: string, network: string) => join(networksDir(configDir), `${network}.json`);
+/** Present while `meshctl leave` of `network` runs (so a running agent can tell a leave from a removal). */
+export const leavingFile = (configDir: string, network: string) => join(networksDir(configDir), `${network}.leaving`);
 export const keyFile = (configDir: string, network: string) => join(networksDir(configDir), `${network}.key`);
 
 /** `mesh-<network>` cut to the kernel's 15-character limit. */
