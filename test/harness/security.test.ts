@@ -40,3 +40,53 @@ t.test('hole 1: a join token naming ../ writes and deletes nothing outside the c
   const ok = await join({ configDir, runner: simHost({ kernel: true }).runner }, { token, name: 'n1' });
   t.equal(ok.network, 'office');
 });
+
+/** One admin call, answered as is (status and JSON body), never thrown. */
+async function raw(h: Awaited<ReturnType<typeof startHarness>>, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${h.apiUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${h.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+t.test('hole 11: a key made without --uses or --expires admits one node within 24 h; unlimited and never are explicit and shown', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const t0 = Date.now();
+  const def = await raw(h, 'POST', '/networks/office/keys', { name: 'default' });
+  t.equal(def.status, 201);
+  t.equal(def.body.usesRemaining, 1, 'one use by default');
+  const exp = Date.parse(String(def.body.expiresAt));
+  t.ok(Math.abs(exp - (t0 + 24 * 3600e3)) < 60e3, `expires in 24 h by default (${String(def.body.expiresAt)})`);
+  const open = await raw(h, 'POST', '/networks/office/keys', { name: 'open', uses: 'unlimited', expires: '0' });
+  t.equal(open.status, 201);
+  t.equal(open.body.usesRemaining, null, '--uses unlimited');
+  t.equal(open.body.expiresAt, null, '--expires 0 is never');
+  const listed = await h.admin<{ name: string; usesRemaining: number | null; expiresAt: string | null }[]>('GET', '/networks/office/keys');
+  t.same(listed.map((k) => [k.name, k.usesRemaining, k.expiresAt === null]), [['default', 1, false], ['open', null, true]], 'keys list shows the choice');
+  for (const uses of [0, -1, 1_000_001, 'many', 1.5]) {
+    t.equal((await raw(h, 'POST', '/networks/office/keys', { uses })).status, 400, `uses ${JSON.stringify(uses)} is refused`);
+  }
+  // The default key admits exactly one node.
+  const env1 = await h.agent();
+  const env2 = await h.agent();
+  await join(env1, { token: String(def.body.token), name: 'n1' });
+  const second = await join(env2, { token: String(def.body.token), name: 'n2' }).then(() => null, (e: unknown) => e as { code?: string });
+  t.equal(second?.code, 'KEY_USED_UP', 'a second join with a default key is refused');
+});
+
+t.test('low: --expires 99999999999w and other far or malformed expiries are a 400, not a 500', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  for (const expires of ['99999999999w', '9999999999999999999999s', '10000-01-01', '275760-09-13', '2026-13-45', '1y', '-1h', '']) {
+    const r = await raw(h, 'POST', '/networks/office/keys', { expires });
+    t.equal(r.status, 400, `expires ${JSON.stringify(expires)}: ${r.status} ${String(r.body.detail)}`);
+    t.equal(r.body.code, 'INVALID_ARGUMENT');
+  }
+  t.same(await h.admin('GET', '/networks/office/keys'), [], 'no key was made');
+});
