@@ -31,7 +31,7 @@ export class AdminService {
   }
 
   private view(n: NodeRow, now = this.ctx.now()): MeshNode {
-    return nodeView(n, now, this.health?.lastHandshake(n.publicKey));
+    return nodeView(n, now, this.health?.lastHandshake(n.network, n.id));
   }
 
   listNetworks(): Promise<Network[]> {
