@@ -82,6 +82,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       now: () => new Date(),
     };
     const health = new HealthBook();
+    health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
     const nodeApi = new NodeApi(ctx, health, views);
     const hub = new WatchHub(store, views, log);

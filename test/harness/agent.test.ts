@@ -50,7 +50,7 @@ t.test('agents follow pushed changes, survive a controller outage, and answer on
     if (ctlUp) await tc.ctl.close();
   });
   await admin(tc, 'POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
-  const { token } = await admin<{ token: string }>(tc, 'POST', '/networks/office/keys', {});
+  const { token } = await admin<{ token: string }>(tc, 'POST', '/networks/office/keys', { uses: 'unlimited' });
 
   const nodes: Node[] = [];
   const mk = async (name: string) => {

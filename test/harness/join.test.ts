@@ -26,7 +26,7 @@ t.teardown(async () => {
   await h.stopAll();
 });
 
-const token = async (network: string, body: Record<string, unknown> = {}) => (await h.admin<{ token: string }>('POST', `/networks/${network}/keys`, body)).token;
+const token = async (network: string, body: Record<string, unknown> = {}) => (await h.admin<{ token: string }>('POST', `/networks/${network}/keys`, { uses: 'unlimited', ...body })).token;
 const code = async (p: Promise<unknown>) => {
   try {
     await p;
