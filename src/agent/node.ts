@@ -134,9 +134,9 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
 
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
-export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false, previous: NodeView | null = st.view): Promise<string[]> {
   assertSoundView(view, st.network);
-  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
   return changes;
@@ -177,10 +177,14 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
       client.close();
     }
   }, st.server);
-  if (reply.view) assertSoundView(reply.view, network);
-  const view = reply.view ?? st.view;
+  // Never go back to an older view than the one applied (a reply overtaken by a pushed update).
+  const older = reply.view !== null && st.view !== null && reply.view.version < st.view.version;
+  if (older) env.log?.(`${network}: ignoring a view of version ${reply.view!.version}, older than the one applied (${st.view!.version})`);
+  const fresh = older ? null : reply.view;
+  if (fresh) assertSoundView(fresh, network);
+  const view = fresh ?? st.view;
   // The controller that answered is the one to try first next time.
-  if ((reply.view || server !== st.server) && !dryRun) await saveState(env.configDir, { ...st, server, view });
+  if ((fresh || server !== st.server) && !dryRun) await saveState(env.configDir, { ...st, server, view });
   // Reconcile every time: someone may have changed the interface by hand.
   const changes = view ? await applyView(env, st, view, dryRun) : [];
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
