@@ -9,8 +9,9 @@ import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
 import { failoverJitterMs, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
-import { stateFile } from './paths.ts';
+import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
+import { isRemoval, teardownNetwork } from './teardown.ts';
 import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
 
 export interface WorkerOptions {
@@ -140,9 +141,15 @@ export class NetworkWorker {
     this.connected = false;
     this.cancelWatch = null;
     if (this.stopped) return;
-    if (err instanceof MeshError && (err.code === 'NODE_REMOVED' || err.code === 'UNAUTHENTICATED')) {
+    if (isRemoval(err)) {
+      void this.removedByController(err);
+      return;
+    }
+    if (err instanceof MeshError && err.code === 'UNAUTHENTICATED') {
+      // Not the controller's word that the node is gone (it may have been restored from an old
+      // backup): stop, but leave the mesh as it is.
       this.removed = err;
-      this.log(`stopped: ${err.message}. The interface stays as it is; run \`meshctl leave -n ${this.network}\` to remove it`);
+      this.log(`stopped: ${err.message}. The interface stays up from the cached view; if this node was really removed, run \`meshctl leave -n ${this.network}\``);
       this.stop();
       return;
     }
@@ -170,6 +177,21 @@ export class NetworkWorker {
     }, delay);
   }
 
+  /** The controller says this node is no longer in the network: stop, and take the network down
+   * here (unless the user's own `meshctl leave` is what removed it: then there is nothing to do). */
+  private async removedByController(err: MeshError): Promise<void> {
+    if (this.removed) return;
+    this.removed = err;
+    this.stop();
+    await this.serial(async () => {
+      if (!existsSync(stateFile(this.env.configDir, this.network)) || existsSync(leavingFile(this.env.configDir, this.network))) {
+        this.log('left this network (meshctl leave); stopped');
+        return;
+      }
+      await teardownNetwork(this.env, this.st, err.message);
+    }).catch((e) => this.log(`removing the network after the controller removed this node: ${(e as Error).message}`));
+  }
+
   /** A periodic check-in got through while the stream waits out its backoff: the controller is
    * back, so reconnect now instead of at the end of a delay of up to 30 s. Check-in timers are
    * spread over the nodes, so this does not bring them all back at once. */
@@ -189,6 +211,9 @@ export class NetworkWorker {
       endpoint: this.st.endpoint,
       knownVersion: this.st.view?.version ?? 0,
       handshakes: await handshakesOf(this.env, this.st.interface),
+    }).catch(async (err: unknown) => {
+      if (isRemoval(err)) await this.removedByController(err);
+      throw err;
     });
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };

@@ -9,6 +9,7 @@ import type { ViewBuilder } from './view-builder.ts';
 import type { ControllerContext } from '../context.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
+import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
 
 const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -45,7 +46,13 @@ export class NodeApi {
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
   async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView }> {
     const sourceHost = peerHost(source) ?? source;
-    this.limiter.check(sourceHost);
+    try {
+      this.limiter.check(sourceHost);
+    } catch (err) {
+      rateLimited.inc({ what: 'join' });
+      this.ctx.log.warn({ source: sourceHost, network: req.network, key: req.keyName }, 'join refused: rate limited (too many failed joins from this address)');
+      throw err;
+    }
     try {
       assertDnsLabel(req.name, 'node name');
       const net = await this.ctx.store.getNetwork(req.network);
@@ -64,11 +71,16 @@ export class NodeApi {
         this.ctx.now(),
       );
       this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
+      joins.inc({ network: row.network });
       return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row) };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.
       if (err instanceof MeshError && (err.code === 'KEY_INVALID' || err.code === 'NOT_FOUND')) this.limiter.fail(sourceHost);
+      const code = err instanceof MeshError ? err.code : 'INTERNAL';
+      failedJoins.inc({ code });
+      // Never the secret: the network, key name, node name and where it came from.
+      this.ctx.log.warn({ source: sourceHost, network: req.network, key: req.keyName, node: req.name, code, reason: err instanceof MeshError ? err.message : 'internal error' }, 'join refused');
       throw err;
     }
   }
@@ -103,6 +115,7 @@ export class NodeApi {
   async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
+    checkIns.inc({ network: node.network });
     let current = node;
     const listenPort = req.listenPort || node.listenPort;
     assertPort(listenPort);
