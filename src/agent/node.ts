@@ -11,7 +11,7 @@ import { readActual, removeWireGuardInterface, assertInterfaceName } from '../pl
 import { chooseInterface } from './interfaces.ts';
 import { isRemoval, runTeardownHooks, teardownNetwork } from './teardown.ts';
 import { fetchPinnedCa } from './pin.ts';
-import { firstAnswering, serversOf } from './failover.ts';
+import { firstAnswering, newControllerList, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { keyFile, leavingFile, stateFile } from './paths.ts';
@@ -194,8 +194,9 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
   const { server, result: reply } = answer;
   if (reply.view) assertSoundView(reply.view, network);
   const view = reply.view ?? st.view;
+  const servers = newControllerList(serversOf(st), reply.controllers, server);
   // The controller that answered is the one to try first next time.
-  if ((reply.view || server !== st.server) && !dryRun) await saveState(env.configDir, { ...st, server, view });
+  if ((reply.view || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view });
   // Reconcile every time: someone may have changed the interface by hand.
   const changes = view ? await applyView(env, st, view, dryRun) : [];
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };

@@ -7,7 +7,7 @@ import { applyDelta, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
-import { failoverJitterMs, serversOf } from './failover.ts';
+import { failoverJitterMs, newControllerList, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
 import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
@@ -217,6 +217,16 @@ export class NetworkWorker {
       if (isRemoval(err)) await this.removedByController(err);
       throw err;
     });
+    const current = this.server;
+    const servers = newControllerList(this.servers, reply.controllers, current);
+    if (servers) {
+      // Learned from the controller: keep talking to the one in use, fail over along the new list.
+      this.servers = servers;
+      this.serverIdx = servers.indexOf(current);
+      this.st = { ...this.st, servers: this.servers };
+      if (!reply.view) await this.serial(() => saveState(this.env.configDir, this.st));
+      this.log(`controllers: ${this.servers.join(', ')}`);
+    }
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
   }

@@ -112,7 +112,7 @@ export class NodeApi {
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
-  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView }> {
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; controllers: string[] }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
     checkIns.inc({ network: node.network });
@@ -134,8 +134,11 @@ export class NodeApi {
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
-    if (req.knownVersion === version) return { version, changed: false };
-    return { version, changed: true, view: await this.view(current) };
+    // Every check-in names the controllers, so that a node that joined before a controller was
+    // added (or before the store moved to PostgreSQL) learns where to fail over to.
+    const controllers = this.ctx.grpcPublicAddr.split(',');
+    if (req.knownVersion === version) return { version, changed: false, controllers };
+    return { version, changed: true, view: await this.view(current), controllers };
   }
 
   async leave(node: NodeRow): Promise<void> {
