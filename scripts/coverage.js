@@ -80,6 +80,8 @@ export function readCoverage() {
 }
 
 const pct = (m) => (m.total === 0 ? 100 : (100 * m.covered) / m.total);
+/** A percentage for the table; "-" when there was nothing to count (no file of the layer ran). */
+const show = (m, width) => (m.total === 0 ? '-'.padStart(width + 1) : `${pct(m).toFixed(1).padStart(width)}%`);
 
 /** Prints the table; with `floors`, marks and returns the layers under their floor. */
 export function printCoverage(cov, floors) {
@@ -97,7 +99,7 @@ export function printCoverage(cov, floors) {
     if (miss.length) below.push(`${layer}: ${miss.join(', ')}`);
     const unloaded = L.unloaded ? `, ${L.unloaded} of ${L.files} files never loaded` : '';
     console.log(
-      `  ${layer.padEnd(16)} ${pct(L.lines).toFixed(1).padStart(6)}% ${pct(L.branches).toFixed(1).padStart(8)}% ${pct(L.functions).toFixed(1).padStart(9)}%  ` +
+      `  ${layer.padEnd(16)} ${show(L.lines, 6)} ${show(L.branches, 8)} ${show(L.functions, 9)}  ` +
         `${f ? `${f.lines}/${f.branches}` : '-'}${miss.length ? '  BELOW FLOOR' : ''}${unloaded}`,
     );
   }
