@@ -135,9 +135,9 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
 
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
-export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false, previous: NodeView | null = st.view): Promise<string[]> {
   assertSoundView(view, st.network);
-  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
   return changes;
@@ -192,11 +192,15 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
     return { network, version: st.view?.version ?? 0, changed: !dryRun, peers: 0, changes: dryRun ? [`would remove ${st.interface} and the local state: ${why}`] : [`removed ${st.interface} and the local state`], removed: why };
   }
   const { server, result: reply } = answer;
-  if (reply.view) assertSoundView(reply.view, network);
-  const view = reply.view ?? st.view;
+  // Never go back to an older view than the one applied (a reply overtaken by a pushed update).
+  const older = reply.view !== null && st.view !== null && reply.view.version < st.view.version;
+  if (older) env.log?.(`${network}: ignoring a view of version ${reply.view!.version}, older than the one applied (${st.view!.version})`);
+  const fresh = older ? null : reply.view;
+  if (fresh) assertSoundView(fresh, network);
+  const view = fresh ?? st.view;
   const servers = newControllerList(serversOf(st), reply.controllers, server);
   // The controller that answered is the one to try first next time.
-  if ((reply.view || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view });
+  if ((fresh || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view });
   // Reconcile every time: someone may have changed the interface by hand.
   const changes = view ? await applyView(env, st, view, dryRun) : [];
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };

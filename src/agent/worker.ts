@@ -81,14 +81,14 @@ export class NetworkWorker {
     this.connect();
   }
 
-  private async apply(view: NodeView): Promise<string[]> {
+  private async apply(view: NodeView, previous: NodeView | null = this.st.view): Promise<string[]> {
     // `meshctl leave` removes the state, then the interface: never bring back what it removed.
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
       this.stop();
       return [];
     }
-    return applyView(this.env, this.st, view);
+    return applyView(this.env, this.st, view, false, previous);
   }
 
   private async reapply(): Promise<void> {
@@ -96,8 +96,14 @@ export class NetworkWorker {
   }
 
   private async adopt(view: NodeView): Promise<string[]> {
+    const previous = this.st.view;
+    if (previous && view.version < previous.version) {
+      // A late reply (a check-in answered before a pushed update) must not take the node back.
+      this.log(`ignoring a view of version ${view.version}, older than the one applied (${previous.version})`);
+      return [];
+    }
     this.st = { ...this.st, view };
-    const changes = await this.apply(view);
+    const changes = await this.apply(view, previous);
     await saveState(this.env.configDir, this.st);
     return changes;
   }
