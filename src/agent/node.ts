@@ -8,7 +8,7 @@ import { statedEndpoint } from '../core/endpoint.ts';
 import type { NodeView } from '../core/view.ts';
 import type { Runner } from '../platform/runner.ts';
 import { readActual, removeInterface, assertInterfaceName } from '../platform/wireguard.ts';
-import { fetchPinnedCa } from './pin.ts';
+import { fetchPinnedCa } from '../net/pinned-ca.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { defaultInterface, keyFile, stateFile } from './paths.ts';

@@ -11,6 +11,7 @@ export default class Server extends MeshCommand {
     'grpc-addr': Flags.string({ description: 'node API listen address HOST:PORT (default 0.0.0.0:50051)', env: 'MESHCTL_GRPC_ADDR' }),
     'no-api': Flags.boolean({ description: 'do not serve the admin API', env: 'MESHCTL_NO_API' }),
     'no-grpc': Flags.boolean({ description: 'do not serve the node API', env: 'MESHCTL_NO_GRPC' }),
+    'api-insecure': Flags.boolean({ description: 'serve the admin API over plain HTTP (default: HTTPS with a certificate from the controller CA)', env: 'MESHCTL_API_INSECURE' }),
     'public-host': Flags.string({ description: 'host nodes dial, put in join tokens (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
   };
 
@@ -27,6 +28,7 @@ export default class Server extends MeshCommand {
       ...(flags['grpc-addr'] !== undefined ? { grpcAddr: flags['grpc-addr'] } : {}),
       ...(flags['no-api'] ? { noApi: true } : {}),
       ...(flags['no-grpc'] ? { noGrpc: true } : {}),
+      ...(flags['api-insecure'] ? { apiInsecure: true } : {}),
       ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
     });
     const log = makeLogger('controller');

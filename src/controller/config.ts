@@ -13,6 +13,8 @@ export interface ServerConfig {
   api: HostPort | null;
   grpc: HostPort | null;
   publicHost: string;
+  /** Serve the admin API over plain HTTP instead of HTTPS (--api-insecure). */
+  apiInsecure?: boolean;
   /** Where the config file came from, if any. */
   configFile: string | null;
 }
@@ -25,9 +27,10 @@ export interface ServerInputs {
   noApi?: boolean;
   noGrpc?: boolean;
   publicHost?: string;
+  apiInsecure?: boolean;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'apiInsecure'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -45,7 +48,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'apiInsecure';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -75,5 +78,6 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const api = noApi ? null : parseHostPort(pick(inputs.apiAddr, file.apiAddr, '0.0.0.0:8081'), 'api address');
   const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
-  return { dataDir, api, grpc, publicHost, configFile };
+  const apiInsecure = pick(inputs.apiInsecure, file.apiInsecure, false);
+  return { dataDir, api, grpc, publicHost, apiInsecure, configFile };
 }

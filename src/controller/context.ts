@@ -8,5 +8,7 @@ export interface ControllerContext {
   /** host:port that join tokens send nodes to. */
   grpcPublicAddr: string;
   caPin: string;
+  /** URL of the admin API that login tokens send admins to (set once it listens). */
+  apiPublicUrl?: string;
   now(): Date;
 }

@@ -1,6 +1,7 @@
 // The join token: versioned and URL-safe. "mc1." + base64url(JSON). It carries everything a new
 // node needs to reach and trust exactly one controller (as `kubeadm join` does with its CA pin).
 import { MeshError } from './errors.ts';
+import { PIN_FORMAT } from './ca-pin.ts';
 
 export interface JoinToken {
   /** host:port of the controller's gRPC node API */
@@ -13,7 +14,6 @@ export interface JoinToken {
 }
 
 const PREFIX = 'mc1.';
-const PIN = /^sha256:[0-9a-f]{64}$/;
 
 export function encodeJoinToken(t: JoinToken): string {
   const body = { v: 1, s: t.server, n: t.network, k: t.keyName, x: t.secret, p: t.caPin };
@@ -38,6 +38,6 @@ export function decodeJoinToken(token: string): JoinToken {
   const str = (k: string) => (typeof body[k] === 'string' && (body[k] as string).length > 0 ? (body[k] as string) : undefined);
   const server = str('s'), network = str('n'), keyName = str('k'), secret = str('x'), caPin = str('p');
   if (!server || !network || !keyName || !secret || !caPin) throw bad('a field is missing');
-  if (!PIN.test(caPin)) throw bad('the CA pin is malformed');
+  if (!PIN_FORMAT.test(caPin)) throw bad('the CA pin is malformed');
   return { server, network, keyName, secret, caPin };
 }
