@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { MeshError } from '../core/errors.ts';
 import { parseHostPort, type HostPort } from '../core/address.ts';
 import { CONFIG_FILE, defaultDataDir } from './paths.ts';
+import { parseStoreSpec } from './store/open.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -15,6 +16,8 @@ export interface ServerConfig {
   publicHost: string;
   /** Serve the admin API over plain HTTP instead of HTTPS (--api-insecure). */
   apiInsecure?: boolean;
+  /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
+  store: string;
   /** Where the config file came from, if any. */
   configFile: string | null;
 }
@@ -28,9 +31,10 @@ export interface ServerInputs {
   noGrpc?: boolean;
   publicHost?: string;
   apiInsecure?: boolean;
+  store?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'apiInsecure'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'apiInsecure'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -79,5 +83,7 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const apiInsecure = pick(inputs.apiInsecure, file.apiInsecure, false);
-  return { dataDir, api, grpc, publicHost, apiInsecure, configFile };
+  const store = pick(inputs.store, file.store, 'sqlite');
+  parseStoreSpec(store);
+  return { dataDir, api, grpc, publicHost, store, apiInsecure, configFile };
 }

@@ -51,7 +51,7 @@ t.test('hole 3: the admin API is HTTPS from the controller CA by default; admin.
 
 t.test('hole 3: --api-insecure serves plain HTTP, and the CLI sends tokens over it only to loopback', { timeout: 180_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshctl-insecure-'));
-  const ctl = await startController({ dataDir, api: { host: '127.0.0.1', port: 0 }, grpc: null, publicHost: '127.0.0.1', apiInsecure: true, configFile: null }, pino({ level: 'silent' }), '0.0.0-test');
+  const ctl = await startController({ dataDir, api: { host: '127.0.0.1', port: 0 }, grpc: null, publicHost: '127.0.0.1', store: 'sqlite', apiInsecure: true, configFile: null }, pino({ level: 'silent' }), '0.0.0-test');
   t.teardown(async () => {
     await ctl.close();
     await rm(dataDir, { recursive: true, force: true });
