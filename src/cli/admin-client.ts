@@ -98,20 +98,20 @@ const fromContext = (ctx: SavedContext, opts: ClientOptions): AdminTarget =>
  * token); --context/MESHCTL_CONTEXT; an explicit --data-dir/--server's admin.token; the current
  * context; the admin.token of the default data directory.
  */
-export function resolveTarget(opts: ClientOptions): AdminTarget {
+export async function resolveTarget(opts: ClientOptions): Promise<AdminTarget> {
   const env = opts.env ?? process.env;
   const dataDir = opts.dataDir ?? defaultDataDir(env);
   if (opts.token) return fromToken(opts.token, opts, dataDir, '--token / MESHCTL_TOKEN');
   const contexts = new ContextStore(env);
   if (opts.context) {
-    const ctx = contexts.get(opts.context);
+    const ctx = await contexts.get(opts.context);
     if (!ctx) {
       throw new MeshError('NOT_FOUND', `no saved context "${opts.context}"`, { hint: 'See `meshctl login --list`; save one with `meshctl login LOGIN_TOKEN --name NAME`' });
     }
     return fromContext(ctx, opts);
   }
   if (!opts.dataDir && !opts.server) {
-    const cur = contexts.current();
+    const cur = await contexts.current();
     if (cur) return fromContext(cur, opts);
   }
   return fromToken(readAdminTokenFile(dataDir), opts, dataDir, join(dataDir, ADMIN_TOKEN_FILE));
@@ -144,41 +144,60 @@ export function checkTransport(t: AdminTarget): URL {
 
 const TLS_TRUST_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|SIGNATURE|ALTNAME|ISSUER/;
 
+interface Resolved {
+  target: AdminTarget;
+  url: URL;
+  base: string;
+  caPem: string | undefined;
+}
+
 export class AdminClient {
-  readonly base: string;
-  private readonly target: AdminTarget;
-  private readonly url: URL;
-  private caPem: string | undefined;
+  private readonly opts: ClientOptions;
+  private resolved: Resolved | undefined;
 
   constructor(opts: ClientOptions = {}) {
-    this.target = resolveTarget(opts);
-    this.url = checkTransport(this.target);
-    this.base = this.target.base.replace(/\/+$/, '');
-    this.caPem = this.target.caPem;
+    this.opts = opts;
+  }
+
+  /** Picks the target and checks the transport (once); throws before anything is sent. */
+  async resolve(): Promise<Resolved> {
+    if (!this.resolved) {
+      const target = await resolveTarget(this.opts);
+      const url = checkTransport(target);
+      this.resolved = { target, url, base: target.base.replace(/\/+$/, ''), caPem: target.caPem };
+    }
+    return this.resolved;
+  }
+
+  /** The API's base URL (after resolve()). */
+  get base(): string {
+    return this.resolved?.base ?? '';
   }
 
   /** Fetches and pins the CA on first use; returns its PEM (undefined over loopback HTTP). */
   async trustedCa(): Promise<string | undefined> {
-    if (this.url.protocol !== 'https:') return undefined;
-    if (!this.caPem) {
-      const port = Number(this.url.port || 443);
-      this.caPem = await fetchPinnedCa(formatHostPort({ host: this.url.hostname.replace(/^\[|\]$/g, ''), port }), this.target.caPin!, {
+    const r = await this.resolve();
+    if (r.url.protocol !== 'https:') return undefined;
+    if (!r.caPem) {
+      const port = Number(r.url.port || 443);
+      r.caPem = await fetchPinnedCa(formatHostPort({ host: r.url.hostname.replace(/^\[|\]$/g, ''), port }), r.target.caPin!, {
         alpn: ['http/1.1'],
         tokenKind: 'login token',
         unreachableHint: 'Check the URL, that `meshctl server` runs there, and that this host can reach its admin API',
       });
     }
-    return this.caPem;
+    return r.caPem;
   }
 
   /** Calls the API; resolves to the parsed JSON body (undefined for 204). */
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const ca = await this.trustedCa();
+    const secret = this.resolved!.target.secret;
     let res: Response;
     try {
       res = await pinnedFetch(this.base + '/api/v1' + path, {
         method,
-        headers: { authorization: `Bearer ${this.target.secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${secret}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         timeoutMs: 15_000,
       }, ca);

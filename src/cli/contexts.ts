@@ -1,6 +1,8 @@
 // Saved admin contexts (`meshctl login`): one file, 0600, in the user's config directory
 // ($XDG_CONFIG_HOME/meshctl, else ~/.config/meshctl, 0700), kept with the `conf` package.
-import Conf from 'conf';
+// conf is imported only when a context is read or written: its atomic writer installs signal
+// handlers that re-raise SIGTERM, which must never reach the server's or the agent's shutdown.
+import type Conf from 'conf';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -48,11 +50,12 @@ export class ContextStore {
     this.dir = userConfigDir(env);
   }
 
-  private open(): Conf<Shape> {
+  private async open(): Promise<Conf<Shape>> {
     if (!this.conf) {
+      const { default: ConfClass } = await import('conf');
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       chmodSync(this.dir, 0o700);
-      this.conf = new Conf<Shape>({
+      this.conf = new ConfClass<Shape>({
         projectName: 'meshctl',
         projectSuffix: '',
         cwd: this.dir,
@@ -75,35 +78,36 @@ export class ContextStore {
     return this.conf !== undefined || existsSync(this.path);
   }
 
-  list(): { current: string | undefined; contexts: SavedContext[] } {
+  async list(): Promise<{ current: string | undefined; contexts: SavedContext[] }> {
     if (!this.exists) return { current: undefined, contexts: [] };
-    const c = this.open();
+    const c = await this.open();
     return { current: c.get('current'), contexts: Object.values(c.get('contexts') ?? {}).sort((a, b) => a.name.localeCompare(b.name)) };
   }
 
-  get(name: string): SavedContext | undefined {
+  async get(name: string): Promise<SavedContext | undefined> {
     if (!this.exists) return undefined;
-    return Object.hasOwn(this.open().get('contexts') ?? {}, name) ? this.open().get('contexts')[name] : undefined;
+    const all = (await this.open()).get('contexts') ?? {};
+    return Object.hasOwn(all, name) ? all[name] : undefined;
   }
 
-  current(): SavedContext | undefined {
+  async current(): Promise<SavedContext | undefined> {
     if (!this.exists) return undefined;
-    const cur = this.open().get('current');
+    const cur = (await this.open()).get('current');
     return cur ? this.get(cur) : undefined;
   }
 
   /** Saves (or replaces) a context and makes it the current one. */
-  save(ctx: SavedContext): void {
-    const c = this.open();
+  async save(ctx: SavedContext): Promise<void> {
+    const c = await this.open();
     c.set('contexts', { ...(c.get('contexts') ?? {}), [ctx.name]: ctx });
     c.set('current', ctx.name);
     chmodSync(c.path, 0o600);
   }
 
   /** Removes a context; the current one moves to none. Returns whether it existed. */
-  remove(name: string): boolean {
+  async remove(name: string): Promise<boolean> {
     if (!this.exists) return false;
-    const c = this.open();
+    const c = await this.open();
     const all = { ...(c.get('contexts') ?? {}) };
     if (!Object.hasOwn(all, name)) return false;
     delete all[name];

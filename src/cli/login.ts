@@ -26,20 +26,20 @@ export async function login(loginToken: string, opts: { name?: string; env?: Nod
   if (!caPem && new URL(client.base).protocol === 'https:') throw new MeshError('INTERNAL', 'no CA after a pinned connection');
   const store = new ContextStore(env);
   const savedAt = new Date().toISOString();
-  store.save({ name, server: client.base, caPin: t.caPin, caPem: caPem ?? '', secret: t.secret, tokenName: who.name, savedAt });
+  await store.save({ name, server: client.base, caPin: t.caPin, caPem: caPem ?? '', secret: t.secret, tokenName: who.name, savedAt });
   return { name, server: client.base, tokenName: who.name, current: true, savedAt, path: store.path };
 }
 
-export function listContexts(env: NodeJS.ProcessEnv = process.env): ContextView[] {
-  const { current, contexts } = new ContextStore(env).list();
+export async function listContexts(env: NodeJS.ProcessEnv = process.env): Promise<ContextView[]> {
+  const { current, contexts } = await new ContextStore(env).list();
   return contexts.map((c) => ({ name: c.name, server: c.server, tokenName: c.tokenName ?? null, current: c.name === current, savedAt: c.savedAt }));
 }
 
 /** Forgets a saved context (default: the current one). The token itself stays valid on the controller. */
-export function logout(name: string | undefined, env: NodeJS.ProcessEnv = process.env): { name: string; removed: true } {
+export async function logout(name: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<{ name: string; removed: true }> {
   const store = new ContextStore(env);
-  const target = name ?? store.list().current;
+  const target = name ?? (await store.list()).current;
   if (!target) throw new MeshError('NOT_FOUND', 'no current context to log out of', { hint: 'Name one: meshctl logout CONTEXT (see meshctl login --list)' });
-  if (!store.remove(target)) throw new MeshError('NOT_FOUND', `no saved context "${target}"`, { hint: 'See meshctl login --list' });
+  if (!(await store.remove(target))) throw new MeshError('NOT_FOUND', `no saved context "${target}"`, { hint: 'See meshctl login --list' });
   return { name: target, removed: true };
 }

@@ -17,7 +17,7 @@ export default class Login extends MeshCommand {
     const { args, flags } = await this.parse(Login);
     const { login, listContexts } = await import('../cli/login.ts');
     if (flags.list) {
-      const list = listContexts();
+      const list = await listContexts();
       this.out(list.length ? table(['CURRENT', 'NAME', 'SERVER', 'TOKEN'], list.map((c) => [c.current ? '*' : '', c.name, c.server, c.tokenName])) : 'No saved contexts. Log in with: meshctl login LOGIN_TOKEN');
       return list;
     }

@@ -8,7 +8,7 @@ export default class Logout extends MeshCommand {
   async run(): Promise<{ name: string; removed: true }> {
     const { args } = await this.parse(Logout);
     const { logout } = await import('../cli/login.ts');
-    const r = logout(args.context);
+    const r = await logout(args.context);
     this.out(`Forgot context "${r.name}". To make its token useless everywhere: meshctl admin token revoke NAME`);
     return r;
   }
