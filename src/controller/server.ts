@@ -4,8 +4,8 @@ import { mkdir, chmod } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
-import { formatHostPort } from '../core/address.ts';
-import type { ServerConfig } from './config.ts';
+import { formatHostPort, parseHostPort } from '../core/address.ts';
+import { publicAddrs, type ServerConfig } from './config.ts';
 import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
@@ -57,7 +57,7 @@ export interface StartOptions {
 
 /** The admin API URL to put in login tokens: the bound address, or the public host for a wildcard. */
 function apiPublicUrl(cfg: ServerConfig, port: number): string {
-  const host = cfg.api && cfg.api.host !== '0.0.0.0' && cfg.api.host !== '::' ? cfg.api.host : cfg.publicHost;
+  const host = cfg.api && cfg.api.host !== '0.0.0.0' && cfg.api.host !== '::' ? cfg.api.host : parseHostPort(publicAddrs(cfg.publicHost, 50051)[0]!, 'public host').host;
   return `${cfg.apiInsecure ? 'http' : 'https'}://${formatHostPort({ host, port })}`;
 }
 
@@ -76,11 +76,12 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
   try {
-    const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
+    const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
+    const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
     const ctx: ControllerContext = {
       store,
       log,
-      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: cfg.grpc?.port ?? 50051 }),
+      grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).join(','), // port 0: set once bound
       caPin: tls.caPin,
       now: () => new Date(),
     };
@@ -89,6 +90,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const tokenAt = (port: number) => ensureAdminToken(store, cfg.dataDir, { apiUrl: apiPublicUrl(cfg, port), caPin: tls.caPin });
     let token = await tokenAt(cfg.api?.port ?? 8081);
     const health = new HealthBook();
+    health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
     const nodeApi = new NodeApi(ctx, health, views);
     const hub = new WatchHub(store, views, log);
@@ -102,7 +104,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       }
       grpcPort = grpcServer.port;
       // A port chosen by the OS (0) must reach join tokens too.
-      ctx.grpcPublicAddr = formatHostPort({ host: cfg.publicHost, port: grpcPort });
+      ctx.grpcPublicAddr = publicAddrs(cfg.publicHost, grpcPort).join(',');
       log.info({ addr: formatHostPort({ host: cfg.grpc.host, port: grpcPort }), publicAddr: ctx.grpcPublicAddr }, 'node API listening');
     }
     let apiUrl: string | null = null;

@@ -110,9 +110,14 @@ export class NodeApi {
     if (listenPort !== node.listenPort || endpoint !== node.endpoint || node.endpointStated !== (req.endpoint !== '')) {
       current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
     }
-    if (req.handshakes.length) {
-      const peers = new Set((await this.views.membersOf(node.network)).rows.map((n) => n.publicKey));
-      this.health.report(req.handshakes.filter((h) => peers.has(h.publicKey) && h.publicKey !== node.publicKey));
+    if (req.handshakes.length && node.approved) {
+      // Only an approved member's word counts, and only about the other approved members of its network.
+      const members = new Map((await this.views.membersOf(node.network)).rows.filter((n) => n.approved && n.id !== node.id).map((n) => [n.publicKey, n.id]));
+      const about = req.handshakes.flatMap((h) => {
+        const id = members.get(h.publicKey);
+        return id === undefined ? [] : [{ nodeId: id, latestHandshake: h.latestHandshake }];
+      });
+      this.health.report(node.network, node.id, about, now.getTime());
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
@@ -122,7 +127,6 @@ export class NodeApi {
 
   async leave(node: NodeRow): Promise<void> {
     await this.ctx.store.leaveNode(node.id);
-    this.health.forget(node.publicKey);
     this.ctx.log.info({ network: node.network, node: node.name }, 'node left');
   }
 }
