@@ -49,7 +49,7 @@ t.test('hole 1: a join token naming ../ writes and deletes nothing outside the c
 
 /** One admin call, answered as is (status and JSON body), never thrown. */
 async function raw(h: Awaited<ReturnType<typeof startHarness>>, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${h.apiUrl}/api/v1${path}`, {
+  const res = await h.fetch(`${h.apiUrl}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${h.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -11,10 +11,10 @@ export interface FetchInit {
   signal?: AbortSignal;
 }
 
-/** A fetch for the admin API of the controller whose data directory is `dataDir`. */
-export function adminFetchFor(dataDir: string) {
+/** A fetch for the admin API of the controller whose data directory is `dataDir` (CA in `caDir` under --ca-dir). */
+export function adminFetchFor(dataDir: string, caDir = join(dataDir, 'tls')) {
   return (url: string, init: FetchInit = {}): Promise<Response> => {
-    const ca = url.startsWith('https:') ? readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8') : undefined;
+    const ca = url.startsWith('https:') ? readFileSync(join(caDir, 'ca.crt'), 'utf8') : undefined;
     return pinnedFetch(url, {
       ...(init.method ? { method: init.method } : {}),
       ...(init.headers ? { headers: init.headers } : {}),

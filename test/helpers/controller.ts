@@ -31,7 +31,7 @@ export async function startTestController(opts: { grpc?: boolean; dataDir?: stri
     dataDir,
     apiUrl: ctl.apiUrl!,
     token,
-    fetch: adminFetchFor(dataDir),
+    fetch: adminFetchFor(dataDir, opts.caDir),
     stop: async () => {
       await ctl.close();
       await rm(dataDir, { recursive: true, force: true });
