@@ -82,12 +82,12 @@ export async function startServer(dataDir: string, opts: { umask?: string; timeo
   void exited.then((e) => (gone = e));
   const url = `https://127.0.0.1:${ports.api}`;
   const adminFetch = adminFetchFor(dataDir);
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000); // a loaded 2-core machine starts a server slowly
   for (;;) {
     if (gone) throw new Error(`meshctl server exited (code ${gone.code}, signal ${gone.signal}) before answering:\n${stderr}`);
     if (Date.now() > deadline) {
       try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* gone */ }
-      throw new Error(`meshctl server did not answer within ${opts.timeoutMs ?? 20_000} ms:\n${stderr}`);
+      throw new Error(`meshctl server did not answer within ${opts.timeoutMs ?? 60_000} ms:\n${stderr}`);
     }
     try {
       await adminFetch(url + '/api/v1/networks');
