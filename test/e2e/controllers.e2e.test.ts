@@ -131,7 +131,7 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
 
   const token = async () => (await readFile(`${DA}/admin.token`, 'utf8')).trim();
   await step('3', '200 concurrent joins over both controllers get 200 distinct addresses', ['0'], async (st) => {
-    const r = await m.runLong('n1', [process.execPath, LOAD, 'joins', `http://${ip('ctl')}:8081`, `http://${ip('ctlb')}:8081`, await token(), '200'], 180_000);
+    const r = await m.runLong('n1', [process.execPath, LOAD, 'joins', `https://${ip('ctl')}:8081`, `https://${ip('ctlb')}:8081`, await token(), '200', `${CA}/ca.crt`], 180_000);
     assert.equal(r.exitCode, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ok: number; distinct: number; errors: string[]; firstError: string[]; ms: number };
     st.comment(`first errors: ${out.firstError.join(' | ') || 'none'}`);
@@ -142,7 +142,7 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
   });
 
   await step('4', '200 single-use keys, each tried twice at once on different controllers, admit one node each', ['0'], async (st) => {
-    const r = await m.runLong('n2', [process.execPath, LOAD, 'keys', `http://${ip('ctl')}:8081`, `http://${ip('ctlb')}:8081`, await token(), '200'], 240_000);
+    const r = await m.runLong('n2', [process.execPath, LOAD, 'keys', `https://${ip('ctl')}:8081`, `https://${ip('ctlb')}:8081`, await token(), '200', `${CA}/ca.crt`], 240_000);
     assert.equal(r.exitCode, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { keys: number; exactlyOne: number; twice: number; none: number; losers: string[]; distinct: number; firstError: string[]; ms: number };
     st.comment(`first errors: ${out.firstError.join(' | ') || 'none'}`);
