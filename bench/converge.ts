@@ -295,6 +295,7 @@ class Fleet {
   close(): void {
     this.closing = true;
     for (const a of this.agents) {
+      if (!a) continue; // a join that failed left a hole
       a.cancel?.();
       a.client.close();
     }
