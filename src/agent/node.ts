@@ -18,6 +18,9 @@ import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
+import { localAddresses } from '../platform/local-addresses.ts';
+import { pathOf, staticEndpoints } from './traversal.ts';
+import type { PathUpdate } from '../core/change.ts';
 
 export interface AgentEnv {
   configDir: string;
@@ -71,12 +74,14 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
   try {
     let reply;
     try {
-      reply = await client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint });
+      const lan = await localAddresses(env.runner, [iface]);
+      reply = await client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint, localAddresses: lan });
     } catch (err) {
       await removeState(env.configDir, token.network); // nothing half-written
       throw err;
     }
-    let st: NetworkState = { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null };
+    // The tag stays empty: the first check-in brings the current paths with their tag.
+    let st: NetworkState = { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null, paths: { paths: reply.paths, tag: '' } };
     try {
       let view = reply.view;
       if (opts.port === undefined) {
@@ -121,23 +126,17 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
   const listenPort = listenPortOf(st, view);
   const next = { ...st, listenPort, view };
   await saveState(env.configDir, next);
-  await applyView(env, next, view);
+  await applyView(env, next, view, false, staticEndpoints(view, next.paths, null));
   return { network: st.network, name: view.self.name, address: view.self.address, interface: st.interface, status: view.self.approved ? 'joined' : 'pending', peers: view.peers.length };
 }
 
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
-export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
-  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false, endpoints?: ReadonlyMap<string, string | null>): Promise<string[]> {
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), endpoints);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
   return changes;
-}
-
-/** The handshakes this node sees, for the controller's health view. */
-export async function handshakesOf(env: AgentEnv, iface: string): Promise<CheckInRequest['handshakes']> {
-  const actual = await readActual(env.runner, iface).catch(() => null);
-  return (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes }));
 }
 
 export interface CheckInResult {
@@ -155,19 +154,26 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
   const st = await loadState(env.configDir, network);
   const client = new NodeClient(st.server, st.caPem, st.credential);
   try {
+    const actual = await readActual(env.runner, st.interface).catch(() => null);
     const reply = await client.checkIn({
       listenPort: listenPortOf(st),
       endpoint: st.endpoint,
       knownVersion: st.view?.version ?? 0,
-      handshakes: await handshakesOf(env, st.interface),
+      handshakes: (actual?.peers ?? []).map((p) => ({
+        publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes,
+        endpoint: p.endpoint ?? '', path: pathOf(st.paths, p.publicKey, p.endpoint).path,
+      })),
+      localAddresses: await localAddresses(env.runner, [st.interface]),
+      pathsTag: st.paths?.tag ?? '',
     });
     let view = st.view;
-    if (reply.view) {
-      view = reply.view;
-      if (!dryRun) await saveState(env.configDir, { ...st, view });
+    const paths: PathUpdate | undefined = reply.paths ?? st.paths;
+    if (reply.view || reply.paths) {
+      view = reply.view ?? view;
+      if (!dryRun) await saveState(env.configDir, { ...st, view, ...(paths ? { paths } : {}) });
     }
     // Reconcile every time: someone may have changed the interface by hand.
-    const changes = view ? await applyView(env, st, view, dryRun) : [];
+    const changes = view ? await applyView(env, st, view, dryRun, staticEndpoints(view, paths, actual?.peers ?? null)) : [];
     return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
   } finally {
     client.close();
@@ -230,6 +236,10 @@ export interface PeerStatus {
   name: string;
   address: string;
   endpoint: string | null;
+  /** `direct`, or `relayed` when WireGuard holds the pair's relay endpoint. */
+  path: 'direct' | 'relayed';
+  /** The candidate WireGuard holds (what won), when it is one the controller offered. */
+  candidate: { endpoint: string; kind: string } | null;
   latestHandshake: string | null;
   rxBytes: number;
   txBytes: number;
@@ -260,6 +270,7 @@ export async function status(env: AgentEnv, network?: string): Promise<NetworkSt
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',
         endpoint: p.endpoint,
+        ...pathOf(st.paths, p.publicKey, p.endpoint),
         latestHandshake: p.latestHandshake ? new Date(p.latestHandshake * 1000).toISOString() : null,
         rxBytes: p.rxBytes,
         txBytes: p.txBytes,

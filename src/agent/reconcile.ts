@@ -4,14 +4,20 @@ import type { WgChange, WgConfig } from '../core/wg-diff.ts';
 import type { Runner } from '../platform/runner.ts';
 import { setConfig, plan } from '../platform/wireguard.ts';
 
-/** The interface config a view asks for. */
-export function wgConfigOf(view: NodeView, iface: string, privateKeyPath: string, listenPort: number): WgConfig {
+/** The interface config a view asks for. `endpoints` overrides the view's endpoint per peer
+ * (public key -> endpoint, or null to keep what WireGuard has): NAT traversal's choice. */
+export function wgConfigOf(view: NodeView, iface: string, privateKeyPath: string, listenPort: number, endpoints?: ReadonlyMap<string, string | null>): WgConfig {
   return {
     interface: iface,
     privateKeyPath,
     listenPort,
     address: `${view.self.address}/${view.self.prefixLength}`,
-    peers: view.peers.map((p) => ({ publicKey: p.publicKey, allowedIps: p.allowedIps, endpoint: p.endpoint || null, keepalive: p.keepalive })),
+    peers: view.peers.map((p) => ({
+      publicKey: p.publicKey,
+      allowedIps: p.allowedIps,
+      endpoint: endpoints?.has(p.publicKey) ? endpoints.get(p.publicKey)! : p.endpoint || null,
+      keepalive: p.keepalive,
+    })),
   };
 }
 

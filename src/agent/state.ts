@@ -5,6 +5,7 @@ import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { MeshError } from '../core/errors.ts';
 import type { NodeView } from '../core/view.ts';
+import type { PathUpdate } from '../core/change.ts';
 import { writeFileDurably } from '../platform/durable-file.ts';
 import { keyFile, networksDir, stateFile } from './paths.ts';
 
@@ -24,6 +25,8 @@ export interface NetworkState {
   endpoint: string;
   /** The last view applied (cache). */
   view: NodeView | null;
+  /** Where to reach each peer, as the controller last said (NAT traversal). */
+  paths?: PathUpdate;
 }
 
 /** The WireGuard listen port: the one chosen here, else the one the controller assigned (0: none yet). */

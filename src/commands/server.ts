@@ -11,6 +11,8 @@ export default class Server extends MeshCommand {
     'grpc-addr': Flags.string({ description: 'node API listen address HOST:PORT (default 0.0.0.0:50051)', env: 'MESHCTL_GRPC_ADDR' }),
     'no-api': Flags.boolean({ description: 'do not serve the admin API', env: 'MESHCTL_NO_API' }),
     'no-grpc': Flags.boolean({ description: 'do not serve the node API', env: 'MESHCTL_NO_GRPC' }),
+    'relay-addr': Flags.string({ description: 'UDP address of the ciphertext relay for nodes with no direct path (default 0.0.0.0:3478)', env: 'MESHCTL_RELAY_ADDR' }),
+    'no-relay': Flags.boolean({ description: 'do not run the relay', env: 'MESHCTL_NO_RELAY' }),
     'public-host': Flags.string({ description: 'host nodes dial, put in join tokens (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
   };
 
@@ -28,6 +30,8 @@ export default class Server extends MeshCommand {
       ...(flags['no-api'] ? { noApi: true } : {}),
       ...(flags['no-grpc'] ? { noGrpc: true } : {}),
       ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
+      ...(flags['relay-addr'] !== undefined ? { relayAddr: flags['relay-addr'] } : {}),
+      ...(flags['no-relay'] ? { noRelay: true } : {}),
     });
     const log = makeLogger('controller');
     const ctl = await startController(cfg, log, this.config.version);

@@ -13,6 +13,8 @@ export interface ServerConfig {
   api: HostPort | null;
   grpc: HostPort | null;
   publicHost: string;
+  /** The ciphertext relay's well-known UDP address; null with --no-relay. */
+  relay: HostPort | null;
   /** Where the config file came from, if any. */
   configFile: string | null;
 }
@@ -25,9 +27,11 @@ export interface ServerInputs {
   noApi?: boolean;
   noGrpc?: boolean;
   publicHost?: string;
+  relayAddr?: string;
+  noRelay?: boolean;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -45,7 +49,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noRelay';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -74,6 +78,8 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const noGrpc = pick(inputs.noGrpc, file.noGrpc, false);
   const api = noApi ? null : parseHostPort(pick(inputs.apiAddr, file.apiAddr, '0.0.0.0:8081'), 'api address');
   const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
+  const noRelay = pick(inputs.noRelay, file.noRelay, false);
+  const relay = noRelay ? null : parseHostPort(pick(inputs.relayAddr, file.relayAddr, '0.0.0.0:3478'), 'relay address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
-  return { dataDir, api, grpc, publicHost, configFile };
+  return { dataDir, api, grpc, publicHost, relay, configFile };
 }

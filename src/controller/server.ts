@@ -17,6 +17,8 @@ import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
+import { PathBook } from './nat/path-book.ts';
+import { Relay } from '../relay/relay.ts';
 
 export interface RunningController {
   ctx: ControllerContext;
@@ -24,6 +26,8 @@ export interface RunningController {
   apiUrl: string | null;
   /** The bound port of the node API, when serving it. */
   grpcPort: number | null;
+  /** The bound UDP port of the relay, when running one. */
+  relayPort: number | null;
   nodeApi: NodeApi;
   hub: WatchHub;
   close(): Promise<void>;
@@ -43,6 +47,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   const store = await SqliteStore.open(cfg.dataDir);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
+  let relay: Relay | undefined;
+  let paths: PathBook | undefined;
   try {
     const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
     const token = await ensureAdminToken(store, cfg.dataDir);
@@ -56,13 +62,29 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     };
     const health = new HealthBook();
     const views = new ViewBuilder(store);
-    const nodeApi = new NodeApi(ctx, health, views);
+    let relayPort: number | null = null;
+    if (cfg.relay) {
+      const addr = formatHostPort(cfg.relay);
+      relay = new Relay({ host: cfg.relay.host, port: cfg.relay.port, log: (m) => log.debug(m) });
+      try {
+        relayPort = await relay.start();
+      } catch (err) {
+        throw listenError(err, 'relay', addr);
+      }
+      log.info({ addr: formatHostPort({ host: cfg.relay.host, port: relayPort }) }, 'relay listening');
+    }
+    const relayHost = cfg.relay && cfg.relay.host !== '0.0.0.0' && cfg.relay.host !== '::' ? cfg.relay.host : cfg.publicHost;
+    const r = relay;
+    paths = new PathBook(views, store, r ? { host: relayHost, open: (id, a, b) => r.open(id, a, b), close: (id) => r.close(id) } : null, log);
+    const nodeApi = new NodeApi(ctx, health, views, paths);
     const hub = new WatchHub(store, views, log);
+    paths.setSink((network, nodeId, u) => hub.sendPaths(network, nodeId, u));
+    const pathBook = paths;
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
       try {
-        grpcServer = await startNodeGrpc({ host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log });
+        grpcServer = await startNodeGrpc({ host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log, onWatch: (node) => pathBook.resend(node) });
       } catch (err) {
         throw listenError(err, 'gRPC', addr);
       }
@@ -73,7 +95,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     }
     let apiUrl: string | null = null;
     if (cfg.api) {
-      api = await buildApi(store, new AdminService(ctx, health), log, version);
+      api = await buildApi(store, new AdminService(ctx, health, pathBook), log, version);
       const addr = formatHostPort(cfg.api);
       try {
         await api.listen({ host: cfg.api.host, port: cfg.api.port });
@@ -89,16 +111,21 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       ctx,
       apiUrl,
       grpcPort,
+      relayPort,
       nodeApi,
       hub,
       close: async () => {
         await grpcServer?.close();
         await api?.close();
+        paths?.close();
+        await relay?.stop();
         await store.close();
       },
     };
   } catch (err) {
     await grpcServer?.close().catch(() => {});
+    paths?.close();
+    await relay?.stop().catch(() => {});
     await api?.close().catch(() => {});
     await store.close();
     throw err;

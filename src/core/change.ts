@@ -16,8 +16,15 @@ export interface PeerDelta {
   self?: SelfView;
 }
 
-/** What a Watch stream sends: a snapshot or a delta, with the network version it brings the node to. */
-export type WatchEvent = { version: number; snapshot: NodeView } | { version: number; delta: PeerDelta };
+/** Where to reach each peer (NAT traversal): candidates best first and the pair's relay endpoint. */
+export interface PathUpdate {
+  paths: { publicKey: string; candidates: { endpoint: string; kind: string }[]; relay: string }[];
+  tag: string;
+}
+
+/** What a Watch stream sends: a snapshot or a delta, with the network version it brings the node
+ * to; or the node's paths (version 0: they come from soft state, not the versioned view). */
+export type WatchEvent = { version: number; snapshot: NodeView } | { version: number; delta: PeerDelta } | { version: 0; paths: PathUpdate };
 
 /** What `receiver` must be sent for `change`: a delta, 'snapshot' (its own record changed),
  * 'removed' (the receiver itself is gone), or a version-only delta. O(1) per receiver. */

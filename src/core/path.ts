@@ -159,3 +159,29 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
 /** What a peer's path is called in `status` and `nodes show`. */
 export const pathName = (s: PathState | undefined): 'direct' | 'relayed' | 'probing' =>
   s?.phase === 'relayed' ? 'relayed' : s?.phase === 'direct' || s?.phase === 'idle' || s === undefined ? 'direct' : 'probing';
+
+/** What one end of a pair last reported about the other. */
+export interface PathReport {
+  path: 'direct' | 'relayed' | 'probing' | '';
+  exhausted: boolean;
+  /** ms since epoch of the report. */
+  at: number;
+}
+
+/** A report older than this says nothing about the pair any more. */
+export const REPORT_TTL_MS = 120_000;
+
+/**
+ * The controller's relay-or-direct decision for a pair: assign a relay when an end has tried
+ * every candidate without a handshake and neither end has a direct path, while both are in
+ * contact with the controller; release it once both ends say they are direct again.
+ */
+export function relayDecision(d: { assigned: boolean; a?: PathReport; b?: PathReport; aHealthy: boolean; bHealthy: boolean; now: number }): 'assign' | 'release' | 'keep' {
+  const live = (r?: PathReport) => (r && d.now - r.at <= REPORT_TTL_MS ? r : undefined);
+  const a = live(d.a);
+  const b = live(d.b);
+  if (d.assigned) return a?.path === 'direct' && b?.path === 'direct' ? 'release' : 'keep';
+  if (!(a?.exhausted || b?.exhausted)) return 'keep';
+  if (a?.path === 'direct' || b?.path === 'direct') return 'keep';
+  return d.aHealthy && d.bHealthy ? 'assign' : 'keep';
+}

@@ -104,3 +104,18 @@ t.test('retry times are shared by both ends and spread over pairs', async (t) =>
   t.equal(retryOffset('a|b', 60_000), retryOffset('a|b', 60_000));
   t.ok(retryOffset('a|b', 60_000) < 60_000);
 });
+
+import { relayDecision, type PathReport } from '../../src/core/path.ts';
+
+t.test('relayDecision: a relay for an exhausted pair with both ends in contact; released when both are direct', async (t) => {
+  const now = at0;
+  const r = (path: PathReport['path'], exhausted: boolean, age = 0): PathReport => ({ path, exhausted, at: now - age });
+  const base = { assigned: false, aHealthy: true, bHealthy: true, now };
+  t.equal(relayDecision({ ...base, a: r('probing', true) }), 'assign');
+  t.equal(relayDecision({ ...base, a: r('probing', false), b: r('probing', false) }), 'keep', 'still trying');
+  t.equal(relayDecision({ ...base, a: r('probing', true), bHealthy: false }), 'keep', 'the other end is not in contact');
+  t.equal(relayDecision({ ...base, a: r('probing', true), b: r('direct', false) }), 'keep', 'one end has a handshake');
+  t.equal(relayDecision({ ...base, a: r('probing', true, 200_000) }), 'keep', 'an old report');
+  t.equal(relayDecision({ ...base, assigned: true, a: r('direct', false), b: r('relayed', true) }), 'keep');
+  t.equal(relayDecision({ ...base, assigned: true, a: r('direct', false), b: r('direct', false) }), 'release');
+});

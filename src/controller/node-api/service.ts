@@ -10,6 +10,7 @@ import type { ControllerContext } from '../context.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
 import { JoinLimiter } from './join-limiter.ts';
+import type { PathBook, PathUpdate, ReportedPeer } from '../nat/path-book.ts';
 
 const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
@@ -21,13 +22,16 @@ export interface JoinInput {
   publicKey: string;
   listenPort: number;
   endpoint: string;
+  localAddresses?: string[];
 }
 
 export interface CheckInInput {
   listenPort: number;
   endpoint: string;
   knownVersion: number;
-  handshakes: { publicKey: string; latestHandshake: number }[];
+  handshakes: (ReportedPeer & { latestHandshake: number })[];
+  localAddresses?: string[];
+  pathsTag?: string;
 }
 
 export class NodeApi {
@@ -35,15 +39,17 @@ export class NodeApi {
   private readonly health: HealthBook;
   private readonly limiter = new JoinLimiter();
   private readonly views: ViewBuilder;
+  private readonly paths: PathBook | null;
 
-  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder) {
+  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null) {
     this.ctx = ctx;
     this.health = health;
     this.views = views;
+    this.paths = paths;
   }
 
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
-  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView }> {
+  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView; paths: PathUpdate['paths'] }> {
     const sourceHost = source.replace(/^ipv[46]:/, '').replace(/:\d+$/, '');
     this.limiter.check(sourceHost);
     try {
@@ -64,7 +70,9 @@ export class NodeApi {
         this.ctx.now(),
       );
       this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
-      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row) };
+      this.paths?.contact(row, source, req.localAddresses ?? []);
+      const paths = this.paths ? (await this.paths.pathsFor(row)).paths : [];
+      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row), paths };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.
@@ -100,7 +108,7 @@ export class NodeApi {
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
-  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView }> {
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; paths?: PathUpdate['paths']; pathsTag?: string }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
     let current = node;
@@ -114,10 +122,18 @@ export class NodeApi {
       const peers = new Set((await this.views.membersOf(node.network)).rows.map((n) => n.publicKey));
       this.health.report(req.handshakes.filter((h) => peers.has(h.publicKey) && h.publicKey !== node.publicKey));
     }
+    let paths: { paths?: PathUpdate['paths']; pathsTag?: string } = {};
+    if (this.paths) {
+      // An agent that reports no addresses (an older one) keeps those it reported before.
+      this.paths.contact(current, source, req.localAddresses?.length ? req.localAddresses : undefined);
+      if (req.handshakes.length) await this.paths.report(current, req.handshakes);
+      const u = await this.paths.pathsFor(current);
+      paths = u.tag === req.pathsTag ? { pathsTag: u.tag } : { paths: u.paths, pathsTag: u.tag };
+    }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
-    if (req.knownVersion === version) return { version, changed: false };
-    return { version, changed: true, view: await this.view(current) };
+    if (req.knownVersion === version) return { version, changed: false, ...paths };
+    return { version, changed: true, view: await this.view(current), ...paths };
   }
 
   async leave(node: NodeRow): Promise<void> {
