@@ -28,6 +28,7 @@ export function pathTimersFromEnv(env: NodeJS.ProcessEnv = process.env): PathTim
   return {
     candidateWaitMs: ms(env.MESHCTL_CANDIDATE_WAIT_MS, DEFAULT_PATH_TIMERS.candidateWaitMs),
     retryDirectMs: ms(env.MESHCTL_RETRY_DIRECT_MS, DEFAULT_PATH_TIMERS.retryDirectMs),
+    retryWindowMs: ms(env.MESHCTL_RETRY_WINDOW_MS, DEFAULT_PATH_TIMERS.retryWindowMs),
   };
 }
 

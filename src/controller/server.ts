@@ -78,7 +78,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     paths = new PathBook(views, store, r ? { host: relayHost, open: (id, a, b) => r.open(id, a, b), close: (id) => r.close(id) } : null, log);
     const nodeApi = new NodeApi(ctx, health, views, paths);
     const hub = new WatchHub(store, views, log);
-    paths.setSink((network, nodeId, u) => hub.sendPaths(network, nodeId, u));
+    paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
     const pathBook = paths;
     let grpcPort: number | null = null;
     if (cfg.grpc) {

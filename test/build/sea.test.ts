@@ -96,7 +96,7 @@ test('the single executable runs self-contained', { timeout: 90_000 }, async (t)
     const dataDir = join(dir, 'data');
     const [apiPort, grpcPort] = [await freePort(), await freePort()];
     const api = `http://127.0.0.1:${apiPort}`;
-    const server = spawn(bin, ['server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${apiPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`], {
+    const server = spawn(bin, ['server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${apiPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--relay-addr', '127.0.0.1:0'], {
       cwd: dir,
       env: {},
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -6,8 +6,8 @@
 // rebuild it within one period after a restart.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { candidatesFor, pairKey, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
-import { HANDSHAKE_FRESH_MS, relayDecision, type PathReport } from '../../core/path.ts';
+import { candidatesFor, pairKey, OBSERVATION_TTL_MS, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
+import { HANDSHAKE_FRESH_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
 import { formatHostPort } from '../../core/address.ts';
 import type { Change } from '../../core/change.ts';
 import type { NodeRow, Store } from '../store/store.ts';
@@ -51,8 +51,11 @@ export interface RelayProvider {
   close(id: string): void;
 }
 
-/** Pushes a node's paths on its Watch stream, if it has one. */
-export type PathSink = (network: string, nodeId: string, update: PathUpdate) => void;
+/** Pushes a node's paths on its Watch stream; `connected` says whether it has one. */
+export interface PathSink {
+  send(network: string, nodeId: string, update: PathUpdate): void;
+  connected(network: string, nodeId: string): boolean;
+}
 
 interface Facts {
   site: string | null;
@@ -91,7 +94,7 @@ export class PathBook {
   private readonly sent = new Map<string, string>();
   private readonly pending = new Set<string>();
   private readonly opening = new Set<string>();
-  private sink: PathSink = () => {};
+  private sink: PathSink = { send: () => {}, connected: () => false };
   private readonly unsubscribe: () => void;
 
   private readonly views: ViewBuilder;
@@ -154,7 +157,11 @@ export class PathBook {
         const pf = this.factsOf(peer.id);
         const before = pf.observed.get(node.id);
         pf.observed.set(node.id, { endpoint: p.endpoint, at: now, observerSite: site });
-        if (before?.endpoint !== p.endpoint) this.schedule(node.network);
+        if (before?.endpoint !== p.endpoint) {
+          this.schedule(node.network);
+          // What was seen may show a NAT that maps per destination: relay its hopeless pairs now.
+          for (const m of members) if (m.id !== peer.id && m.approved && peer.approved) await this.decide(peer, m);
+        }
       }
       if (path) {
         const w = p.winner && p.winner.endpoint && (KINDS as readonly string[]).includes(p.winner.kind) ? { endpoint: p.winner.endpoint, kind: p.winner.kind as CandidateKind } : null;
@@ -173,11 +180,33 @@ export class PathBook {
     return this.now() - (this.facts.get(id)?.contact ?? 0) <= CONTACT_MS;
   }
 
+  /** Behind a NAT: the address its connection comes from is not one of its own. */
+  private natted(n: NodeRow): boolean {
+    const f = this.facts.get(n.id);
+    return !!f && f.site !== null && f.localAddresses.length > 0 && !f.localAddresses.includes(f.site);
+  }
+
+  /** Behind a NAT that maps per destination: seen from another site on a port other than its own. */
+  private hard(n: NodeRow): boolean {
+    const f = this.facts.get(n.id);
+    if (!f || !this.natted(n)) return false;
+    const ports = [...f.observed.values()]
+      .filter((o) => o.observerSite !== f.site && this.now() - o.at <= OBSERVATION_TTL_MS && hostOf(o.endpoint) === f.site)
+      .map((o) => Number(o.endpoint.slice(o.endpoint.lastIndexOf(':') + 1)));
+    return hardNat(n.listenPort, ports);
+  }
+
+  /** One end maps per destination and the other is behind a NAT too: no hole can be punched. */
+  private hopeless(a: NodeRow, b: NodeRow): boolean {
+    return (this.hard(a) && this.natted(b)) || (this.hard(b) && this.natted(a));
+  }
+
   private async decide(x: NodeRow, y: NodeRow): Promise<void> {
     const [a, b] = x.id < y.id ? [x, y] : [y, x];
     const key = pairKey(a.id, b.id);
     const assigned = this.relays.has(key);
     const d = relayDecision({
+      hopeless: this.hopeless(a, b),
       assigned,
       a: this.reports.get(a.id)?.get(b.publicKey),
       b: this.reports.get(b.id)?.get(a.publicKey),
@@ -237,7 +266,9 @@ export class PathBook {
           .filter((m) => m.approved && m.id !== node.id)
           .map((m) => ({
             publicKey: m.publicKey,
-            candidates: candidatesFor(self, this.natFacts(m), now),
+            // A pair that cannot go direct (see hopeless) is offered no candidates: retrying
+            // them every minute would only take the pair off its relay for nothing.
+            candidates: this.relay && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
             relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '',
           }))
           .sort((p, q) => (p.publicKey < q.publicKey ? -1 : 1));
@@ -289,10 +320,12 @@ export class PathBook {
       return; // the network is gone
     }
     for (const n of members) {
+      // A node with no stream gets its paths with its next check-in (the tag differs then).
+      if (!this.sink.connected(network, n.id)) continue;
       const u = this.compute(n, members);
       if (this.sent.get(n.id) === u.tag) continue;
       this.sent.set(n.id, u.tag);
-      this.sink(network, n.id, u);
+      this.sink.send(network, n.id, u);
     }
   }
 

@@ -56,6 +56,11 @@ export class WatchHub {
     };
   }
 
+  /** True while `nodeId` has a Watch stream open. */
+  isConnected(network: string, nodeId: string): boolean {
+    return this.byNetwork.get(network)?.has(nodeId) ?? false;
+  }
+
   /** Sends `node`'s paths on its stream, after whatever is queued there; nothing when not connected. */
   sendPaths(network: string, nodeId: string, paths: PathUpdate): void {
     const sub = this.byNetwork.get(network)?.get(nodeId);
