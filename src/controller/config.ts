@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { MeshError } from '../core/errors.ts';
 import { parseHostPort, type HostPort } from '../core/address.ts';
 import { CONFIG_FILE, defaultDataDir } from './paths.ts';
+import { parseStoreSpec } from './store/open.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -15,6 +16,8 @@ export interface ServerConfig {
   publicHost: string;
   /** The ciphertext relay's well-known UDP address; null with --no-relay. */
   relay: HostPort | null;
+  /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
+  store: string;
   /** Where the config file came from, if any. */
   configFile: string | null;
 }
@@ -29,9 +32,10 @@ export interface ServerInputs {
   publicHost?: string;
   relayAddr?: string;
   noRelay?: boolean;
+  store?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay', 'store'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -81,5 +85,7 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const noRelay = pick(inputs.noRelay, file.noRelay, false);
   const relay = noRelay ? null : parseHostPort(pick(inputs.relayAddr, file.relayAddr, '0.0.0.0:3478'), 'relay address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
-  return { dataDir, api, grpc, publicHost, relay, configFile };
+  const store = pick(inputs.store, file.store, 'sqlite');
+  parseStoreSpec(store);
+  return { dataDir, api, grpc, publicHost, relay, store, configFile };
 }
