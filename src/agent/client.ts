@@ -10,8 +10,9 @@ export interface JoinReply {
   nodeId: string;
   credential: string;
   view: NodeView;
-  /** Where to reach each peer (an older controller sends none). */
+  /** Where to reach each peer (an older controller sends none), and their version. */
   paths: PathUpdate['paths'];
+  pathsTag: string;
 }
 
 export interface CheckInReply {
@@ -84,7 +85,7 @@ export class NodeClient {
   async join(req: { network: string; keyName: string; keySecret: string; name: string; publicKey: string; listenPort: number; endpoint: string; localAddresses?: string[] }): Promise<JoinReply> {
     const r = await this.unary<JoinReply>('Join', req);
     this.credential = r.credential;
-    return { ...r, paths: r.paths ?? [] };
+    return { ...r, paths: r.paths ?? [], pathsTag: r.pathsTag ?? '' };
   }
 
   async checkIn(req: CheckInRequest): Promise<CheckInReply> {

@@ -80,8 +80,7 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
       await removeState(env.configDir, token.network); // nothing half-written
       throw err;
     }
-    // The tag stays empty: the first check-in brings the current paths with their tag.
-    let st: NetworkState = { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null, paths: { paths: reply.paths, tag: '' } };
+    let st: NetworkState = { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null, paths: { paths: reply.paths, tag: reply.pathsTag } };
     try {
       let view = reply.view;
       if (opts.port === undefined) {

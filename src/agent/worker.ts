@@ -10,7 +10,7 @@ import { listenPortOf, loadState, saveState, type NetworkState } from './state.t
 import { stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { applyView, type AgentEnv, type CheckInResult } from './node.ts';
-import type { PathUpdate } from '../core/change.ts';
+import { applyPaths, type PathUpdate } from '../core/change.ts';
 import { readActual } from '../platform/wireguard.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
 import { nudge } from '../platform/nudge.ts';
@@ -112,8 +112,8 @@ export class NetworkWorker {
   }
 
   private async adoptPaths(u: PathUpdate): Promise<void> {
-    if (this.st.paths?.tag === u.tag) return;
-    this.st = { ...this.st, paths: { paths: u.paths ?? [], tag: u.tag } };
+    if (!u.base && this.st.paths?.tag === u.tag && u.tag !== '') return;
+    this.st = { ...this.st, paths: applyPaths(this.st.paths, u) };
     await saveState(this.env.configDir, this.st);
     this.scheduleTick(0);
   }

@@ -4,7 +4,6 @@
 // pairs. From it, every node's paths (ordered candidates and relay per peer) are pushed to both
 // ends of a pair together. Kept in memory: it changes with every NAT mapping, and check-ins
 // rebuild it within one period after a restart.
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { candidatesFor, pairKey, OBSERVATION_TTL_MS, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
 import { HANDSHAKE_FRESH_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
@@ -20,9 +19,13 @@ export interface PeerPath {
   relay: string;
 }
 
+/** A node's paths: every peer (`base` empty), or only the peers that changed since the paths
+ * version `base` (a node holding another version ignores it and gets all at its next check-in).
+ * `tag` is the network's paths version this brings the node to. */
 export interface PathUpdate {
   paths: PeerPath[];
   tag: string;
+  base?: string;
 }
 
 /** A peer as a check-in reports it (PeerHandshake on the wire). */
@@ -90,9 +93,10 @@ export class PathBook {
   /** node id -> peer public key -> report */
   private readonly reports = new Map<string, Map<string, PathReport & { endpoint: string; winner: Candidate | null }>>();
   private readonly relays = new Map<string, RelayEntry>();
-  /** node id -> tag of the paths last pushed */
-  private readonly sent = new Map<string, string>();
-  private readonly pending = new Set<string>();
+  /** network -> paths version: grows with every change pushed */
+  private readonly versions = new Map<string, number>();
+  /** network -> nodes whose paths as peers changed (null: a full push to these nodes) */
+  private readonly pending = new Map<string, { changed: Set<string>; full: Set<string> }>();
   private readonly opening = new Set<string>();
   private sink: PathSink = { send: () => {}, connected: () => false };
   private readonly unsubscribe: () => void;
@@ -134,9 +138,11 @@ export class PathBook {
     const site = hostOf(source);
     const lan = localAddresses === undefined ? f.localAddresses : cleanAddresses(localAddresses);
     if (site !== f.site || lan.join() !== f.localAddresses.join()) {
+      const moved = site !== f.site;
       f.site = site;
       f.localAddresses = lan;
-      this.schedule(node.network);
+      // Its own site decides which peers' LAN addresses it gets: then its whole list changes.
+      this.schedule(node.network, [node.id], moved ? [node.id] : []);
     }
   }
 
@@ -158,7 +164,7 @@ export class PathBook {
         const before = pf.observed.get(node.id);
         pf.observed.set(node.id, { endpoint: p.endpoint, at: now, observerSite: site });
         if (before?.endpoint !== p.endpoint) {
-          this.schedule(node.network);
+          this.schedule(node.network, [peer.id]);
           // What was seen may show a NAT that maps per destination: relay its hopeless pairs now.
           for (const m of members) if (m.id !== peer.id && m.approved && peer.approved) await this.decide(peer, m);
         }
@@ -218,7 +224,7 @@ export class PathBook {
       this.relays.delete(key);
       this.relay?.close(key);
       this.log.info({ network: a.network, pair: [a.name, b.name] }, 'pair is direct again; relay released');
-      this.schedule(a.network);
+      this.schedule(a.network, [a.id, b.id]);
     } else if (d === 'assign' && this.relay && !this.opening.has(key)) {
       this.opening.add(key);
       try {
@@ -229,7 +235,7 @@ export class PathBook {
         ]);
         this.relays.set(key, { network: a.network, a: a.id, b: b.id, endpoint });
         this.log.info({ network: a.network, pair: [a.name, b.name], ports }, 'no direct path; pair relayed');
-        this.schedule(a.network);
+        this.schedule(a.network, [a.id, b.id]);
       } catch (err) {
         this.log.warn({ err, pair: [a.name, b.name] }, 'opening relay ports failed');
       } finally {
@@ -251,29 +257,32 @@ export class PathBook {
     };
   }
 
-  /** The paths of `node` to each approved peer, and their tag. */
+  /** The paths of `node` to every approved peer, tagged with the network's paths version. */
   async pathsFor(node: NodeRow): Promise<PathUpdate> {
     const members = (await this.views.membersOf(node.network)).rows;
-    return this.compute(node, members);
+    return { paths: this.compute(node, members), tag: String(this.versions.get(node.network) ?? 0) };
   }
 
-  private compute(node: NodeRow, members: readonly NodeRow[]): PathUpdate {
+  /** The network's current paths version, as a tag: a node holding it needs nothing. */
+  tagOf(network: string): string {
+    return String(this.versions.get(network) ?? 0);
+  }
+
+  private entry(node: NodeRow, m: NodeRow, self: NatFacts, now: number): PeerPath {
+    return {
+      publicKey: m.publicKey,
+      // A pair that cannot go direct (see hopeless) is offered no candidates: retrying them
+      // every minute would only take the pair off its relay for nothing.
+      candidates: this.relay && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
+      relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '',
+    };
+  }
+
+  private compute(node: NodeRow, members: readonly NodeRow[], only?: ReadonlySet<string>): PeerPath[] {
+    if (!node.approved) return [];
     const now = this.now();
     const self = this.natFacts(node);
-    const paths = !node.approved
-      ? []
-      : members
-          .filter((m) => m.approved && m.id !== node.id)
-          .map((m) => ({
-            publicKey: m.publicKey,
-            // A pair that cannot go direct (see hopeless) is offered no candidates: retrying
-            // them every minute would only take the pair off its relay for nothing.
-            candidates: this.relay && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
-            relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '',
-          }))
-          .sort((p, q) => (p.publicKey < q.publicKey ? -1 : 1));
-    const tag = createHash('sha256').update(JSON.stringify(paths)).digest('base64url').slice(0, 16);
-    return { paths, tag };
+    return members.filter((m) => m.approved && m.id !== node.id && (!only || only.has(m.id))).map((m) => this.entry(node, m, self, now));
   }
 
   /** What `node` reported about its peers, for `nodes show`. */
@@ -295,37 +304,45 @@ export class PathBook {
       });
   }
 
-  /** Pushes the node's paths again on its next recompute (a new Watch stream). */
+  /** Sends the node all its paths (a new Watch stream). */
   resend(node: NodeRow): void {
-    this.sent.delete(node.id);
-    this.schedule(node.network);
+    this.schedule(node.network, [], [node.id]);
   }
 
-  private schedule(network: string): void {
-    if (this.pending.has(network)) return;
-    this.pending.add(network);
-    setImmediate(() => {
-      this.pending.delete(network);
-      void this.push(network).catch((err) => this.log.warn({ err, network }, 'pushing paths failed'));
-    });
+  private schedule(network: string, changed: readonly string[], full: readonly string[] = []): void {
+    let p = this.pending.get(network);
+    if (!p) {
+      this.pending.set(network, (p = { changed: new Set(), full: new Set() }));
+      setImmediate(() => {
+        this.pending.delete(network);
+        void this.push(network, p!).catch((err) => this.log.warn({ err, network }, 'pushing paths failed'));
+      });
+    }
+    for (const id of changed) p.changed.add(id);
+    for (const id of full) p.full.add(id);
   }
 
-  /** Recomputes every node's paths in `network`; pushes those that changed. Both ends of a pair
-   * get their new candidates in the same turn, so their probes start together. */
-  private async push(network: string): Promise<void> {
+  /** One paths version for everything changed in this turn: each connected node gets the
+   * entries of the peers that changed (O(1) each, like a peer delta), or all of them when its own
+   * facts changed or it just connected. Both ends of a pair get theirs in the same turn, so their
+   * probes start together. Nodes with no stream catch up at their next check-in (old tag). */
+  private async push(network: string, p: { changed: Set<string>; full: Set<string> }): Promise<void> {
     let members: NodeRow[];
     try {
       members = (await this.views.membersOf(network)).rows;
     } catch {
       return; // the network is gone
     }
+    const before = this.versions.get(network) ?? 0;
+    const version = p.changed.size ? before + 1 : before;
+    this.versions.set(network, version);
     for (const n of members) {
-      // A node with no stream gets its paths with its next check-in (the tag differs then).
       if (!this.sink.connected(network, n.id)) continue;
-      const u = this.compute(n, members);
-      if (this.sent.get(n.id) === u.tag) continue;
-      this.sent.set(n.id, u.tag);
-      this.sink.send(network, n.id, u);
+      if (p.full.has(n.id)) {
+        this.sink.send(network, n.id, { paths: this.compute(n, members), tag: String(version) });
+      } else if (p.changed.size) {
+        this.sink.send(network, n.id, { paths: this.compute(n, members, p.changed), tag: String(version), base: String(before) });
+      }
     }
   }
 
@@ -334,8 +351,12 @@ export class PathBook {
       this.forget(c.nodeId);
     } else if (c.kind === 'network-deleted') {
       for (const [key, r] of this.relays) if (r.network === c.network) this.dropRelay(key);
+      this.versions.delete(c.network);
+    } else if (c.kind === 'node-upserted') {
+      // A new or changed member: everyone gets its entry; it gets all of its own (approval may
+      // have changed everything it sees).
+      this.schedule(c.network, [c.node.id], [c.node.id]);
     }
-    this.schedule(c.network);
   }
 
   private dropRelay(key: string): void {
@@ -346,7 +367,6 @@ export class PathBook {
   private forget(id: string): void {
     this.facts.delete(id);
     this.reports.delete(id);
-    this.sent.delete(id);
     for (const f of this.facts.values()) f.observed.delete(id);
     for (const [key, r] of this.relays) if (r.a === id || r.b === id) this.dropRelay(key);
   }

@@ -49,7 +49,7 @@ export class NodeApi {
   }
 
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
-  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView; paths: PathUpdate['paths'] }> {
+  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView; paths: PathUpdate['paths']; pathsTag: string }> {
     const sourceHost = peerHost(source) ?? source;
     this.limiter.check(sourceHost);
     try {
@@ -71,8 +71,8 @@ export class NodeApi {
       );
       this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
       this.paths?.contact(row, source, req.localAddresses ?? []);
-      const paths = this.paths ? (await this.paths.pathsFor(row)).paths : [];
-      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row), paths };
+      const paths = this.paths ? await this.paths.pathsFor(row) : { paths: [], tag: '' };
+      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.
@@ -127,8 +127,8 @@ export class NodeApi {
       // An agent that reports no addresses (an older one) keeps those it reported before.
       this.paths.contact(current, source, req.localAddresses?.length ? req.localAddresses : undefined);
       if (req.handshakes.length) await this.paths.report(current, req.handshakes);
-      const u = await this.paths.pathsFor(current);
-      paths = u.tag === req.pathsTag ? { pathsTag: u.tag } : { paths: u.paths, pathsTag: u.tag };
+      const tag = this.paths.tagOf(current.network);
+      paths = tag === req.pathsTag ? { pathsTag: tag } : { paths: (await this.paths.pathsFor(current)).paths, pathsTag: tag };
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
