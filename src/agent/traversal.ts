@@ -16,6 +16,8 @@ export interface TickResult {
   nudges: string[];
   /** Human lines for the log; non-empty means the controller should hear now. */
   events: string[];
+  /** Peers (public keys) whose handshake state to drop before applying. */
+  resets: string[];
 }
 
 const KINDS: readonly string[] = ['stated', 'local', 'observed', 'controller'];
@@ -50,7 +52,7 @@ export class Traversal {
 
   /** One step for every peer that has paths. `wg` is `wg show` of the interface (null: not up). */
   tick(view: NodeView, paths: PathUpdate | undefined, wg: readonly WgPeerState[] | null, now = Date.now()): TickResult {
-    const out: TickResult = { changed: false, nudges: [], events: [] };
+    const out: TickResult = { changed: false, nudges: [], events: [], resets: [] };
     const byKey = new Map((paths?.paths ?? []).map((p) => [p.publicKey, p]));
     const live = new Map((wg ?? []).map((p) => [p.publicKey, p]));
     const keep = new Set<string>();
@@ -76,6 +78,10 @@ export class Traversal {
         if (step.endpoint !== null) out.changed = true;
       }
       if (step.nudge) out.nudges.push(peer.address);
+      if (step.reset && w) {
+        out.resets.push(peer.publicKey);
+        out.changed = true;
+      }
       if (step.event === 'won') out.events.push(`${peer.name}: direct via ${step.state.winner?.endpoint ?? w?.endpoint} (${step.state.winner?.kind ?? 'roamed'})`);
       else if (step.event === 'exhausted') out.events.push(`${peer.name}: no handshake on any of ${path.candidates.length} candidate(s)${path.relay ? `; relayed via ${path.relay}` : ''}`);
       else if (step.event === 'lost') out.events.push(`${peer.name}: direct path lost; probing again`);

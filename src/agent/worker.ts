@@ -11,7 +11,7 @@ import { stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { applyView, type AgentEnv, type CheckInResult } from './node.ts';
 import { applyPaths, type PathUpdate } from '../core/change.ts';
-import { readActual } from '../platform/wireguard.ts';
+import { readActual, resetPeer } from '../platform/wireguard.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
 import { nudge } from '../platform/nudge.ts';
 import { Traversal, pathTimersFromEnv } from './traversal.ts';
@@ -97,6 +97,7 @@ export class NetworkWorker {
     if (!view || !this.st.paths || this.stopped) return;
     const actual = await readActual(this.env.runner, this.st.interface).catch(() => null);
     const r = this.traversal.tick(view, this.st.paths, actual?.peers ?? null);
+    for (const k of r.resets) await resetPeer(this.env.runner, this.st.interface, k).catch(() => {});
     if (r.changed) await this.apply(view);
     for (const a of r.nudges) void nudge(a);
     for (const e of r.events) this.log(e);

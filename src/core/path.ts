@@ -62,6 +62,9 @@ export interface PathStep {
   event: 'won' | 'exhausted' | 'lost' | null;
   /** True when the worker should send a packet through the tunnel (start a handshake, test a path). */
   nudge: boolean;
+  /** True when the worker should drop the peer's handshake state first (entering the relay with
+   * no session: the handshake through the relay then starts at once, not up to 5 s later). */
+  reset?: boolean;
 }
 
 const fresh = (i: PathInput) => i.handshakeAt > 0 && i.now - i.handshakeAt < HANDSHAKE_FRESH_MS;
@@ -97,8 +100,10 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
   const list = i.candidates.map((c) => c.endpoint);
   const byEndpoint = (e: string | null) => i.candidates.find((c) => c.endpoint === e);
   const step = (state: PathState, endpoint: string | null, event: PathStep['event'] = null, nudge = false): PathStep => ({ state, endpoint, event, nudge });
-  const relayed = (s: PathState, event: PathStep['event'] = null) =>
-    step({ ...s, phase: 'relayed', current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes }, i.relay, event, true);
+  const relayed = (s: PathState, event: PathStep['event'] = null) => ({
+    ...step({ ...s, phase: 'relayed', current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes }, i.relay, event, true),
+    reset: !fresh(i),
+  });
   const direct = (s: PathState, winner: Candidate | null) =>
     step({ ...s, phase: 'direct', current: null, attempted: [], exhausted: false, since: i.now, rxAtStart: i.rxBytes, winner }, null, 'won');
   /** Moves to the next candidate not yet tried in this round; null when every one was. */
