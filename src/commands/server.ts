@@ -13,7 +13,10 @@ export default class Server extends MeshCommand {
     'no-grpc': Flags.boolean({ description: 'do not serve the node API', env: 'MESHCTL_NO_GRPC' }),
     'relay-addr': Flags.string({ description: 'UDP address of the ciphertext relay for nodes with no direct path (default 0.0.0.0:3478)', env: 'MESHCTL_RELAY_ADDR' }),
     'no-relay': Flags.boolean({ description: 'do not run the relay', env: 'MESHCTL_NO_RELAY' }),
-    'public-host': Flags.string({ description: 'host nodes dial, put in join tokens (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
+    'metrics-addr': Flags.string({ description: 'unauthenticated /metrics, /healthz, /readyz listener HOST:PORT (default 127.0.0.1:9090; /metrics on the API port needs the admin token)', env: 'MESHCTL_METRICS_ADDR' }),
+    'no-metrics': Flags.boolean({ description: 'do not serve the metrics listener', env: 'MESHCTL_NO_METRICS' }),
+    'public-host': Flags.string({ description: 'HOST[:PORT][,HOST[:PORT]…] nodes dial, put in join tokens in this order: with several controllers, this one first, then the others (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
+    'ca-dir': Flags.string({ description: 'directory holding the CA (ca.crt, ca.key) that several controllers share (default <data-dir>/tls)', env: 'MESHCTL_CA_DIR' }),
     store: Flags.string({ description: 'sqlite (embedded, in the data dir; default) or postgres://USER@HOST/DB (several controllers share it)', env: 'MESHCTL_STORE' }),
   };
 
@@ -33,7 +36,10 @@ export default class Server extends MeshCommand {
       ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
       ...(flags['relay-addr'] !== undefined ? { relayAddr: flags['relay-addr'] } : {}),
       ...(flags['no-relay'] ? { noRelay: true } : {}),
+      ...(flags['metrics-addr'] !== undefined ? { metricsAddr: flags['metrics-addr'] } : {}),
+      ...(flags['no-metrics'] ? { noMetrics: true } : {}),
       ...(flags.store !== undefined ? { store: flags.store } : {}),
+      ...(flags['ca-dir'] !== undefined ? { caDir: flags['ca-dir'] } : {}),
     });
     const log = makeLogger('controller');
     const ctl = await startController(cfg, log, this.config.version);

@@ -4,8 +4,8 @@ import { mkdir, chmod } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
-import { formatHostPort } from '../core/address.ts';
-import type { ServerConfig } from './config.ts';
+import { formatHostPort, parseHostPort } from '../core/address.ts';
+import { publicAddrs, type ServerConfig } from './config.ts';
 import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
@@ -19,6 +19,8 @@ import { ViewBuilder } from './node-api/view-builder.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 import { PathBook } from './nat/path-book.ts';
 import { Relay } from '../relay/relay.ts';
+import { setStateSources } from './metrics.ts';
+import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
 export interface RunningController {
   ctx: ControllerContext;
@@ -28,6 +30,8 @@ export interface RunningController {
   grpcPort: number | null;
   /** The bound UDP port of the relay, when running one. */
   relayPort: number | null;
+  /** The bound port of the metrics listener, when serving it. */
+  metricsPort: number | null;
   nodeApi: NodeApi;
   hub: WatchHub;
   /**
@@ -70,18 +74,21 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let grpcServer: NodeGrpcServer | undefined;
   let relay: Relay | undefined;
   let paths: PathBook | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
-    const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
+    const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
+    const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
     const token = await ensureAdminToken(store, cfg.dataDir);
     log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
     const ctx: ControllerContext = {
       store,
       log,
-      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: cfg.grpc?.port ?? 50051 }),
+      grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).join(','), // port 0: set once bound
       caPin: tls.caPin,
       now: () => new Date(),
     };
     const health = new HealthBook();
+    health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
     let relayPort: number | null = null;
     if (cfg.relay) {
@@ -94,13 +101,28 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       }
       log.info({ addr: formatHostPort({ host: cfg.relay.host, port: relayPort }) }, 'relay listening');
     }
-    const relayHost = cfg.relay && cfg.relay.host !== '0.0.0.0' && cfg.relay.host !== '::' ? cfg.relay.host : cfg.publicHost;
+    // Nodes dial the relay at its own address when it has one, else at this controller's first public host.
+    const relayHost = cfg.relay && cfg.relay.host !== '0.0.0.0' && cfg.relay.host !== '::' ? cfg.relay.host : parseHostPort(cfg.publicHost.split(',')[0]!.trim(), 'public host', 1).host;
     const r = relay;
     paths = new PathBook(views, store, r ? { host: relayHost, open: (id, a, b) => r.open(id, a, b), close: (id) => r.close(id) } : null, log);
     const nodeApi = new NodeApi(ctx, health, views, paths);
     const hub = new WatchHub(store, views, log);
     paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
     const pathBook = paths;
+    const admin = new AdminService(ctx, health, pathBook);
+    setStateSources({
+      nodes: async () => {
+        const counts = new Map<string, { network: string; status: string; count: number }>();
+        for (const n of await admin.listNodes()) {
+          const k = `${n.network}\0${n.status}`;
+          const c = counts.get(k) ?? { network: n.network, status: n.status, count: 0 };
+          c.count++;
+          counts.set(k, c);
+        }
+        return [...counts.values()];
+      },
+      streams: () => hub.size,
+    });
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
@@ -111,12 +133,12 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       }
       grpcPort = grpcServer.port;
       // A port chosen by the OS (0) must reach join tokens too.
-      ctx.grpcPublicAddr = formatHostPort({ host: cfg.publicHost, port: grpcPort });
+      ctx.grpcPublicAddr = publicAddrs(cfg.publicHost, grpcPort).join(',');
       log.info({ addr: formatHostPort({ host: cfg.grpc.host, port: grpcPort }), publicAddr: ctx.grpcPublicAddr }, 'node API listening');
     }
     let apiUrl: string | null = null;
     if (cfg.api) {
-      api = await buildApi(store, new AdminService(ctx, health, pathBook), log, version);
+      api = await buildApi(store, admin, log, version);
       const addr = formatHostPort(cfg.api);
       try {
         await api.listen({ host: cfg.api.host, port: cfg.api.port });
@@ -128,15 +150,40 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiUrl = `http://${formatHostPort({ host: cfg.api.host === '0.0.0.0' ? '127.0.0.1' : cfg.api.host, port })}`;
       log.info({ url: apiUrl, dataDir: cfg.dataDir }, 'admin API listening');
     }
+    let metricsPort: number | null = null;
+    if (cfg.metrics) {
+      const { addr: m, explicit } = cfg.metrics;
+      let closed = false;
+      const ready: Readiness = {
+        problems: () => [
+          ...(closed ? ['shutting down'] : []),
+          ...(cfg.grpc && !grpcServer ? ['the node API is not listening'] : []),
+          ...(cfg.api && !api?.server.listening ? ['the admin API is not listening'] : []),
+        ],
+      };
+      try {
+        metricsServer = await startMetricsServer(m.host, m.port, ready, log);
+        const inner = metricsServer;
+        metricsServer = { port: inner.port, close: () => ((closed = true), inner.close()) };
+        metricsPort = metricsServer.port;
+        log.info({ url: `http://${formatHostPort({ host: m.host, port: metricsPort })}/metrics` }, 'metrics listening (also /healthz, /readyz; no authentication)');
+      } catch (err) {
+        if (explicit) throw listenError(err, 'metrics', formatHostPort(m));
+        // The default address may be a local Prometheus's own (9090): do not refuse to start for it.
+        log.warn({ addr: formatHostPort(m), err: (err as Error).message }, 'not serving metrics: the default metrics address is taken; pick one with --metrics-addr (or --no-metrics)');
+      }
+    }
     return {
       ctx,
       apiUrl,
       grpcPort,
       relayPort,
+      metricsPort,
       nodeApi,
       hub,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
         const t0 = Date.now();
+        await metricsServer?.close();
         // Both stop accepting now; each gets the same grace, then is closed hard.
         const closing = [
           grpcServer ? within(grpcServer.close(graceMs), graceMs + 1000) : Promise.resolve(),
@@ -151,6 +198,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       },
     };
   } catch (err) {
+    await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
     paths?.close();
     await relay?.stop().catch(() => {});
