@@ -28,6 +28,9 @@ export interface AgentEnv {
   configDir: string;
   runner: Runner;
   log?: (msg: string) => void;
+  /** Sends a packet through the tunnel to a peer's mesh address (NAT traversal); absent: none is
+   * sent (tests with a fake platform must send nothing into the real network). */
+  nudge?: (address: string) => Promise<void>;
 }
 
 export interface JoinOptions {

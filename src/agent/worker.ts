@@ -16,7 +16,6 @@ import { applyView, type AgentEnv, type CheckInResult } from './node.ts';
 import { applyPaths, type PathUpdate } from '../core/change.ts';
 import { readActual, resetPeer } from '../platform/wireguard.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
-import { nudge } from '../platform/nudge.ts';
 import { Traversal, pathTimersFromEnv } from './traversal.ts';
 
 /** How often paths are stepped while some peer is probing or relayed, and otherwise. */
@@ -111,7 +110,7 @@ export class NetworkWorker {
     const r = this.traversal.tick(view, this.st.paths, actual?.peers ?? null);
     for (const k of r.resets) await resetPeer(this.env.runner, this.st.interface, k).catch(() => {});
     if (r.changed) await this.apply(view);
-    for (const a of r.nudges) void nudge(a);
+    if (this.env.nudge) for (const a of r.nudges) void this.env.nudge(a);
     for (const e of r.events) this.log(e);
     if (r.events.length) this.checkInSoon();
   }
