@@ -19,6 +19,8 @@ export interface CheckInReply {
   version: number;
   changed: boolean;
   view: NodeView | null;
+  /** Every controller's node API address, in order ([] from a controller that does not say). */
+  controllers: string[];
   /** Set when the paths the node holds (its pathsTag) are not the current ones. */
   paths: PathUpdate | null;
 }
@@ -88,11 +90,11 @@ export class NodeClient {
     return { ...r, paths: r.paths ?? [], pathsTag: r.pathsTag ?? '' };
   }
 
-  async checkIn(req: CheckInRequest): Promise<CheckInReply> {
-    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; paths?: PathUpdate['paths']; pathsTag?: string }>('CheckIn', req);
+  async checkIn(req: CheckInRequest, timeoutMs?: number): Promise<CheckInReply> {
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[]; paths?: PathUpdate['paths']; pathsTag?: string }>('CheckIn', req, timeoutMs);
     // proto3 sends no empty lists: a new tag with no paths is "no peers".
     const paths = r.pathsTag && r.pathsTag !== req.pathsTag ? { paths: r.paths ?? [], tag: r.pathsTag } : null;
-    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, paths };
+    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [], paths };
   }
 
   async leave(): Promise<void> {

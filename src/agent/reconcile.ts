@@ -5,9 +5,11 @@ import type { Runner } from '../platform/runner.ts';
 import { setConfig, plan } from '../platform/wireguard.ts';
 
 /** The interface config a view asks for. `endpoints` overrides the view's endpoint per peer
- * (public key -> endpoint, or null to keep what WireGuard has): NAT traversal's choice. */
-export function wgConfigOf(view: NodeView, iface: string, privateKeyPath: string, listenPort: number, endpoints?: ReadonlyMap<string, string | null>): WgConfig {
+ * (public key -> endpoint, or null to keep what WireGuard has): NAT traversal's choice, which is
+ * enforced as given (the roaming rule of `previous` applies to the other peers only). */
+export function wgConfigOf(view: NodeView, iface: string, privateKeyPath: string, listenPort: number, previous: NodeView | null = null, endpoints?: ReadonlyMap<string, string | null>): WgConfig {
   return {
+    ...(previous ? { previousEndpoints: Object.fromEntries(previous.peers.filter((p) => !endpoints?.has(p.publicKey)).map((p) => [p.publicKey, p.endpoint || null])) } : {}),
     interface: iface,
     privateKeyPath,
     listenPort,

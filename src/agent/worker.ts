@@ -7,12 +7,12 @@ import { applyDelta, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
-import { failoverJitterMs, serversOf } from './failover.ts';
+import { failoverJitterMs, newControllerList, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
 import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { isRemoval, teardownNetwork } from './teardown.ts';
-import { applyView, type AgentEnv, type CheckInResult } from './node.ts';
+import { applyView, type AgentEnv, type CheckInResult, type StateInput } from './node.ts';
 import { applyPaths, type PathUpdate } from '../core/change.ts';
 import { readActual, resetPeer } from '../platform/wireguard.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
@@ -50,6 +50,10 @@ export class NetworkWorker {
   }
   /** True while the Watch stream is open. */
   connected = false;
+  /** When the controller stopped answering (null while in contact). */
+  lostSince: Date | null = null;
+  /** The last error from the controller, while not in contact. */
+  lastError: MeshError | null = null;
   /** Set when the controller says this node is gone; the worker then stops. */
   removed: MeshError | null = null;
   private readonly traversal = new Traversal(pathTimersFromEnv());
@@ -130,14 +134,14 @@ export class NetworkWorker {
     this.scheduleTick(0);
   }
 
-  private async apply(view: NodeView): Promise<string[]> {
+  private async apply(view: NodeView, previous: NodeView | null = this.st.view): Promise<string[]> {
     // `meshctl leave` removes the state, then the interface: never bring back what it removed.
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
       this.stop();
       return [];
     }
-    return applyView(this.env, this.st, view, false, this.traversal.endpoints);
+    return applyView(this.env, this.st, view, false, previous, this.traversal.endpoints);
   }
 
   private async reapply(): Promise<void> {
@@ -145,8 +149,14 @@ export class NetworkWorker {
   }
 
   private async adopt(view: NodeView): Promise<string[]> {
+    const previous = this.st.view;
+    if (previous && view.version < previous.version) {
+      // A late reply (a check-in answered before a pushed update) must not take the node back.
+      this.log(`ignoring a view of version ${view.version}, older than the one applied (${previous.version})`);
+      return [];
+    }
     this.st = { ...this.st, view };
-    const changes = await this.apply(view);
+    const changes = await this.apply(view, previous);
     await saveState(this.env.configDir, this.st);
     this.scheduleTick(0); // new peers start probing now
     return changes;
@@ -161,6 +171,8 @@ export class NetworkWorker {
       if (opened || this.stopped || this.cancelWatch !== cancel) return;
       opened = true;
       this.connected = true;
+      this.lostSince = null;
+      this.lastError = null;
       this.attempt = 0;
       this.log(how);
     };
@@ -189,6 +201,8 @@ export class NetworkWorker {
 
   private onEnd(err: Error): void {
     this.connected = false;
+    this.lostSince ??= new Date();
+    this.lastError = err instanceof MeshError ? err : new MeshError('UNREACHABLE', err.message);
     this.cancelWatch = null;
     if (this.stopped) return;
     if (isRemoval(err)) {
@@ -268,9 +282,26 @@ export class NetworkWorker {
       if (isRemoval(err)) await this.removedByController(err);
       throw err;
     });
+    const current = this.server;
+    const servers = newControllerList(this.servers, reply.controllers, current);
+    if (servers) {
+      // Learned from the controller: keep talking to the one in use, fail over along the new list.
+      this.servers = servers;
+      this.serverIdx = servers.indexOf(current);
+      this.st = { ...this.st, servers: this.servers };
+      if (!reply.view) await this.serial(() => saveState(this.env.configDir, this.st));
+      this.log(`controllers: ${this.servers.join(', ')}`);
+    }
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     if (reply.paths) await this.serial(() => this.adoptPaths(reply.paths!));
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
+  }
+
+  /** What `meshctl status` shows for this network (see networkState). */
+  stateInput(): StateInput {
+    if (this.removed) return { error: this.removed };
+    if (!this.connected) return { error: this.lastError ?? new MeshError('UNREACHABLE', 'not connected to the controller yet'), since: this.lostSince };
+    return { controllerVersion: this.st.view?.version ?? 0 };
   }
 
   stop(): void {

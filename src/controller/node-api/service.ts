@@ -120,7 +120,7 @@ export class NodeApi {
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
-  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; paths?: PathUpdate['paths']; pathsTag?: string }> {
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; controllers: string[]; paths?: PathUpdate['paths']; pathsTag?: string }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
     checkIns.inc({ network: node.network });
@@ -150,8 +150,11 @@ export class NodeApi {
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
-    if (req.knownVersion === version) return { version, changed: false, ...paths };
-    return { version, changed: true, view: await this.view(current), ...paths };
+    // Every check-in names the controllers, so that a node that joined before a controller was
+    // added (or before the store moved to PostgreSQL) learns where to fail over to.
+    const controllers = this.ctx.grpcPublicAddr.split(',');
+    if (req.knownVersion === version) return { version, changed: false, controllers, ...paths };
+    return { version, changed: true, view: await this.view(current), controllers, ...paths };
   }
 
   async leave(node: NodeRow): Promise<void> {
