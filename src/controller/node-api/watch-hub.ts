@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { pushLatency } from '../metrics.ts';
 
 export interface Subscriber {
-  send(ev: WatchEvent): void;
+  /** Sends one event; a promise means "wait before the next" (the stream's buffer is full). */
+  send(ev: WatchEvent): unknown;
   end(err: MeshError): void;
 }
 
@@ -65,7 +66,11 @@ export class WatchHub {
   /** Sends `node`'s paths on its stream, after whatever is queued there; nothing when not connected. */
   sendPaths(network: string, nodeId: string, paths: PathUpdate): void {
     const sub = this.byNetwork.get(network)?.get(nodeId);
-    if (sub) sub.queue = sub.queue.then(() => sub.out.send({ version: 0, paths }));
+    if (sub) {
+      sub.queue = sub.queue.then(async () => {
+        await sub.out.send({ version: 0, paths });
+      });
+    }
   }
 
   private enqueueSnapshot(sub: Sub, sent?: () => void): void {
@@ -75,7 +80,7 @@ export class WatchHub {
         const snapshot = await this.views.view(sub.node);
         sub.approved = snapshot.self.approved;
         sub.snapshotVersion = snapshot.version;
-        sub.out.send({ version: snapshot.version, snapshot });
+        await sub.out.send({ version: snapshot.version, snapshot });
         sent?.();
       } catch (err) {
         sub.out.end(err instanceof MeshError ? err : new MeshError('INTERNAL', 'building a snapshot failed'));
@@ -105,9 +110,9 @@ export class WatchHub {
         const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
         sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
       } else {
-        sub.queue = sub.queue.then(() => {
+        sub.queue = sub.queue.then(async () => {
           if (c.version > sub.snapshotVersion) {
-            sub.out.send({ version: c.version, delta: d });
+            await sub.out.send({ version: c.version, delta: d });
             sent();
           }
         });
