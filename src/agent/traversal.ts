@@ -117,18 +117,16 @@ export function pathOf(paths: PathUpdate | undefined, publicKey: string, endpoin
   return { path: 'direct', candidate: c ? asCandidates([c])[0]! : null };
 }
 
-/** Endpoints for a one-shot check-in (cron): the relay when the pair has one, else keep a
- * working session, else the first candidate. */
-export function staticEndpoints(view: NodeView, paths: PathUpdate | undefined, wg: readonly WgPeerState[] | null, now = Date.now()): Map<string, string | null> {
+/** Endpoints for a one-shot check-in (cron) or a join: the relay when the pair has one; else,
+ * for a peer WireGuard has no endpoint for, the first candidate. Other peers are left to the
+ * view and the diff's roaming rule (a one-shot check-in does not probe). */
+export function staticEndpoints(view: NodeView, paths: PathUpdate | undefined, wg: readonly WgPeerState[] | null): Map<string, string | null> {
   const out = new Map<string, string | null>();
   const live = new Map((wg ?? []).map((p) => [p.publicKey, p]));
   for (const p of paths?.paths ?? []) {
     if (!view.peers.some((v) => v.publicKey === p.publicKey)) continue;
-    const w = live.get(p.publicKey);
-    const fresh = w && w.latestHandshake > 0 && now - w.latestHandshake * 1000 < 180_000;
     if (p.relay) out.set(p.publicKey, p.relay);
-    else if (fresh) out.set(p.publicKey, null);
-    else if (p.candidates[0]) out.set(p.publicKey, p.candidates[0].endpoint);
+    else if (!live.get(p.publicKey)?.endpoint && p.candidates[0]) out.set(p.publicKey, p.candidates[0].endpoint);
   }
   return out;
 }
