@@ -10,7 +10,7 @@ import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { AdminService } from './services/admin.ts';
-import { buildApi } from './api/server.ts';
+import { routeTableOf, buildApi } from './api/server.ts';
 import type { ControllerContext } from './context.ts';
 import { HealthBook } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
@@ -28,6 +28,8 @@ export interface RunningController {
   grpcPort: number | null;
   /** The bound port of the metrics listener, when serving it. */
   metricsPort: number | null;
+  /** Every admin API route (method, fastify URL pattern), for tests that must cover them all. */
+  apiRoutes: readonly { method: string; url: string }[];
   nodeApi: NodeApi;
   hub: WatchHub;
   /**
@@ -178,6 +180,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiUrl,
       grpcPort,
       metricsPort,
+      apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,
       hub,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
