@@ -14,8 +14,10 @@ export interface ServerConfig {
   api: HostPort | null;
   grpc: HostPort | null;
   publicHost: string;
-  /** The ciphertext relay's well-known UDP address; null with --no-relay. */
-  relay: HostPort | null;
+  /** The ciphertext relay's well-known UDP address; null (--no-relay) or absent: no relay. */
+  relay?: HostPort | null;
+  /** Serve the admin API over plain HTTP instead of HTTPS (--api-insecure). */
+  apiInsecure?: boolean;
   /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
   store: string;
   /** Where the CA (ca.crt, ca.key) lives when several controllers share it; default <data-dir>/tls. */
@@ -40,13 +42,14 @@ export interface ServerInputs {
   publicHost?: string;
   relayAddr?: string;
   noRelay?: boolean;
+  apiInsecure?: boolean;
   store?: string;
   metricsAddr?: string;
   noMetrics?: boolean;
   caDir?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay', 'store', 'caDir', 'metricsAddr', 'noMetrics'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay', 'store', 'caDir', 'metricsAddr', 'noMetrics', 'apiInsecure'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -64,7 +67,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noRelay' || k === 'noMetrics';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noRelay' || k === 'noMetrics' || k === 'apiInsecure';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -104,11 +107,12 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const noRelay = pick(inputs.noRelay, file.noRelay, false);
   const relay = noRelay ? null : parseHostPort(pick(inputs.relayAddr, file.relayAddr, '0.0.0.0:3478'), 'relay address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
+  const apiInsecure = pick(inputs.apiInsecure, file.apiInsecure, false);
   const store = pick(inputs.store, file.store, 'sqlite');
   parseStoreSpec(store);
   publicAddrs(publicHost, 50051); // validates every entry
   const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
   const named = inputs.metricsAddr ?? (file.metricsAddr as string | undefined);
   const metrics = pick(inputs.noMetrics, file.noMetrics, false) ? null : { addr: parseHostPort(named ?? DEFAULT_METRICS_ADDR, 'metrics address'), explicit: named !== undefined };
-  return { dataDir, api, grpc, publicHost, relay, store, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
+  return { dataDir, api, grpc, publicHost, relay, store, apiInsecure, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
 }
