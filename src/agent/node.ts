@@ -280,16 +280,76 @@ export interface PeerStatus {
   txBytes: number;
 }
 
+/** Where a network stands on this node, as `meshctl status` shows it:
+ * - `in-step`: the controller answers and this node has its current version;
+ * - `behind`: the controller answers with a newer version than this node has applied;
+ * - `pending-approval`: joined, waiting for an admin (no peers until then);
+ * - `removed`: the controller says this node is no longer in the network;
+ * - `controller-unreachable`: the mesh runs from the cached view; `since` says from when, when known. */
+export type NetworkStateName = 'in-step' | 'behind' | 'pending-approval' | 'removed' | 'controller-unreachable';
+
 export interface NetworkStatus {
   network: string;
   interface: string;
   address: string;
   up: boolean;
+  /** The network's state here (see NetworkStateName). */
+  state: NetworkStateName;
+  /** The version of the view applied here (null: none yet). */
+  version: number | null;
+  /** `controller-unreachable`: since when (ISO 8601), when known; else null. */
+  since: string | null;
+  /** One sentence for people: what the state means and what to do. */
+  detail: string;
   peers: PeerStatus[];
 }
 
-/** What this node has, read from WireGuard itself; peer names come from the cached view. */
-export async function status(env: AgentEnv, network?: string): Promise<NetworkStatus[]> {
+/** What decides a network's state: the controller's answer (or why there was none), and the cached view. */
+export interface StateInput {
+  /** The controller's current version, when it answered. */
+  controllerVersion?: number;
+  /** Why the controller gave no answer (UNREACHABLE, NODE_REMOVED, …). */
+  error?: MeshError;
+  /** Since when the controller has been unreachable, when known. */
+  since?: Date | null;
+}
+
+/** The state of a network from what the controller said and the view applied here. Pure. */
+export function networkState(st: NetworkState, input: StateInput): Pick<NetworkStatus, 'state' | 'version' | 'since' | 'detail'> {
+  const version = st.view?.version ?? null;
+  const since = input.since ? input.since.toISOString() : null;
+  if (input.error?.code === 'NODE_REMOVED' || input.error?.code === 'UNAUTHENTICATED') {
+    return { state: 'removed', version, since: null, detail: `the controller no longer knows this node (${input.error.message}); the mesh runs from the cache until it is taken down. To clean up now: meshctl leave -n ${st.network}` };
+  }
+  if (input.error) {
+    return { state: 'controller-unreachable', version, since, detail: `the controller ${st.server} does not answer${since ? ` since ${since}` : ''} (${input.error.message}); the mesh runs from the cached view${version !== null ? ` at version ${version}` : ''}` };
+  }
+  if (input.controllerVersion !== undefined && input.controllerVersion !== version) {
+    return { state: 'behind', version, since: null, detail: `the controller is at version ${input.controllerVersion}, this node at ${version ?? 'none'}: meshctl checkin -n ${st.network} (or run meshctl agent)` };
+  }
+  if (st.view && !st.view.self.approved) {
+    return { state: 'pending-approval', version, since: null, detail: `waiting for an admin to approve this node: meshctl nodes approve ${st.network} ${st.view.self.name}` };
+  }
+  return { state: 'in-step', version, since: null, detail: `in step with the controller at version ${version ?? 0}` };
+}
+
+/** Asks the controller (one check-in, 5 s at most) where `st` stands; for `status` without an agent. */
+export async function probeState(env: AgentEnv, st: NetworkState): Promise<StateInput> {
+  const client = new NodeClient(st.server, st.caPem, st.credential);
+  try {
+    const reply = await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: st.view?.version ?? 0, handshakes: await handshakesOf(env, st.interface) }, 5000);
+    return { controllerVersion: reply.version };
+  } catch (err) {
+    if (err instanceof MeshError) return { error: err };
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+/** What this node has, read from WireGuard itself; peer names come from the cached view. The
+ * state comes from `stateOf` (a running agent knows it), else from asking the controller once. */
+export async function status(env: AgentEnv, network?: string, stateOf?: (network: string) => StateInput | undefined): Promise<NetworkStatus[]> {
   const nets = network ? [network] : await joinedNetworks(env.configDir);
   const out: NetworkStatus[] = [];
   for (const n of nets) {
@@ -301,6 +361,7 @@ export async function status(env: AgentEnv, network?: string): Promise<NetworkSt
       interface: st.interface,
       address: actual?.addresses[0] ?? (st.view ? `${st.view.self.address}/${st.view.self.prefixLength}` : ''),
       up: actual?.up ?? false,
+      ...networkState(st, stateOf?.(n) ?? (await probeState(env, st))),
       peers: (actual?.peers ?? []).map((p) => ({
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',

@@ -12,7 +12,7 @@ import { listenPortOf, loadState, saveState, type NetworkState } from './state.t
 import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { isRemoval, teardownNetwork } from './teardown.ts';
-import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
+import { applyView, handshakesOf, type AgentEnv, type CheckInResult, type StateInput } from './node.ts';
 
 export interface WorkerOptions {
   reconcileMs?: number;
@@ -42,6 +42,10 @@ export class NetworkWorker {
   }
   /** True while the Watch stream is open. */
   connected = false;
+  /** When the controller stopped answering (null while in contact). */
+  lostSince: Date | null = null;
+  /** The last error from the controller, while not in contact. */
+  lastError: MeshError | null = null;
   /** Set when the controller says this node is gone; the worker then stops. */
   removed: MeshError | null = null;
 
@@ -113,6 +117,8 @@ export class NetworkWorker {
       if (opened || this.stopped || this.cancelWatch !== cancel) return;
       opened = true;
       this.connected = true;
+      this.lostSince = null;
+      this.lastError = null;
       this.attempt = 0;
       this.log(how);
     };
@@ -139,6 +145,8 @@ export class NetworkWorker {
 
   private onEnd(err: Error): void {
     this.connected = false;
+    this.lostSince ??= new Date();
+    this.lastError = err instanceof MeshError ? err : new MeshError('UNREACHABLE', err.message);
     this.cancelWatch = null;
     if (this.stopped) return;
     if (isRemoval(err)) {
@@ -227,6 +235,13 @@ export class NetworkWorker {
     }
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
+  }
+
+  /** What `meshctl status` shows for this network (see networkState). */
+  stateInput(): StateInput {
+    if (this.removed) return { error: this.removed };
+    if (!this.connected) return { error: this.lastError ?? new MeshError('UNREACHABLE', 'not connected to the controller yet'), since: this.lostSince };
+    return { controllerVersion: this.st.view?.version ?? 0 };
   }
 
   stop(): void {
