@@ -78,12 +78,12 @@ export async function startServer(dataDir: string, opts: { umask?: string; timeo
   let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((e) => (gone = e));
   const url = `http://127.0.0.1:${ports.api}`;
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     if (gone) throw new Error(`meshctl server exited (code ${gone.code}, signal ${gone.signal}) before answering:\n${stderr}`);
     if (Date.now() > deadline) {
       try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* gone */ }
-      throw new Error(`meshctl server did not answer within ${opts.timeoutMs ?? 20_000} ms:\n${stderr}`);
+      throw new Error(`meshctl server did not answer within ${opts.timeoutMs ?? 60_000} ms:\n${stderr}`);
     }
     try {
       await fetch(url + '/api/v1/networks', { signal: AbortSignal.timeout(1000) });
