@@ -19,6 +19,8 @@ const pjson = {
       keys: { description: 'Access keys and join tokens.' },
       nodes: { description: 'Nodes of a network.' },
       dns: { description: 'Private DNS records.' },
+      admin: { description: 'Administration of the controller itself.' },
+      'admin:token': { description: 'Named, revocable admin tokens.' },
     },
   },
 };

@@ -154,7 +154,7 @@ export async function runFuzz(plan: FuzzPlan, log: (s: string) => void = () => {
     const store = await SqliteStore.open(dir, { softFlushMs: 3_600_000 });
     try {
       const logger = pino({ level: 'silent' });
-      await ensureAdminToken(store, dir);
+      await ensureAdminToken(store, dir, { apiUrl: 'https://127.0.0.1:8081', caPin: valid.caPin });
       const token = (await readFile(join(dir, 'admin.token'), 'utf8')).trim();
       const ctx: ControllerContext = { store, log: logger, grpcPublicAddr: '127.0.0.1:50051', caPin: valid.caPin, now: () => new Date() };
       const health = new HealthBook();
@@ -162,7 +162,9 @@ export async function runFuzz(plan: FuzzPlan, log: (s: string) => void = () => {
       const views = new ViewBuilder(store);
       const nodeApi = new NodeApi(ctx, health, views);
       const svc = new AdminService(ctx, health);
-      const app: FastifyInstance = await buildApi(store, svc, logger, '0.0.0-fuzz');
+      // Random auth headers would spend the per-address budget of failed logins (10 a minute) and
+      // turn every later request into a 429: the budget is tested in test/cli/login.test.ts.
+      const app: FastifyInstance = await buildApi(store, svc, logger, '0.0.0-fuzz', { authFailuresPerMinute: Number.MAX_SAFE_INTEGER });
       await app.ready();
       const authz = { authorization: `Bearer ${token}` };
       const seed = async (method: string, url: string, payload?: unknown) => {
