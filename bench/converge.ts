@@ -143,7 +143,7 @@ async function startController(root: string, profileDir: string | undefined, ext
   // (So not test/helpers/server-process.ts's startServer: it pipes stderr, and takes no --cpu-prof.)
   const logFd = openSync(logPath, 'w');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', ...extra], {
+  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay', ...extra], {
     stdio: ['ignore', 'ignore', logFd],
   });
   closeSync(logFd);

@@ -70,6 +70,11 @@ export interface ApiOptions {
   authFailuresPerMinute?: number;
 }
 
+const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** Every route of an API built by buildApi, as fastify registered it (HEAD routes left out). */
+export const routeTableOf = (app: FastifyInstance): readonly { method: string; url: string }[] => routeTables.get(app) ?? [];
+
 /** The admin API; served over HTTPS when `opts.https` (key, and certificate chain up to the CA) is given. */
 export async function buildApi(store: Store, svc: AdminService, log: Logger, version: string, opts: ApiOptions = {}): Promise<FastifyInstance> {
   const limiter = newAuthLimiter(opts.authFailuresPerMinute);
@@ -80,6 +85,11 @@ export async function buildApi(store: Store, svc: AdminService, log: Logger, ver
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  const table: { method: string; url: string }[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') table.push({ method: m, url: r.url });
   });
   await app.register(swagger, {
     openapi: {
