@@ -8,5 +8,7 @@ export interface ControllerContext {
   /** host:port that join tokens send nodes to. */
   grpcPublicAddr: string;
   caPin: string;
+  /** The data directory (absent in tests that run without one). */
+  dataDir?: string;
   now(): Date;
 }

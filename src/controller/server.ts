@@ -16,6 +16,7 @@ import { HealthBook } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
+import { DnsExporter } from './dns-export.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 
 export interface RunningController {
@@ -43,6 +44,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   const store = await SqliteStore.open(cfg.dataDir);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
+  let dnsFiles: DnsExporter | undefined;
   try {
     const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
     const token = await ensureAdminToken(store, cfg.dataDir);
@@ -52,12 +54,15 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       log,
       grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: cfg.grpc?.port ?? 50051 }),
       caPin: tls.caPin,
+      dataDir: cfg.dataDir,
       now: () => new Date(),
     };
     const health = new HealthBook();
     const views = new ViewBuilder(store);
     const nodeApi = new NodeApi(ctx, health, views);
     const hub = new WatchHub(store, views, log);
+    dnsFiles = new DnsExporter(store, cfg.dataDir, log);
+    await dnsFiles.writeAll();
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
@@ -94,12 +99,15 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       close: async () => {
         await grpcServer?.close();
         await api?.close();
+        dnsFiles?.close();
+        await dnsFiles?.idle();
         await store.close();
       },
     };
   } catch (err) {
     await grpcServer?.close().catch(() => {});
     await api?.close().catch(() => {});
+    dnsFiles?.close();
     await store.close();
     throw err;
   }

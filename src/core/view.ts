@@ -2,6 +2,7 @@
 // also the wire messages of proto/meshctl.proto (camelCase as @grpc/proto-loader presents them).
 import { parseNetworkCidr } from './cidr.ts';
 import type { Network } from './types.ts';
+import type { RecordView } from './dns.ts';
 
 export interface PeerView {
   id: string;
@@ -28,12 +29,18 @@ export interface NetworkSettingsView {
   cidr: string;
   keepalive: number;
   listenPort: number;
+  /** The network's DNS domain (absent in views cached before names existed). */
+  domain?: string;
+  /** Whether nodes answer DNS for the network (absent: on). */
+  dns?: boolean;
 }
 
 export interface NodeView {
   self: SelfView;
   network: NetworkSettingsView;
   peers: PeerView[];
+  /** Custom DNS records (node names come from `self` and `peers`); sorted by name. */
+  records?: RecordView[];
   version: number;
 }
 
@@ -48,7 +55,7 @@ export interface ViewNode {
   approved: boolean;
 }
 
-export const settingsOf = (n: Network): NetworkSettingsView => ({ name: n.name, cidr: n.cidr, keepalive: n.keepalive, listenPort: n.listenPort });
+export const settingsOf = (n: Network): NetworkSettingsView => ({ name: n.name, cidr: n.cidr, keepalive: n.keepalive, listenPort: n.listenPort, domain: n.domain, dns: n.dns });
 
 /** One node as a peer of the others: its mesh address as a /32. */
 export const peerOf = (n: ViewNode, keepalive: number): PeerView => ({
@@ -72,9 +79,9 @@ export const selfOf = (n: ViewNode, net: Network): SelfView => ({
 });
 
 /** The view of `self`: a pending node has no peers, and nobody has a pending node as a peer. */
-export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[]): NodeView {
+export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[], records: readonly RecordView[] = []): NodeView {
   const peers = self.approved
     ? members.filter((m) => m.id !== self.id && m.approved).map((m) => peerOf(m, net.keepalive))
     : [];
-  return { self: selfOf(self, net), network: settingsOf(net), peers, version: net.version };
+  return { self: selfOf(self, net), network: settingsOf(net), peers, records: [...records], version: net.version };
 }
