@@ -15,7 +15,7 @@ import type { Change } from '../../src/core/change.ts';
 
 const A = 'test';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-dnsx-'));
   const store = await SqliteStore.open(dir);
   const exporter = new DnsExporter(store, dir);
