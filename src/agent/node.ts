@@ -18,11 +18,19 @@ import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
+import { DEFAULT_HOSTS_FILE } from '../platform/hosts-file.ts';
+import { offlineDnsInfo, undoHostDns, type DnsHooks, type DnsInfo, type HostDnsMode } from './dns/manager.ts';
 
 export interface AgentEnv {
   configDir: string;
   runner: Runner;
   log?: (msg: string) => void;
+  /** The node's DNS (responder and host integration); absent: names are left alone. */
+  dns?: DnsHooks;
+  /** Where the marked block of names goes (`--hosts-file`); default /etc/hosts. */
+  hostsFile?: string;
+  /** How the host is made to use the names (`--host-dns`). */
+  hostDns?: HostDnsMode;
 }
 
 export interface JoinOptions {
@@ -131,6 +139,8 @@ export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView,
   const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
+  // Names change in the same apply as peers. DNS trouble never fails the mesh itself.
+  if (!dryRun && env.dns) await env.dns.apply(st.network, st.interface, view).catch((err) => env.log?.(`${st.network}: dns: ${(err as Error).message}`));
   return changes;
 }
 
@@ -215,6 +225,9 @@ export async function leave(env: AgentEnv, network: string): Promise<{ network: 
   // State first, so that a running agent sees the network is gone and does not bring the
   // interface back; put back if the interface cannot be removed, so that leave can be retried.
   const key = await readFile(keyFile(env.configDir, network)).catch(() => null);
+  // The host stops using the names before the interface goes (resolved forgets the link anyway).
+  await (env.dns ? env.dns.remove(network, st.interface) : undoHostDns(env.runner, network, st.interface, env.hostsFile ?? DEFAULT_HOSTS_FILE, env.hostDns))
+    .catch((err) => env.log?.(`${network}: dns: ${(err as Error).message}`));
   await removeState(env.configDir, network);
   try {
     await removeWireGuardInterface(env.runner, st.interface);
@@ -240,6 +253,8 @@ export interface NetworkStatus {
   interface: string;
   address: string;
   up: boolean;
+  /** Which DNS integration is in effect and how to query by hand. */
+  dns: DnsInfo;
   peers: PeerStatus[];
 }
 
@@ -256,6 +271,7 @@ export async function status(env: AgentEnv, network?: string): Promise<NetworkSt
       interface: st.interface,
       address: actual?.addresses[0] ?? (st.view ? `${st.view.self.address}/${st.view.self.prefixLength}` : ''),
       up: actual?.up ?? false,
+      dns: env.dns?.info(n) ?? (await offlineDnsInfo(env.hostsFile ?? DEFAULT_HOSTS_FILE, n, st.view)),
       peers: (actual?.peers ?? []).map((p) => ({
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',

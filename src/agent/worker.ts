@@ -70,6 +70,7 @@ export class NetworkWorker {
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
       this.stop();
+      await this.dropDns();
       return [];
     }
     return applyView(this.env, this.st, view);
@@ -127,6 +128,8 @@ export class NetworkWorker {
       this.removed = err;
       this.log(`stopped: ${err.message}. The interface stays as it is; run \`meshctl leave -n ${this.network}\` to remove it`);
       this.stop();
+      // Its names are gone from the controller: stop answering for them and take them out of the host.
+      void this.dropDns();
       return;
     }
     const delay = backoffDelay(this.attempt++);
@@ -159,6 +162,12 @@ export class NetworkWorker {
     });
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
+  }
+
+  /** Stops answering for this network's names and undoes the host's use of them. */
+  async dropDns(): Promise<void> {
+    if (!this.env.dns || !this.st) return;
+    await this.env.dns.remove(this.network, this.st.interface).catch((err) => this.log(`dns: ${(err as Error).message}`));
   }
 
   stop(): void {
