@@ -1,0 +1,289 @@
+// The Store on PostgreSQL, for several controllers sharing one database. Same semantics as the
+// embedded store: a write resolves after COMMIT (durable), invariants are enforced inside one
+// transaction under the network's row lock (never an in-process lock, since other controllers
+// write too), and each change nodes can see bumps the network's version once. Changes reach the
+// subscribers of every controller through the change feed (changes.ts), in version order.
+// Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
+import { MeshError } from '../../../core/errors.ts';
+import { patchNetwork } from '../../../core/network.ts';
+import type { Actor, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Network, NetworkPatch } from '../../../core/types.ts';
+import type { Change } from '../../../core/change.ts';
+import { settingsOf } from '../../../core/view.ts';
+import { PgEngine, type PgEngineOptions, type Q } from './engine.ts';
+import { ChangeFeed, recordChange, storedForm, type FeedLog } from './changes.ts';
+import * as nets from './networks.ts';
+import * as keys from './keys.ts';
+import * as nodes from './nodes.ts';
+import * as dns from './dns.ts';
+import * as admin from './admin.ts';
+
+export interface PostgresStoreOptions extends PgEngineOptions {
+  /** How often soft state is written out (ms). */
+  softFlushMs?: number;
+  log?: FeedLog;
+}
+
+/** True for a --store / MESHCTL_STORE value that names a PostgreSQL database. */
+export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
+
+export class PostgresStore implements Store {
+  private readonly soft = new Map<string, string>(); // node id -> last contact
+  private readonly listeners = new Set<(c: Change) => void>();
+  private readonly timer: NodeJS.Timeout;
+  readonly engine: PgEngine;
+  readonly feed: ChangeFeed;
+
+  private constructor(engine: PgEngine, softFlushMs: number, log?: FeedLog) {
+    this.engine = engine;
+    this.feed = new ChangeFeed(engine, (c) => {
+      for (const l of this.listeners) l(c);
+    }, log);
+    this.timer = setInterval(() => void this.flushSoft().catch(() => {}), softFlushMs);
+    this.timer.unref();
+  }
+
+  /** Connects, migrates (one controller at a time) and starts listening for changes. */
+  static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const engine = await PgEngine.open(url, opts);
+    const store = new PostgresStore(engine, opts.softFlushMs ?? 5000, opts.log);
+    try {
+      await store.feed.start();
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw err;
+    }
+    return store;
+  }
+
+  /** A durable write that also reports the changes it made, here and (by NOTIFY) everywhere. */
+  private async changing<T>(fn: (q: Q, emit: (c: Change) => Promise<void>) => Promise<T>): Promise<T> {
+    let changes: Change[] = [];
+    const result = await this.engine.write(async (q) => {
+      changes = []; // a retried transaction starts over
+      return fn(q, async (c) => {
+        changes.push(storedForm(c));
+        await recordChange(q, c);
+      });
+    });
+    await this.feed.committed(changes);
+    return result;
+  }
+
+  subscribe(listener: (c: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async flushSoft(): Promise<void> {
+    if (this.soft.size === 0) return;
+    const batch = [...this.soft];
+    this.soft.clear();
+    await this.engine.read((q) => nodes.touchMany(q, batch));
+  }
+
+  private withSoft(n: NodeRow): NodeRow {
+    const at = this.soft.get(n.id);
+    return at === undefined || (n.lastCheckin !== null && n.lastCheckin > at) ? n : { ...n, lastCheckin: at };
+  }
+
+  listNetworks() { return this.engine.read(nets.listNetworks); }
+  getNetwork(name: string) { return this.engine.read((q) => nets.findNetwork(q, name)); }
+
+  async createNetwork(n: Network, actor: Actor) {
+    const created = await this.engine.write(async (q) => {
+      const net = await nets.insertNetwork(q, n);
+      await admin.appendAudit(q, actor, 'network.create', n.name);
+      return net;
+    });
+    this.feed.created(created.name, created.version);
+    return created;
+  }
+
+  updateNetwork(name: string, patch: NetworkPatch, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const prev = await nets.lockNetwork(q, name);
+      const next = patchNetwork(prev, patch);
+      await nets.saveNetworkSettings(q, next);
+      if (next.version !== prev.version) await emit({ kind: 'settings', network: name, version: next.version, settings: settingsOf(next) });
+      await admin.appendAudit(q, actor, 'network.update', name);
+      return next;
+    });
+  }
+
+  deleteNetwork(name: string, force: boolean, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, name);
+      const count = await nodes.countNodes(q, name);
+      if (count > 0 && !force) {
+        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" still has ${count} node${count === 1 ? '' : 's'}`, {
+          hint: `Delete it with its nodes: meshctl network delete ${name} --force`,
+        });
+      }
+      for (const n of await nodes.listNodes(q, name)) await nodes.removeNode(q, n, 'network-deleted');
+      await nets.removeNetwork(q, name); // keys and records go by ON DELETE CASCADE
+      await emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
+      await admin.appendAudit(q, actor, force ? 'network.delete --force' : 'network.delete', name);
+    });
+  }
+
+  listKeys(network: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return keys.listKeys(q, network);
+    });
+  }
+
+  createKey(k: NewKey, actor: Actor) {
+    return this.engine.write(async (q) => {
+      await nets.mustNetwork(q, k.network);
+      const key = await keys.insertKey(q, k);
+      await admin.appendAudit(q, actor, 'key.create', `${k.network}/${k.name}`);
+      return key;
+    });
+  }
+
+  revokeKey(network: string, name: string, actor: Actor) {
+    return this.engine.write(async (q) => {
+      await nets.mustNetwork(q, network);
+      const key = await keys.revokeKey(q, network, name);
+      await admin.appendAudit(q, actor, 'key.revoke', `${network}/${name}`);
+      return key;
+    });
+  }
+
+  listNodes(network?: string) {
+    return this.engine.read(async (q) => {
+      if (network !== undefined) await nets.mustNetwork(q, network);
+      return (await nodes.listNodes(q, network)).map((n) => this.withSoft(n));
+    });
+  }
+
+  async getNode(network: string, ref: string) {
+    const n = await this.engine.read((q) => nodes.findNode(q, network, ref));
+    return n && this.withSoft(n);
+  }
+
+  async getNodeById(id: string) {
+    const n = await this.engine.read((q) => nodes.findNodeById(q, id));
+    return n && this.withSoft(n);
+  }
+
+  joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, key.network);
+      await keys.spendKey(q, key.network, key.name, key.secret, now);
+      const row = await nodes.insertNode(q, node, net.cidr, !net.manualApproval);
+      await emit({ kind: 'node-upserted', network: net.name, version: await nets.bumpVersion(q, key.network), node: row, keepalive: net.keepalive });
+      await admin.appendAudit(q, `node:${node.id}`, 'node.join', `${key.network}/${node.name} (key ${key.name})`);
+      return row;
+    });
+  }
+
+  updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>) {
+    return this.changing(async (q, emit) => {
+      const found = await nodes.findNodeById(q, id);
+      if (!found) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      const net = await nets.lockNetwork(q, found.network);
+      if (!(await nodes.findNodeById(q, id))) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      await nodes.setNodeFields(q, id, patch);
+      const row = (await nodes.findNodeById(q, id))!;
+      await emit({ kind: 'node-upserted', network: row.network, version: await nets.bumpVersion(q, row.network), node: row, keepalive: net.keepalive });
+      return this.withSoft(row);
+    });
+  }
+
+  approveNode(network: string, ref: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const n = await nodes.mustNode(q, network, ref);
+      if (!n.approved) {
+        await nodes.setNodeFields(q, n.id, { approved: true });
+        await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: { ...n, approved: true }, keepalive: net.keepalive });
+        await admin.appendAudit(q, actor, 'node.approve', `${network}/${n.name}`);
+      }
+      return this.withSoft({ ...n, approved: true });
+    });
+  }
+
+  async deleteNode(network: string, ref: string, actor: Actor) {
+    const n = await this.changing(async (q, emit) => {
+      await nets.lockNetwork(q, network);
+      const n = await nodes.mustNode(q, network, ref);
+      await nodes.removeNode(q, n, 'deleted');
+      await emit({ kind: 'node-removed', network, version: await nets.bumpVersion(q, network), nodeId: n.id, publicKey: n.publicKey });
+      await admin.appendAudit(q, actor, 'node.delete', `${network}/${n.name}`);
+      return n;
+    });
+    this.soft.delete(n.id);
+    return n;
+  }
+
+  async leaveNode(id: string) {
+    const n = await this.changing(async (q, emit) => {
+      const found = await nodes.findNodeById(q, id);
+      if (!found) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      await nets.lockNetwork(q, found.network);
+      const n = await nodes.findNodeById(q, id);
+      if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      await nodes.removeNode(q, n, 'left');
+      await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
+      await admin.appendAudit(q, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
+      return n;
+    });
+    this.soft.delete(id);
+    return n;
+  }
+
+  getRemovedNode(id: string) {
+    return this.engine.read((q) => nodes.findRemoved(q, id));
+  }
+
+  touchNode(id: string, at: string): void {
+    this.soft.set(id, at);
+  }
+
+  listRecords(network: string) {
+    return this.engine.read((q) => dns.listCustom(q, network));
+  }
+
+  listDns(network: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return dns.listDns(q, network);
+    });
+  }
+
+  addDns(network: string, name: string, address: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const rec = await dns.insertDns(q, net, name, address);
+      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network), upserted: [{ name: rec.name, type: rec.type, address: rec.address }], removed: [] });
+      await admin.appendAudit(q, actor, 'dns.add', `${network}/${name}`);
+      return rec;
+    });
+  }
+
+  removeDns(network: string, name: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      await nets.lockNetwork(q, network);
+      await dns.deleteDns(q, network, name);
+      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network), upserted: [], removed: [name] });
+      await admin.appendAudit(q, actor, 'dns.remove', `${network}/${name}`);
+    });
+  }
+
+  hasAdminToken(hash: string) { return this.engine.read((q) => admin.hasAdminToken(q, hash)); }
+  addAdminToken(hash: string) { return this.engine.write((q) => admin.insertAdminToken(q, hash)); }
+  listAudit(limit: number) { return this.engine.read((q) => admin.listAudit(q, limit)); }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    try {
+      await this.flushSoft().catch(() => {});
+      await this.feed.close();
+    } finally {
+      await this.engine.close();
+    }
+  }
+}
