@@ -34,13 +34,16 @@ export interface DnsAnswer {
 /** The zones a responder serves, found by domain. */
 export class ZoneSet {
   private readonly byDomain = new Map<string, Zone>();
+  /** Grows with every change, so that answers cached from older zones can be told apart. */
+  generation = 0;
 
   set(z: Zone): void {
     this.byDomain.set(z.domain, z);
+    this.generation++;
   }
 
   delete(domain: string): void {
-    this.byDomain.delete(domain);
+    if (this.byDomain.delete(domain)) this.generation++;
   }
 
   get domains(): string[] {

@@ -4,7 +4,7 @@ import t from 'tap';
 import * as packet from 'dns-packet';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { respond } from '../../src/agent/dns/responder.ts';
+import { respond, AnswerCache } from '../../src/agent/dns/responder.ts';
 import { DnsServer } from '../../src/agent/dns/server.ts';
 import { ZoneSet } from '../../src/core/dns-answer.ts';
 import { zoneOf } from '../../src/core/dns-zone.ts';
@@ -45,6 +45,24 @@ t.test('NXDOMAIN inside the domain, REFUSED outside, NOTIMP for other opcodes', 
   t.equal(decode(respond(zones, notify, true)).rcode, 'NOTIMP');
   const two = packet.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'n1.office.internal' }, { type: 'A', name: 'n2.office.internal' }] } as unknown as packet.Packet);
   t.equal(decode(respond(zones, two, true)).rcode, 'FORMERR');
+});
+
+t.test('cached answers carry the asker\'s id and RD bit, and a zone change empties the cache', async (t) => {
+  const z = new ZoneSet();
+  z.set(zoneOf(view));
+  const cache = new AnswerCache();
+  const first = decode(respond(z, query('printer.office.internal', 'A', 11), true, undefined, cache));
+  t.equal(first.id, 11);
+  const noRd = packet.encode({ type: 'query', id: 12, flags: 0, questions: [{ type: 'A', name: 'printer.office.internal', class: 'IN' }] } as unknown as packet.Packet);
+  const again = decode(respond(z, noRd, true, undefined, cache));
+  t.equal(again.id, 12);
+  t.equal(again.flag_rd, false);
+  t.equal((again.answers?.[0] as { data: string }).data, '10.10.0.200');
+  z.set(zoneOf({ ...view, records: [{ name: 'printer', type: 'A', address: '10.10.0.201' }], version: 4 }));
+  const moved = decode(respond(z, query('printer.office.internal', 'A', 13), true, undefined, cache));
+  t.equal((moved.answers?.[0] as { data: string }).data, '10.10.0.201', 'not the cached old address');
+  z.delete('office.internal');
+  t.equal(decode(respond(z, query('printer.office.internal'), true, undefined, cache)).rcode, 'REFUSED', 'a zone gone is gone from the cache too');
 });
 
 t.test('junk and responses are dropped, never answered', async (t) => {

@@ -1,7 +1,7 @@
 // One DNS message in, one out: decodes with dns-packet, answers from the zones (core), encodes.
 // Anything that does not decode, or is not a query, is dropped (null): never an answer to junk.
 import * as packet from 'dns-packet';
-import { answer, type ZoneSet } from '../../core/dns-answer.ts';
+import { answer, type Rcode, type ZoneSet } from '../../core/dns-answer.ts';
 
 const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 /** The largest UDP answer sent to a query without EDNS (RFC 1035). */
@@ -20,9 +20,41 @@ export const newCounters = (): RespondCounters => ({ answered: 0, dropped: 0, nx
 
 type Decoded = packet.Packet & { opcode?: string; flags?: number };
 
+/** Encoded answers by question, valid while the zones do not change. Encoding is most of the cost
+ * of an answer (more than decoding the query), and the names asked for repeat. Bounded: emptied
+ * when full, and whenever a zone changes. */
+export class AnswerCache {
+  private generation = -1;
+  private readonly map = new Map<string, { buf: Buffer; rcode: Rcode }>();
+  private readonly max: number;
+  constructor(max = 4096) {
+    this.max = max;
+  }
+
+  get(zones: ZoneSet, key: string): { buf: Buffer; rcode: Rcode } | undefined {
+    if (zones.generation !== this.generation) {
+      this.map.clear();
+      this.generation = zones.generation;
+    }
+    return this.map.get(key);
+  }
+
+  set(key: string, v: { buf: Buffer; rcode: Rcode }): void {
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(key, v);
+  }
+}
+
+function count(counters: RespondCounters | undefined, rcode: Rcode): void {
+  if (!counters) return;
+  counters.answered++;
+  if (rcode === 'NXDOMAIN') counters.nxdomain++;
+  else if (rcode === 'REFUSED') counters.refused++;
+}
+
 /** The reply to `msg` (a DNS message without the TCP length prefix), or null to drop it.
  * `udp`: the reply must fit the client's UDP size, else it is truncated (TC set, no records). */
-export function respond(zones: ZoneSet, msg: Buffer, udp: boolean, counters?: RespondCounters): Buffer | null {
+export function respond(zones: ZoneSet, msg: Buffer, udp: boolean, counters?: RespondCounters, cache?: AnswerCache): Buffer | null {
   if (!plausibleQuery(msg)) {
     if (counters) counters.dropped++;
     return null;
@@ -42,6 +74,21 @@ export function respond(zones: ZoneSet, msg: Buffer, udp: boolean, counters?: Re
   const rd = (q.flags ?? 0) & packet.RECURSION_DESIRED;
   const base = { type: 'response' as const, id: q.id ?? 0, additionals: opt ? [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_MAX, extendedRcode: 0, ednsVersion: 0, flags: 0, options: [] }] : [] };
   let reply: packet.Packet;
+  let rcode: Rcode | undefined;
+  let key: string | undefined;
+  if (q.opcode === 'QUERY' && q.questions.length === 1 && cache) {
+    const question = q.questions[0]!;
+    key = `${udp ? 'u' : 't'}${opt ? opt.udpPayloadSize ?? 0 : '-'}|${question.type}|${question.class}|${question.name}`;
+    const hit = cache.get(zones, key);
+    if (hit) {
+      // The same answer to the same question: only the id and the RD bit are the asker's.
+      const out = Buffer.from(hit.buf);
+      out.writeUInt16BE(q.id ?? 0, 0);
+      out[2] = (out[2]! & 0xfe) | (rd ? 1 : 0);
+      count(counters, hit.rcode);
+      return out;
+    }
+  }
   if (q.opcode !== 'QUERY') {
     reply = { ...base, flags: rd | RCODE.NOTIMP, questions: [], answers: [], authorities: [] } as unknown as packet.Packet;
   } else if (q.questions.length !== 1) {
@@ -49,10 +96,7 @@ export function respond(zones: ZoneSet, msg: Buffer, udp: boolean, counters?: Re
   } else {
     const question = q.questions[0]!;
     const a = answer(zones, String(question.name), String(question.type), String(question.class ?? 'IN'));
-    if (counters) {
-      if (a.rcode === 'NXDOMAIN') counters.nxdomain++;
-      else if (a.rcode === 'REFUSED') counters.refused++;
-    }
+    rcode = a.rcode;
     reply = {
       ...base,
       flags: rd | (a.aa ? packet.AUTHORITATIVE_ANSWER : 0) | RCODE[a.rcode],
@@ -67,7 +111,10 @@ export function respond(zones: ZoneSet, msg: Buffer, udp: boolean, counters?: Re
     if (udp && out.length > max) {
       out = packet.encode({ ...reply, flags: (reply.flags ?? 0) | packet.TRUNCATED_RESPONSE, answers: [], authorities: [] } as unknown as packet.Packet);
     }
-    if (counters) counters.answered++;
+    if (rcode !== undefined) {
+      count(counters, rcode);
+      if (key !== undefined) cache!.set(key, { buf: out, rcode });
+    } else if (counters) counters.answered++;
     return out;
   } catch {
     // A question dns-packet decoded but cannot encode back (an odd type or class): drop it.

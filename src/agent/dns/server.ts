@@ -4,7 +4,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { ZoneSet } from '../../core/dns-answer.ts';
-import { newCounters, respond, type RespondCounters } from './responder.ts';
+import { AnswerCache, newCounters, respond, type RespondCounters } from './responder.ts';
 
 export const DNS_PORT = 53;
 const MAX_TCP_CONNECTIONS = 128;
@@ -18,6 +18,7 @@ interface Listener {
 export class DnsServer {
   readonly zones = new ZoneSet();
   readonly counters: RespondCounters = newCounters();
+  private readonly cache = new AnswerCache();
   private readonly listeners = new Map<string, Listener>();
   private readonly conns = new Set<TcpSocket>();
   private readonly port: number;
@@ -39,7 +40,7 @@ export class DnsServer {
     if (this.listeners.has(address)) return;
     const udp = createSocket({ type: 'udp4' });
     udp.on('message', (msg, rinfo) => {
-      const out = respond(this.zones, msg, true, this.counters);
+      const out = respond(this.zones, msg, true, this.counters, this.cache);
       if (out) udp.send(out, rinfo.port, rinfo.address, () => {});
     });
     const tcp = createServer((c) => this.serveTcp(c));
@@ -93,7 +94,7 @@ export class DnsServer {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
-        const out = respond(this.zones, msg, false, this.counters);
+        const out = respond(this.zones, msg, false, this.counters, this.cache);
         if (!out) {
           // Junk on a stream: the framing cannot be trusted any more.
           c.destroy();
