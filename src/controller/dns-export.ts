@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { corefileStanza, hostsFileOf } from '../core/dns-hosts.ts';
 import type { Zone, ZoneHost } from '../core/dns-zone.ts';
 import type { Network } from '../core/types.ts';
-import { writeFileDurably } from '../platform/durable-file.ts';
+import { replaceFile } from '../platform/durable-file.ts';
 import type { Store } from './store/store.ts';
 
 export interface DnsExport {
@@ -46,7 +46,10 @@ export class DnsExporter {
   private chain: Promise<void> = Promise.resolve();
   private readonly dirty = new Set<string>();
 
-  constructor(store: Store, dataDir: string, log?: Logger) {
+  private readonly coalesceMs: number;
+
+  constructor(store: Store, dataDir: string, log?: Logger, coalesceMs = 100) {
+    this.coalesceMs = coalesceMs;
     this.store = store;
     this.dataDir = dataDir;
     this.log = log;
@@ -73,7 +76,9 @@ export class DnsExporter {
   private schedule(network: string): void {
     if (this.dirty.has(network)) return; // a write already queued reads the latest state
     this.dirty.add(network);
-    this.chain = this.chain.then(async () => {
+    // A burst of changes (a busy admin API, many joins) makes one write, not one per change:
+    // each write reads the whole network.
+    this.chain = this.chain.then(() => new Promise<void>((resolve) => setTimeout(resolve, this.coalesceMs))).then(async () => {
       this.dirty.delete(network);
       await this.write(network).catch((err) => this.log?.warn({ err, network }, 'writing the DNS hosts file'));
     });
@@ -90,7 +95,8 @@ export class DnsExporter {
     await mkdir(dnsDir(this.dataDir), { recursive: true, mode: 0o755 });
     const ex = await exportOf(this.store, this.dataDir, net);
     const current = await readFile(ex.path, 'utf8').catch(() => null);
-    if (current !== ex.hosts) await writeFileDurably(ex.path, Buffer.from(ex.hosts), 0o644);
+    // Derived data, rewritten at every start: atomic for readers (CoreDNS), no fsync on the write path.
+    if (current !== ex.hosts) await replaceFile(ex.path, Buffer.from(ex.hosts), 0o644);
     this.domains.set(network, net.domain);
   }
 

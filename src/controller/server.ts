@@ -83,7 +83,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const nodeApi = new NodeApi(ctx, health, views);
     const hub = new WatchHub(store, views, log);
     dnsFiles = new DnsExporter(store, cfg.dataDir, log);
-    await dnsFiles.writeAll();
+    // In the background: a controller with many networks must not start slower for it.
+    void dnsFiles.writeAll().catch((err) => log.warn({ err }, 'writing the DNS hosts files'));
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
