@@ -16,6 +16,8 @@ export interface CheckInReply {
   version: number;
   changed: boolean;
   view: NodeView | null;
+  /** Every controller's node API address, in order ([] from a controller that does not say). */
+  controllers: string[];
 }
 
 export interface CheckInRequest {
@@ -70,8 +72,8 @@ export class NodeClient {
   }
 
   async checkIn(req: CheckInRequest): Promise<CheckInReply> {
-    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null }>('CheckIn', req);
-    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null };
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[] }>('CheckIn', req);
+    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [] };
   }
 
   async leave(): Promise<void> {

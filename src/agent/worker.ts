@@ -1,14 +1,17 @@
 // Keeps one joined network in step: brings the interface up from the cached view, then follows
 // the controller's Watch stream, applying each snapshot or delta as it arrives; reconnects with
-// capped, jittered backoff; reconciles on a slow timer; reports handshakes and its own changes.
+// capped, jittered backoff (moving to the next controller first, when the token named several);
+// reconciles on a slow timer; reports handshakes and its own changes.
 import { MeshError } from '../core/errors.ts';
 import { applyDelta, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
+import { failoverJitterMs, newControllerList, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
-import { stateFile } from './paths.ts';
+import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
+import { isRemoval, teardownNetwork } from './teardown.ts';
 import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
 
 export interface WorkerOptions {
@@ -23,6 +26,9 @@ export class NetworkWorker {
   private readonly env: AgentEnv;
   private st!: NetworkState;
   private client: NodeClient | null = null;
+  /** The controllers to try, in the join token's order, and the one in use. */
+  private servers: string[] = [];
+  private serverIdx = 0;
   private cancelWatch: (() => void) | null = null;
   private attempt = 0;
   private stopped = false;
@@ -30,6 +36,10 @@ export class NetworkWorker {
   private timers: NodeJS.Timeout[] = [];
   private retry: NodeJS.Timeout | null = null;
   private readonly opts: Required<WorkerOptions>;
+  /** host:port of the controller in use. */
+  get server(): string {
+    return this.servers[this.serverIdx] ?? '';
+  }
   /** True while the Watch stream is open. */
   connected = false;
   /** Set when the controller says this node is gone; the worker then stops. */
@@ -58,7 +68,9 @@ export class NetworkWorker {
       // The mesh comes up from the cache even when the controller is unreachable.
       await this.serial(() => this.apply(this.st.view!)).catch((err) => this.log(`applying the cached view: ${(err as Error).message}`));
     }
-    this.client = new NodeClient(this.st.server, this.st.caPem, this.st.credential);
+    this.servers = serversOf(this.st);
+    this.serverIdx = Math.max(0, this.servers.indexOf(this.st.server));
+    this.client = new NodeClient(this.servers[this.serverIdx]!, this.st.caPem, this.st.credential);
     this.timers.push(setInterval(() => void this.serial(() => this.reapply()).catch(() => {}), this.opts.reconcileMs));
     this.timers.push(setInterval(() => void this.checkIn().then(() => this.reconnectNow(), () => {}), this.opts.checkInMs));
     for (const t of this.timers) t.unref();
@@ -124,20 +136,55 @@ export class NetworkWorker {
     this.connected = false;
     this.cancelWatch = null;
     if (this.stopped) return;
-    if (err instanceof MeshError && (err.code === 'NODE_REMOVED' || err.code === 'UNAUTHENTICATED')) {
-      this.removed = err;
-      this.log(`stopped: ${err.message}. The interface stays as it is; run \`meshctl leave -n ${this.network}\` to remove it`);
-      this.stop();
-      // Its names are gone from the controller: stop answering for them and take them out of the host.
-      void this.dropDns();
+    if (isRemoval(err)) {
+      void this.removedByController(err);
       return;
     }
-    const delay = backoffDelay(this.attempt++);
-    this.log(`lost the controller (${err.message}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    if (err instanceof MeshError && err.code === 'UNAUTHENTICATED') {
+      // Not the controller's word that the node is gone (it may have been restored from an old
+      // backup): stop, but leave the mesh as it is.
+      this.removed = err;
+      this.log(`stopped: ${err.message}. The interface stays up from the cached view; if this node was really removed, run \`meshctl leave -n ${this.network}\``);
+      this.stop();
+      return;
+    }
+    const n = this.servers.length;
+    const attempt = this.attempt++;
+    let delay: number;
+    if (n > 1) {
+      // Move to the next controller: after a short random pause while some are left untried in
+      // this round, then with the usual backoff once every one has failed.
+      const from = this.servers[this.serverIdx]!;
+      this.serverIdx = (this.serverIdx + 1) % n;
+      const to = this.servers[this.serverIdx]!;
+      this.client?.close();
+      this.client = new NodeClient(to, this.st.caPem, this.st.credential);
+      this.st = { ...this.st, server: to };
+      delay = attempt < n - 1 ? failoverJitterMs() : backoffDelay(attempt - (n - 1));
+      this.log(`lost the controller at ${from} (${err.message}); trying ${to} in ${(delay / 1000).toFixed(1)}s`);
+    } else {
+      delay = backoffDelay(attempt);
+      this.log(`lost the controller (${err.message}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    }
     this.retry = setTimeout(() => {
       this.retry = null;
       this.connect();
     }, delay);
+  }
+
+  /** The controller says this node is no longer in the network: stop, and take the network down
+   * here (unless the user's own `meshctl leave` is what removed it: then there is nothing to do). */
+  private async removedByController(err: MeshError): Promise<void> {
+    if (this.removed) return;
+    this.removed = err;
+    this.stop();
+    await this.serial(async () => {
+      if (!existsSync(stateFile(this.env.configDir, this.network)) || existsSync(leavingFile(this.env.configDir, this.network))) {
+        this.log('left this network (meshctl leave); stopped');
+        return;
+      }
+      await teardownNetwork(this.env, this.st, err.message);
+    }).catch((e) => this.log(`removing the network after the controller removed this node: ${(e as Error).message}`));
   }
 
   /** A periodic check-in got through while the stream waits out its backoff: the controller is
@@ -159,7 +206,20 @@ export class NetworkWorker {
       endpoint: this.st.endpoint,
       knownVersion: this.st.view?.version ?? 0,
       handshakes: await handshakesOf(this.env, this.st.interface),
+    }).catch(async (err: unknown) => {
+      if (isRemoval(err)) await this.removedByController(err);
+      throw err;
     });
+    const current = this.server;
+    const servers = newControllerList(this.servers, reply.controllers, current);
+    if (servers) {
+      // Learned from the controller: keep talking to the one in use, fail over along the new list.
+      this.servers = servers;
+      this.serverIdx = servers.indexOf(current);
+      this.st = { ...this.st, servers: this.servers };
+      if (!reply.view) await this.serial(() => saveState(this.env.configDir, this.st));
+      this.log(`controllers: ${this.servers.join(', ')}`);
+    }
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
   }

@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { MeshError } from '../core/errors.ts';
-import { parseHostPort, type HostPort } from '../core/address.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../core/address.ts';
 import { CONFIG_FILE, defaultDataDir } from './paths.ts';
 import { parseStoreSpec } from './store/open.ts';
 
@@ -16,9 +16,17 @@ export interface ServerConfig {
   publicHost: string;
   /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
   store: string;
+  /** Where the CA (ca.crt, ca.key) lives when several controllers share it; default <data-dir>/tls. */
+  caDir?: string;
   /** Where the config file came from, if any. */
   configFile: string | null;
+  /** The unauthenticated /metrics, /healthz, /readyz listener (absent or null: none). `explicit`:
+   * the operator named the address, so failing to listen there is fatal; the default address
+   * (127.0.0.1:9090, which a local Prometheus may hold) is only warned about. */
+  metrics?: { addr: HostPort; explicit: boolean } | null;
 }
+
+export const DEFAULT_METRICS_ADDR = '127.0.0.1:9090';
 
 export interface ServerInputs {
   dataDir?: string;
@@ -29,9 +37,12 @@ export interface ServerInputs {
   noGrpc?: boolean;
   publicHost?: string;
   store?: string;
+  metricsAddr?: string;
+  noMetrics?: boolean;
+  caDir?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir', 'metricsAddr', 'noMetrics'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -49,7 +60,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noMetrics';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -63,6 +74,14 @@ export function firstNonLoopbackIPv4(): string | undefined {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return undefined;
+}
+
+/** The node API addresses join tokens name, from `--public-host HOST[:PORT][,HOST[:PORT]…]`: a
+ * host without a port takes this controller's `grpcPort`. Order is kept (agents try them in it). */
+export function publicAddrs(publicHost: string, grpcPort: number): string[] {
+  const parts = publicHost.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new MeshError('CONFIG_INVALID', `public host list "${publicHost}" has an empty entry`, { hint: 'Separate hosts with single commas: --public-host 10.0.0.2,10.0.0.3' });
+  return [...new Set(parts.map((p) => formatHostPort(parseHostPort(p, 'public host', grpcPort))))];
 }
 
 /** Merges inputs with the config file and defaults into a validated configuration. */
@@ -81,5 +100,9 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const store = pick(inputs.store, file.store, 'sqlite');
   parseStoreSpec(store);
-  return { dataDir, api, grpc, publicHost, store, configFile };
+  publicAddrs(publicHost, 50051); // validates every entry
+  const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
+  const named = inputs.metricsAddr ?? (file.metricsAddr as string | undefined);
+  const metrics = pick(inputs.noMetrics, file.noMetrics, false) ? null : { addr: parseHostPort(named ?? DEFAULT_METRICS_ADDR, 'metrics address'), explicit: named !== undefined };
+  return { dataDir, api, grpc, publicHost, store, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
 }

