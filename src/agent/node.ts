@@ -20,13 +20,14 @@ import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
-import { DEFAULT_HOSTS_FILE } from '../platform/hosts-file.ts';
 import { offlineDnsInfo, undoHostDns, type DnsHooks, type DnsInfo, type HostDnsMode } from './dns/manager.ts';
 
 // The host's use of a network's names goes with the network (leave, a deleted node or network).
+// Only what the environment names: an environment without a hosts file or host-DNS mode (tests,
+// embedders) never reaches for /etc/hosts or resolvectl.
 onNetworkTeardown('dns', async (env, st) => {
   if (env.dns) await env.dns.remove(st.network, st.interface);
-  else await undoHostDns(env.runner, st.network, st.interface, env.hostsFile ?? DEFAULT_HOSTS_FILE, env.hostDns);
+  else if (env.hostsFile !== undefined || env.hostDns !== undefined) await undoHostDns(env.runner, st.network, st.interface, env.hostsFile ?? null, env.hostDns ?? 'auto');
 });
 
 export interface AgentEnv {
@@ -315,7 +316,7 @@ export async function status(env: AgentEnv, network?: string): Promise<NetworkSt
       interface: st.interface,
       address: actual?.addresses[0] ?? (st.view ? `${st.view.self.address}/${st.view.self.prefixLength}` : ''),
       up: actual?.up ?? false,
-      dns: env.dns?.info(n) ?? (await offlineDnsInfo(env.hostsFile ?? DEFAULT_HOSTS_FILE, n, st.view)),
+      dns: env.dns?.info(n) ?? (await offlineDnsInfo(env.hostsFile ?? null, n, st.view)),
       peers: (actual?.peers ?? []).map((p) => ({
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',

@@ -5,6 +5,7 @@ import type { AgentEnv } from '../agent/node.ts';
 import { ExecaRunner } from '../platform/runner.ts';
 import { MeshError } from '../core/errors.ts';
 import type { HostDnsMode } from '../agent/dns/manager.ts';
+import { DEFAULT_HOSTS_FILE } from '../platform/hosts-file.ts';
 
 export const agentFlags = {
   'config-dir': Flags.string({ description: `agent state directory (default ${DEFAULT_CONFIG_DIR})`, env: 'MESHCTL_CONFIG_DIR' }),
@@ -26,8 +27,9 @@ export function agentEnv(flags: AgentFlagValues, log: (m: string) => void, needs
     configDir: configDirOf(flags),
     runner: new ExecaRunner(),
     log,
-    ...(flags['hosts-file'] ? { hostsFile: flags['hosts-file'] } : {}),
-    ...(flags['host-dns'] ? { hostDns: flags['host-dns'] as HostDnsMode } : {}),
+    // Named here, always: leave and teardown undo only what the environment names.
+    hostsFile: flags['hosts-file'] || DEFAULT_HOSTS_FILE,
+    hostDns: (flags['host-dns'] ?? 'auto') as HostDnsMode,
   };
 }
 

@@ -165,8 +165,8 @@ export class DnsManager implements DnsHooks {
 }
 
 /** DNS as seen without a running agent: the hosts block if there is one. */
-export async function offlineDnsInfo(hostsFile: string, network: string, view: NodeView | null): Promise<DnsInfo> {
-  const block = await readHostsBlock(hostsFile, network);
+export async function offlineDnsInfo(hostsFile: string | null, network: string, view: NodeView | null): Promise<DnsInfo> {
+  const block = hostsFile === null ? null : await readHostsBlock(hostsFile, network);
   const domain = view ? zoneOf(view).domain : '';
   const name = view ? `${view.self.name}.${domain}` : `<node>.${domain}`;
   return block
@@ -175,8 +175,8 @@ export async function offlineDnsInfo(hostsFile: string, network: string, view: N
 }
 
 /** Undoes the host changes of `network` from outside the daemon (`meshctl leave`). */
-export async function undoHostDns(runner: Runner, network: string, iface: string, hostsFile: string, hostDns: HostDnsMode = 'auto'): Promise<void> {
+export async function undoHostDns(runner: Runner, network: string, iface: string, hostsFile: string | null, hostDns: HostDnsMode = 'auto'): Promise<void> {
   if (hostDns === 'off') return;
   if ((hostDns === 'auto' && (await resolvedRunning(runner))) || hostDns === 'resolved') await revertLinkDns(runner, iface);
-  await setHostsBlock(hostsFile, network, null);
+  if (hostsFile !== null) await setHostsBlock(hostsFile, network, null);
 }
