@@ -9,6 +9,10 @@ import type { Zone, ZoneHost } from '../core/dns-zone.ts';
 import type { Network } from '../core/types.ts';
 import { replaceFile } from '../platform/durable-file.ts';
 import type { Store } from './store/store.ts';
+import { counter } from './metrics.ts';
+
+const written = counter({ name: 'meshctl_dns_hosts_files_written_total', help: 'CoreDNS hosts files (<data-dir>/dns/<domain>.hosts) rewritten because names changed, by network.', labelNames: ['network'] as const });
+const failures = counter({ name: 'meshctl_dns_hosts_file_failures_total', help: 'Failed writes of a CoreDNS hosts file, by network.', labelNames: ['network'] as const });
 
 export interface DnsExport {
   network: string;
@@ -80,7 +84,10 @@ export class DnsExporter {
     // each write reads the whole network.
     this.chain = this.chain.then(() => new Promise<void>((resolve) => setTimeout(resolve, this.coalesceMs))).then(async () => {
       this.dirty.delete(network);
-      await this.write(network).catch((err) => this.log?.warn({ err, network }, 'writing the DNS hosts file'));
+      await this.write(network).catch((err) => {
+        failures.inc({ network });
+        this.log?.warn({ err, network }, 'writing the DNS hosts file');
+      });
     });
   }
 
@@ -96,7 +103,10 @@ export class DnsExporter {
     const ex = await exportOf(this.store, this.dataDir, net);
     const current = await readFile(ex.path, 'utf8').catch(() => null);
     // Derived data, rewritten at every start: atomic for readers (CoreDNS), no fsync on the write path.
-    if (current !== ex.hosts) await replaceFile(ex.path, Buffer.from(ex.hosts), 0o644);
+    if (current !== ex.hosts) {
+      await replaceFile(ex.path, Buffer.from(ex.hosts), 0o644);
+      written.inc({ network });
+    }
     this.domains.set(network, net.domain);
   }
 

@@ -12,6 +12,7 @@ import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret, newSecret } from '../../src/core/secret.ts';
 import { MeshError } from '../../src/core/errors.ts';
 import type { Change } from '../../src/core/change.ts';
+import { registry } from '../../src/controller/metrics.ts';
 
 const A = 'test';
 
@@ -63,6 +64,7 @@ t.test('the hosts file lists every node and record and changes when they do', as
   await store.deleteNetwork('office', true, A);
   await exporter.idle();
   t.same(await readdir(pathJoin(dir, 'dns')), []);
+  t.match(await registry.metrics(), /meshctl_dns_hosts_files_written_total\{network="office"\} [1-9]/, 'the rewrites are counted');
 });
 
 t.test('records: one name space with the nodes; CNAMEs must point at a name; deltas carry them', async (t) => {
