@@ -71,8 +71,8 @@ export class NodeClient {
     return r;
   }
 
-  async checkIn(req: CheckInRequest): Promise<CheckInReply> {
-    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[] }>('CheckIn', req);
+  async checkIn(req: CheckInRequest, timeoutMs?: number): Promise<CheckInReply> {
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[] }>('CheckIn', req, timeoutMs);
     return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [] };
   }
 

@@ -12,7 +12,7 @@ import { listenPortOf, loadState, saveState, type NetworkState } from './state.t
 import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { isRemoval, teardownNetwork } from './teardown.ts';
-import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
+import { applyView, handshakesOf, type AgentEnv, type CheckInResult, type StateInput } from './node.ts';
 
 export interface WorkerOptions {
   reconcileMs?: number;
@@ -42,6 +42,10 @@ export class NetworkWorker {
   }
   /** True while the Watch stream is open. */
   connected = false;
+  /** When the controller stopped answering (null while in contact). */
+  lostSince: Date | null = null;
+  /** The last error from the controller, while not in contact. */
+  lastError: MeshError | null = null;
   /** Set when the controller says this node is gone; the worker then stops. */
   removed: MeshError | null = null;
 
@@ -77,7 +81,7 @@ export class NetworkWorker {
     this.connect();
   }
 
-  private async apply(view: NodeView): Promise<string[]> {
+  private async apply(view: NodeView, previous: NodeView | null = this.st.view): Promise<string[]> {
     // `meshctl leave` removes the state, then the interface: never bring back what it removed.
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
@@ -85,7 +89,7 @@ export class NetworkWorker {
       await this.dropDns();
       return [];
     }
-    return applyView(this.env, this.st, view);
+    return applyView(this.env, this.st, view, false, previous);
   }
 
   private async reapply(): Promise<void> {
@@ -93,8 +97,14 @@ export class NetworkWorker {
   }
 
   private async adopt(view: NodeView): Promise<string[]> {
+    const previous = this.st.view;
+    if (previous && view.version < previous.version) {
+      // A late reply (a check-in answered before a pushed update) must not take the node back.
+      this.log(`ignoring a view of version ${view.version}, older than the one applied (${previous.version})`);
+      return [];
+    }
     this.st = { ...this.st, view };
-    const changes = await this.apply(view);
+    const changes = await this.apply(view, previous);
     await saveState(this.env.configDir, this.st);
     return changes;
   }
@@ -108,6 +118,8 @@ export class NetworkWorker {
       if (opened || this.stopped || this.cancelWatch !== cancel) return;
       opened = true;
       this.connected = true;
+      this.lostSince = null;
+      this.lastError = null;
       this.attempt = 0;
       this.log(how);
     };
@@ -134,6 +146,8 @@ export class NetworkWorker {
 
   private onEnd(err: Error): void {
     this.connected = false;
+    this.lostSince ??= new Date();
+    this.lastError = err instanceof MeshError ? err : new MeshError('UNREACHABLE', err.message);
     this.cancelWatch = null;
     if (this.stopped) return;
     if (isRemoval(err)) {
@@ -228,6 +242,13 @@ export class NetworkWorker {
   async dropDns(): Promise<void> {
     if (!this.env.dns || !this.st) return;
     await this.env.dns.remove(this.network, this.st.interface).catch((err) => this.log(`dns: ${(err as Error).message}`));
+  }
+
+  /** What `meshctl status` shows for this network (see networkState). */
+  stateInput(): StateInput {
+    if (this.removed) return { error: this.removed };
+    if (!this.connected) return { error: this.lastError ?? new MeshError('UNREACHABLE', 'not connected to the controller yet'), since: this.lostSince };
+    return { controllerVersion: this.st.view?.version ?? 0 };
   }
 
   stop(): void {

@@ -2,6 +2,7 @@
 import { MeshError } from '../../../core/errors.ts';
 import { parseRecord, type RecordView } from '../../../core/dns.ts';
 import type { DnsRecord, Network } from '../../../core/types.ts';
+import { assertNameFree, type NameUse } from '../../../core/names.ts';
 import type { Q } from './engine.ts';
 
 interface Row { name: string; type: string; address: string }
@@ -20,16 +21,25 @@ export async function listDns(q: Q, network: string): Promise<DnsRecord[]> {
   ];
 }
 
+/** What uses `name` in `network` (one name space for nodes and custom records). */
+export async function nameUse(q: Q, network: string, name: string): Promise<NameUse> {
+  return {
+    node: (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name])) !== undefined,
+    record: (await q.get('SELECT 1 FROM dns_records WHERE network = $1 AND name = $2', [network, name])) !== undefined,
+  };
+}
+
 /** The caller holds the network's lock (node names cannot change under this check). An IPv4
  * address makes an A record, another name of the network a CNAME (which must exist). */
 export async function insertDns(q: Q, net: Network, name: string, address: string): Promise<DnsRecord> {
   const network = net.name;
   const rec = parseRecord(name, address, net.domain);
-  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name])) {
-    throw new MeshError('NAME_TAKEN', `"${name}" is the name of a node in network "${network}"; its record comes from the node`, { hint: 'Pick another record name' });
-  }
-  if (rec.type === 'CNAME' && !(await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2 UNION SELECT 1 FROM dns_records WHERE network = $1 AND name = $2', [network, rec.address]))) {
-    throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+  assertNameFree(network, name, 'record', { node: (await nameUse(q, network, name)).node, record: false }); // a second record: ON CONFLICT below
+  if (rec.type === 'CNAME') {
+    const target = await nameUse(q, network, rec.address);
+    if (!target.node && !target.record) {
+      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+    }
   }
   const inserted = await q.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
     network, name, rec.type, rec.address, new Date().toISOString(),
@@ -39,6 +49,7 @@ export async function insertDns(q: Q, net: Network, name: string, address: strin
   }
   return { ...rec, network, source: 'custom' };
 }
+
 export async function deleteDns(q: Q, network: string, name: string): Promise<void> {
   if ((await q.run('DELETE FROM dns_records WHERE network = $1 AND name = $2', [network, name])) === 0) {
     const isNode = await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name]);

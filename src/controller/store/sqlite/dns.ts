@@ -2,6 +2,7 @@
 import { MeshError } from '../../../core/errors.ts';
 import { parseRecord, type RecordView } from '../../../core/dns.ts';
 import type { DnsRecord, Network } from '../../../core/types.ts';
+import { assertNameFree, type NameUse } from '../../../core/names.ts';
 import type { Sql } from './engine.ts';
 
 interface Row { name: string; type: string; address: string }
@@ -20,23 +21,30 @@ export function listDns(sql: Sql, network: string): DnsRecord[] {
   ];
 }
 
+/** What uses `name` in `network` (one name space for nodes and custom records). */
+export function nameUse(sql: Sql, network: string, name: string): NameUse {
+  return {
+    node: sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name]) !== undefined,
+    record: sql.get('SELECT 1 FROM dns_records WHERE network = ? AND name = ?', [network, name]) !== undefined,
+  };
+}
+
 /** Adds a custom record: an IPv4 address (A) or another name of the network (CNAME). A record
  * may not take a node's name, and a CNAME must point at a name that exists. */
 export function insertDns(sql: Sql, net: Network, name: string, address: string): DnsRecord {
   const network = net.name;
   const rec = parseRecord(name, address, net.domain);
-  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name])) {
-    throw new MeshError('NAME_TAKEN', `"${name}" is the name of a node in network "${network}"; its record comes from the node`, { hint: 'Pick another record name' });
-  }
-  if (sql.get('SELECT 1 FROM dns_records WHERE network = ? AND name = ?', [network, name])) {
-    throw new MeshError('ALREADY_EXISTS', `record "${name}" already exists in network "${network}"`, { hint: `Remove it first: meshctl dns rm ${network} ${name}` });
-  }
-  if (rec.type === 'CNAME' && !sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ? UNION SELECT 1 FROM dns_records WHERE network = ? AND name = ?', [network, rec.address, network, rec.address])) {
-    throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+  assertNameFree(network, name, 'record', nameUse(sql, network, name));
+  if (rec.type === 'CNAME') {
+    const target = nameUse(sql, network, rec.address);
+    if (!target.node && !target.record) {
+      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+    }
   }
   sql.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES (?, ?, ?, ?, ?)', [network, name, rec.type, rec.address, new Date().toISOString()]);
   return { ...rec, network, source: 'custom' };
 }
+
 export function deleteDns(sql: Sql, network: string, name: string): void {
   if (sql.run('DELETE FROM dns_records WHERE network = ? AND name = ?', [network, name]) === 0) {
     const isNode = sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name]);

@@ -18,6 +18,14 @@ import * as admin from './admin.ts';
 
 export const DB_FILE = 'meshctl.db';
 
+/** Network versions after a rollback, or a start after an owner that died: past anything memory
+ * may have served (a version read from memory whose write then failed or died with the process).
+ * They jump to at least the current time in ms, so a node never sees a number again with other
+ * content behind it, and versions still grow. A clean restart keeps them as they are. */
+export const moveVersionsPast = (sql: Sql): void => {
+  sql.run('UPDATE networks SET version = max(version + 1, ?)', [Date.now()]);
+};
+
 export interface SqliteStoreOptions extends EngineOptions {
   /** How often soft state is written out (ms). */
   softFlushMs?: number;
@@ -45,7 +53,7 @@ export class SqliteStore implements Store {
   static async open(dataDir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const lock = await acquireLock(join(dataDir, 'server.lock'), dataDir);
     try {
-      const engine = await SqliteEngine.open(join(dataDir, DB_FILE), opts);
+      const engine = await SqliteEngine.open(join(dataDir, DB_FILE), { onReload: moveVersionsPast, reloadOnOpen: lock.tookOver, ...opts });
       return new SqliteStore(engine, lock, opts.softFlushMs ?? 5000);
     } catch (err) {
       await lock.release();
