@@ -11,5 +11,7 @@ export interface ControllerContext {
   caPin: string;
   /** The data directory (absent in tests that run without one). */
   dataDir?: string;
+  /** URL of the admin API that login tokens send admins to (set once it listens). */
+  apiPublicUrl?: string;
   now(): Date;
 }

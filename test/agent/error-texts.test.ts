@@ -59,7 +59,7 @@ t.test('a wrong secret is reported as a wrong secret; an unknown key as unknown'
     await rm(dir, { recursive: true, force: true });
   });
   const admin = async <T>(method: string, path: string, body?: unknown) =>
-    (await (await fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as T;
+    (await (await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as T;
   await admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
   const { token } = await admin<{ token: string }>('POST', '/networks/office/keys', { name: 'k1' });
   const tok = decodeJoinToken(token);

@@ -15,6 +15,7 @@ import { MIGRATIONS } from '../../src/controller/store/sqlite/migrations.ts';
 import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret } from '../../src/core/secret.ts';
 import { freePort, killAllStarted, startServer } from '../helpers/server-process.ts';
+import { adminFetchFor } from '../helpers/admin-fetch.ts';
 
 // Servers start slowly on a loaded machine: the file's deadline is the sum of the tests' own.
 t.setTimeout(600_000);
@@ -81,7 +82,7 @@ t.test('hole 4: kill -9 the server, a fresh process that reuses the lock\'s pid 
   const deadline = Date.now() + 90_000;
   let status = 0;
   while (Date.now() < deadline && next.exitCode === null) {
-    status = await fetch(`http://127.0.0.1:${api}/api/v1/networks`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
+    status = await adminFetchFor(dir)(`https://127.0.0.1:${api}/api/v1/networks`).then((r) => r.status, () => 0);
     if (status) break;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -10,7 +10,7 @@ import { checkIn, join } from '../../src/agent/node.ts';
 import { loadState, saveState } from '../../src/agent/state.ts';
 import { simHost } from '../platform/wg-sim.ts';
 import { generateKeyPairSync } from 'node:crypto';
-import { fetchPinnedCa } from '../../src/agent/pin.ts';
+import { fetchPinnedCa } from '../../src/net/pinned-ca.ts';
 import { NodeClient } from '../../src/agent/client.ts';
 
 /** A fresh WireGuard public key (base64 of 32 bytes). */
@@ -50,7 +50,7 @@ t.test('hole 1: a join token naming ../ writes and deletes nothing outside the c
 
 /** One admin call, answered as is (status and JSON body), never thrown. */
 async function raw(h: Awaited<ReturnType<typeof startHarness>>, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${h.apiUrl}/api/v1${path}`, {
+  const res = await h.fetch(`${h.apiUrl}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${h.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

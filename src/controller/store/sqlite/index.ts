@@ -280,8 +280,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  async hasAdminToken(hash: string) { return this.engine.read((s) => admin.hasAdminToken(s, hash)); }
-  addAdminToken(hash: string) { return this.engine.write((s) => admin.insertAdminToken(s, hash)); }
+  async getAdminTokenByHash(hash: string) { return this.engine.read((s) => admin.getAdminTokenByHash(s, hash)); }
+  async listAdminTokens() { return this.engine.read((s) => admin.listAdminTokens(s)); }
+  createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor) {
+    return this.engine.write((s) => {
+      const row = admin.insertAdminToken(s, t);
+      admin.appendAudit(s, actor, 'admin-token.create', t.name);
+      return row;
+    });
+  }
+  revokeAdminToken(name: string, actor: Actor) {
+    return this.engine.write((s) => {
+      const row = admin.revokeAdminToken(s, name);
+      admin.appendAudit(s, actor, 'admin-token.revoke', name);
+      return row;
+    });
+  }
   async listAudit(limit: number) { return this.engine.read((s) => admin.listAudit(s, limit)); }
 
   async close(): Promise<void> {
