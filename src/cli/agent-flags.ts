@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { DEFAULT_CONFIG_DIR } from '../agent/paths.ts';
 import type { AgentEnv } from '../agent/node.ts';
 import { ExecaRunner } from '../platform/runner.ts';
+import { nudge } from '../platform/nudge.ts';
 import { MeshError } from '../core/errors.ts';
 import type { HostDnsMode } from '../agent/dns/manager.ts';
 import { DEFAULT_HOSTS_FILE } from '../platform/hosts-file.ts';
@@ -27,6 +28,7 @@ export function agentEnv(flags: AgentFlagValues, log: (m: string) => void, needs
     configDir: configDirOf(flags),
     runner: new ExecaRunner(),
     log,
+    nudge,
     // Named here, always: leave and teardown undo only what the environment names.
     hostsFile: flags['hosts-file'] || DEFAULT_HOSTS_FILE,
     hostDns: (flags['host-dns'] ?? 'auto') as HostDnsMode,
