@@ -40,6 +40,16 @@ export interface MeshNode {
   listenPort: number;
   status: NodeStatus;
   lastCheckin: string | null;
+  /** `nodes show` only: how this node reaches each peer, as it last reported. */
+  peers?: NodePeerPath[];
+}
+
+export interface NodePeerPath {
+  name: string;
+  path: 'direct' | 'relayed' | 'probing' | 'unknown';
+  endpoint: string | null;
+  winner: { endpoint: string; kind: string } | null;
+  relay: string | null;
 }
 
 export interface DnsRecord {

@@ -57,6 +57,18 @@ export const NodeSchema = Type.Object({
   lastCheckin: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** One peer of a node as `nodes show` reports it: how the node reaches it (NAT traversal). */
+export const NodePeerPathSchema = Type.Object({
+  name: Type.String(),
+  path: Type.Union([Type.Literal('direct'), Type.Literal('relayed'), Type.Literal('probing'), Type.Literal('unknown')]),
+  endpoint: Type.Union([Type.String(), Type.Null()]),
+  winner: Type.Union([Type.Object({ endpoint: Type.String(), kind: Type.String() }), Type.Null()]),
+  relay: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** A node with its peers' paths (`nodes show`). */
+export const NodeDetailSchema = Type.Composite([NodeSchema, Type.Object({ peers: Type.Optional(Type.Array(NodePeerPathSchema)) })]);
+
 export const RecordSchema = Type.Object({
   name: Type.String(),
   network: Type.String(),
