@@ -17,6 +17,9 @@ import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
+import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
+import { setRoutes } from '../platform/routes.ts';
+import { setFirewall } from '../platform/firewall.ts';
 
 export interface AgentEnv {
   configDir: string;
@@ -124,7 +127,12 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
 export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
   const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
-  if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
+  if (!dryRun) {
+    // Routes to egress ranges behind peers, and this node's own forwarding and NAT as a gateway.
+    changes.push(...(await setRoutes(env.runner, st.interface, egressRoutesOf(view))));
+    changes.push(...(await setFirewall(env.runner, st.interface, firewallSpecOf(view, st.interface))));
+    for (const c of changes) env.log?.(`${st.network}: ${c}`);
+  }
   return changes;
 }
 
@@ -211,6 +219,7 @@ export async function leave(env: AgentEnv, network: string): Promise<{ network: 
   const key = await readFile(keyFile(env.configDir, network)).catch(() => null);
   await removeState(env.configDir, network);
   try {
+    await setFirewall(env.runner, st.interface, null); // the routes go with the interface
     await removeInterface(env.runner, st.interface);
   } catch (err) {
     await saveState(env.configDir, st);

@@ -9,6 +9,7 @@ import { NodeClient } from './client.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
 import { stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
+import { setFirewall } from '../platform/firewall.ts';
 import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
 
 export interface WorkerOptions {
@@ -125,6 +126,8 @@ export class NetworkWorker {
     if (this.stopped) return;
     if (err instanceof MeshError && (err.code === 'NODE_REMOVED' || err.code === 'UNAUTHENTICATED')) {
       this.removed = err;
+      // No longer a member, so no longer a gateway: our forwarding and NAT rules go now.
+      void setFirewall(this.env.runner, this.st.interface, null).catch((e) => this.log(`removing firewall rules: ${(e as Error).message}`));
       this.log(`stopped: ${err.message}. The interface stays as it is; run \`meshctl leave -n ${this.network}\` to remove it`);
       this.stop();
       return;

@@ -2,6 +2,7 @@
 // also the wire messages of proto/meshctl.proto (camelCase as @grpc/proto-loader presents them).
 import { parseNetworkCidr } from './cidr.ts';
 import type { Network } from './types.ts';
+import { allowedIpsOf } from './gateway.ts';
 
 export interface PeerView {
   id: string;
@@ -11,6 +12,8 @@ export interface PeerView {
   endpoint: string;
   keepalive: number;
   address: string;
+  /** An external client (a peer of its ingress gateway only): it roams, so no endpoint and no keepalive. */
+  client?: boolean;
 }
 
 export interface SelfView {
@@ -21,6 +24,12 @@ export interface SelfView {
   listenPort: number;
   endpoint: string;
   approved: boolean;
+  /** Gateway roles (absent = none): forward for external clients; forward (and NAT) into ranges. */
+  ingress?: boolean;
+  egressRanges?: string[];
+  egressNat?: boolean;
+  /** Addresses of this ingress gateway's full-tunnel clients (their traffic off the mesh is masqueraded). */
+  fullTunnelClients?: string[];
 }
 
 export interface NetworkSettingsView {
@@ -46,16 +55,32 @@ export interface ViewNode {
   endpoint: string | null;
   listenPort: number;
   approved: boolean;
+  ingress?: boolean;
+  egressRanges?: string[];
+  egressNat?: boolean;
+  /** Addresses of the enabled external clients this node is the ingress gateway of. */
+  clientAddresses?: string[];
+}
+
+/** The fields of an external client that views are built from. */
+export interface ViewClient {
+  name: string;
+  address: string;
+  publicKey: string;
+  /** Id of its ingress gateway node. */
+  gatewayId: string;
+  enabled: boolean;
+  fullTunnel: boolean;
 }
 
 export const settingsOf = (n: Network): NetworkSettingsView => ({ name: n.name, cidr: n.cidr, keepalive: n.keepalive, listenPort: n.listenPort });
 
-/** One node as a peer of the others: its mesh address as a /32. */
+/** One node as a peer of the others: its mesh address as a /32, plus what it is a gateway for. */
 export const peerOf = (n: ViewNode, keepalive: number): PeerView => ({
   id: n.id,
   name: n.name,
   publicKey: n.publicKey,
-  allowedIps: [`${n.address}/32`],
+  allowedIps: allowedIpsOf(n),
   endpoint: n.endpoint ?? '',
   keepalive,
   address: n.address,
@@ -69,12 +94,33 @@ export const selfOf = (n: ViewNode, net: Network): SelfView => ({
   listenPort: n.listenPort,
   endpoint: n.endpoint ?? '',
   approved: n.approved,
+  ...(n.ingress ? { ingress: true } : {}),
+  ...(n.egressRanges?.length ? { egressRanges: [...n.egressRanges], egressNat: n.egressNat ?? false } : {}),
+});
+
+/** An external client as a peer of its gateway. */
+export const clientPeerOf = (c: ViewClient): PeerView => ({
+  id: `client:${c.name}`,
+  name: c.name,
+  publicKey: c.publicKey,
+  allowedIps: [`${c.address}/32`],
+  endpoint: '',
+  keepalive: 0,
+  address: c.address,
+  client: true,
 });
 
 /** The view of `self`: a pending node has no peers, and nobody has a pending node as a peer. */
-export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[]): NodeView {
+export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[], clients: readonly ViewClient[] = []): NodeView {
   const peers = self.approved
     ? members.filter((m) => m.id !== self.id && m.approved).map((m) => peerOf(m, net.keepalive))
     : [];
-  return { self: selfOf(self, net), network: settingsOf(net), peers, version: net.version };
+  const selfView = selfOf(self, net);
+  if (self.approved && self.ingress) {
+    const mine = clients.filter((c) => c.gatewayId === self.id && c.enabled);
+    peers.push(...mine.map(clientPeerOf));
+    const full = mine.filter((c) => c.fullTunnel).map((c) => c.address);
+    if (full.length) selfView.fullTunnelClients = full;
+  }
+  return { self: selfView, network: settingsOf(net), peers, version: net.version };
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AdminService } from '../services/admin.ts';
+import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
   ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
   NodeSchema, ProblemSchema, RecordCreate, RecordSchema,
@@ -54,4 +55,6 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
       await svc.removeDns(req.params.network, req.params.name, actor(req));
       return reply.status(204).send();
     });
+
+  registerGatewayRoutes(app, svc.gateways);
 }

@@ -12,6 +12,7 @@ import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
 import type { HealthBook } from '../health-book.ts';
 import type { NodeRow } from '../store/store.ts';
+import { GatewayService } from './gateways.ts';
 
 export interface KeyRequest {
   name?: string;
@@ -23,9 +24,12 @@ export interface KeyRequest {
 export class AdminService {
   private readonly ctx: ControllerContext;
   private readonly health: HealthBook | undefined;
+  /** Gateways and external clients. */
+  readonly gateways: GatewayService;
   constructor(ctx: ControllerContext, health?: HealthBook) {
     this.ctx = ctx;
     this.health = health;
+    this.gateways = new GatewayService(ctx, health);
   }
 
   private view(n: NodeRow, now = this.ctx.now()): MeshNode {
