@@ -118,7 +118,7 @@ export async function setFirewall(runner: Runner, iface: string, spec: FirewallS
 /** Our nft table's fingerprint; null when the table is absent, '' when it has none. */
 async function nftCurrent(runner: Runner, iface: string): Promise<string | null> {
   const r = await runner.run(['nft', 'list', 'table', 'ip', nftTable(iface)], { allowFail: true });
-  if (r.exitCode !== 0) return null;
+  if (r.exitCode !== 0 || !r.stdout.includes(`table ip ${nftTable(iface)}`)) return null;
   return /comment "meshctl:([0-9a-f]+)"/.exec(r.stdout)?.[1] ?? '';
 }
 
@@ -139,7 +139,7 @@ const ipt = (runner: Runner, args: string[], allowFail = false) => runner.run(['
 /** The fingerprint in one of our chains; null when the chain is absent. */
 async function iptCurrent(runner: Runner, table: string, chain: string): Promise<string | null> {
   const r = await ipt(runner, ['-t', table, '-S', chain], true);
-  if (r.exitCode !== 0) return null;
+  if (r.exitCode !== 0 || !r.stdout.includes(`-N ${chain}`)) return null;
   return /meshctl:([0-9a-f]+)/.exec(r.stdout)?.[1] ?? '';
 }
 

@@ -77,7 +77,7 @@ t.test('iptables: our own chains, jumped to from FORWARD and POSTROUTING; in ste
 
   const inStep = new FakeRunner();
   inStep.on('sysctl -n net.ipv4.ip_forward', { stdout: '1' });
-  inStep.on(/ -S MESHCTL-/, { stdout: `-N X\n-A X -m comment --comment "meshctl:${fp}" -j ACCEPT` });
+  inStep.on(/ -S MESHCTL-/, (argv) => ({ stdout: `-N ${argv.at(-1)}\n-A ${argv.at(-1)} -m comment --comment "meshctl:${fp}" -j ACCEPT` }));
   t.same(await setFirewall(inStep, 'mesh-office', spec, 'iptables'), []);
   t.same(mutating(inStep.lines), []);
 
