@@ -1,6 +1,9 @@
 // Reads back a QR code printed by `qrcode`'s small terminal renderer (half blocks + ANSI colours)
 // and decodes it with jsQR: what a phone's camera would see on a light terminal.
-import jsQR from 'jsqr';
+import jsqr from 'jsqr';
+
+// jsqr is CommonJS with an ES-style `default` in its types: under Node's ESM the import is the function itself.
+const jsQR = ((jsqr as unknown as { default?: unknown }).default ?? jsqr) as unknown as typeof jsqr.default;
 
 type Colour = 'default' | 'black' | 'white';
 
