@@ -7,11 +7,12 @@ import { assertDnsLabel, assertPort, suggestLabel } from '../core/network.ts';
 import { statedEndpoint } from '../core/endpoint.ts';
 import type { NodeView } from '../core/view.ts';
 import type { Runner } from '../platform/runner.ts';
-import { readActual, removeInterface, assertInterfaceName } from '../platform/wireguard.ts';
+import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
+import { chooseInterface } from './interfaces.ts';
 import { fetchPinnedCa } from './pin.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
-import { defaultInterface, keyFile, stateFile } from './paths.ts';
+import { keyFile, stateFile } from './paths.ts';
 import { generateKeyFile } from './wg-keys.ts';
 import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
@@ -49,8 +50,7 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
   const token = decodeJoinToken(opts.token);
   const name = opts.name ?? (suggestLabel(hostname().split('.')[0] ?? '') || 'node');
   assertDnsLabel(name, 'node name');
-  const iface = opts.interface ?? defaultInterface(token.network);
-  assertInterfaceName(iface);
+  if (opts.interface !== undefined) assertInterfaceName(opts.interface);
   if (opts.port !== undefined) assertPort(opts.port);
   // Checked here for its form; sent as given, so that a bare HOST takes whatever listen port the
   // node ends up with (the controller adds it).
@@ -61,6 +61,11 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
       hint: `Leave it first (meshctl leave -n ${token.network}), or use another --config-dir`,
     });
   }
+  // Before anything changes: an interface meshctl did not make (the host's network card) or one
+  // another network uses is never taken over.
+  const chosen = await chooseInterface(env.runner, env.configDir, token.network, opts.interface);
+  const iface = chosen.interface;
+  if (chosen.note) env.log?.(`${token.network}: ${chosen.note}`);
   const caPem = await fetchPinnedCa(token.server, token.caPin);
   await ensureConfigDir(env.configDir);
   const keyPath = keyFile(env.configDir, token.network);
@@ -91,7 +96,8 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
     } catch (err) {
       // Undo: the controller forgets the node, and nothing is left here half-joined.
       await client.leave().catch(() => {});
-      await removeInterface(env.runner, iface).catch(() => {});
+      // The name was free before this join (chooseInterface), so a WireGuard link there is ours.
+      await removeWireGuardInterface(env.runner, iface).catch(() => {});
       await removeState(env.configDir, token.network);
       throw err;
     }
@@ -220,7 +226,7 @@ export async function leave(env: AgentEnv, network: string): Promise<{ network: 
   await removeState(env.configDir, network);
   try {
     await setFirewall(env.runner, st.interface, null); // the routes go with the interface
-    await removeInterface(env.runner, st.interface);
+    await removeWireGuardInterface(env.runner, st.interface);
   } catch (err) {
     await saveState(env.configDir, st);
     if (key) await writeFile(keyFile(env.configDir, network), key, { mode: 0o600 });

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { MeshCommand } from '../cli/base.ts';
 
 export default class Server extends MeshCommand {
-  static override summary = 'Run the controller: admin REST API and node gRPC API on its embedded store.';
+  static override summary = 'Run the controller: admin REST API and node gRPC API, on the embedded store or PostgreSQL.';
   static override enableJsonFlag = false;
   static override flags = {
     'data-dir': Flags.string({ description: 'state directory (default /var/lib/meshctl as root)', env: 'MESHCTL_DATA_DIR' }),
@@ -12,6 +12,7 @@ export default class Server extends MeshCommand {
     'no-api': Flags.boolean({ description: 'do not serve the admin API', env: 'MESHCTL_NO_API' }),
     'no-grpc': Flags.boolean({ description: 'do not serve the node API', env: 'MESHCTL_NO_GRPC' }),
     'public-host': Flags.string({ description: 'host nodes dial, put in join tokens (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
+    store: Flags.string({ description: 'sqlite (embedded, in the data dir; default) or postgres://USER@HOST/DB (several controllers share it)', env: 'MESHCTL_STORE' }),
   };
 
   async run(): Promise<void> {
@@ -28,17 +29,33 @@ export default class Server extends MeshCommand {
       ...(flags['no-api'] ? { noApi: true } : {}),
       ...(flags['no-grpc'] ? { noGrpc: true } : {}),
       ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
+      ...(flags.store !== undefined ? { store: flags.store } : {}),
     });
     const log = makeLogger('controller');
     const ctl = await startController(cfg, log, this.config.version);
+    const { SHUTDOWN_GRACE_MS } = await import('../controller/server.ts');
     await new Promise<void>((resolve) => {
+      let stopping = false;
       const stop = (sig: string) => {
-        log.info({ signal: sig }, 'shutting down');
+        if (stopping) {
+          // A second signal: the operator does not want to wait for the grace period.
+          log.warn({ signal: sig }, 'second signal: exiting now');
+          process.exit(0);
+        }
+        stopping = true;
+        log.info({ signal: sig, graceMs: SHUTDOWN_GRACE_MS }, 'shutting down: no new connections; open ones get the grace period, then are closed');
         resolve();
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
+    // Backstop: whatever still holds the event loop after the grace period and the store's close
+    // (a socket stuck in the kernel), the process ends.
+    setTimeout(() => {
+      log.warn('shutdown took too long; exiting');
+      process.exit(0);
+    }, SHUTDOWN_GRACE_MS + 10_000).unref();
     await ctl.close();
+    process.exit(0);
   }
 }

@@ -7,12 +7,15 @@ import YAML from 'yaml';
 import { MeshError } from '../core/errors.ts';
 import { parseHostPort, type HostPort } from '../core/address.ts';
 import { CONFIG_FILE, defaultDataDir } from './paths.ts';
+import { parseStoreSpec } from './store/open.ts';
 
 export interface ServerConfig {
   dataDir: string;
   api: HostPort | null;
   grpc: HostPort | null;
   publicHost: string;
+  /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
+  store: string;
   /** Where the config file came from, if any. */
   configFile: string | null;
 }
@@ -25,9 +28,10 @@ export interface ServerInputs {
   noApi?: boolean;
   noGrpc?: boolean;
   publicHost?: string;
+  store?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -75,5 +79,7 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const api = noApi ? null : parseHostPort(pick(inputs.apiAddr, file.apiAddr, '0.0.0.0:8081'), 'api address');
   const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
-  return { dataDir, api, grpc, publicHost, configFile };
+  const store = pick(inputs.store, file.store, 'sqlite');
+  parseStoreSpec(store);
+  return { dataDir, api, grpc, publicHost, store, configFile };
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
 import { formatHostPort } from '../core/address.ts';
 import type { ServerConfig } from './config.ts';
-import { SqliteStore } from './store/sqlite/index.ts';
+import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { AdminService } from './services/admin.ts';
@@ -26,8 +26,21 @@ export interface RunningController {
   grpcPort: number | null;
   nodeApi: NodeApi;
   hub: WatchHub;
-  close(): Promise<void>;
+  /**
+   * Shuts down within a deadline: stops accepting at once, gives open requests and Watch streams
+   * `graceMs` (default 5 s) to finish, then closes every connection hard (a vanished node's
+   * half-open connection would otherwise hold the process for minutes), then closes the store.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** Default time open requests and streams get to finish on shutdown. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'late'> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.finally(() => clearTimeout(timer)), new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)))]);
+};
 
 function listenError(err: unknown, what: string, addr: string): MeshError {
   const code = (err as NodeJS.ErrnoException).code;
@@ -37,10 +50,18 @@ function listenError(err: unknown, what: string, addr: string): MeshError {
   return new MeshError('INTERNAL', `listening on ${addr}: ${(err as Error).message}`, { cause: err });
 }
 
+/** Closes the admin API: no new connections; after `graceMs`, every open one is destroyed. */
+async function closeApi(api: FastifyInstance, graceMs: number): Promise<void | 'late'> {
+  const closed = api.close();
+  if ((await within(closed, graceMs)) !== 'late') return;
+  api.server.closeAllConnections();
+  return within(closed, 1000);
+}
+
 export async function startController(cfg: ServerConfig, log: Logger, version: string): Promise<RunningController> {
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await chmod(cfg.dataDir, 0o700);
-  const store = await SqliteStore.open(cfg.dataDir);
+  const store = await openStore(cfg.store, cfg.dataDir, log);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
   try {
@@ -91,10 +112,17 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       grpcPort,
       nodeApi,
       hub,
-      close: async () => {
-        await grpcServer?.close();
-        await api?.close();
+      close: async (graceMs = SHUTDOWN_GRACE_MS) => {
+        const t0 = Date.now();
+        // Both stop accepting now; each gets the same grace, then is closed hard.
+        const closing = [
+          grpcServer ? within(grpcServer.close(graceMs), graceMs + 1000) : Promise.resolve(),
+          api ? closeApi(api, graceMs) : Promise.resolve(),
+        ];
+        const [g, a] = await Promise.all(closing);
+        if (g === 'late' || a === 'late') log.warn({ grpc: g === 'late', api: a === 'late' }, 'connections did not close in time; left them to the exit');
         await store.close();
+        log.info({ ms: Date.now() - t0 }, 'shut down');
       },
     };
   } catch (err) {

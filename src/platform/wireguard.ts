@@ -118,6 +118,36 @@ export async function setConfig(runner: Runner, cfg: WgConfig): Promise<WgChange
   return changes;
 }
 
+/** True when a link called `name` exists on this host (of any kind). */
+export async function interfaceExists(runner: Runner, name: string): Promise<boolean> {
+  assertInterfaceName(name);
+  return (await runner.run(['ip', 'link', 'show', 'dev', name], { allowFail: true })).exitCode === 0;
+}
+
+/** 'absent', 'wireguard' (kernel or wireguard-go: `wg` can talk to it) or 'other' (e.g. a network card). */
+export async function interfaceKind(runner: Runner, name: string): Promise<'absent' | 'wireguard' | 'other'> {
+  assertInterfaceName(name);
+  const r = await runner.run(['wg', 'show', name, 'listen-port'], { allowFail: true });
+  if (r.exitCode === 0) return 'wireguard';
+  return (await interfaceExists(runner, name)) ? 'other' : 'absent';
+}
+
+/**
+ * Deletes interface `name` only when it is a WireGuard interface (the caller has already checked
+ * that meshctl recorded it as its own); false when it is absent. Anything else, such as the
+ * host's network card under a recorded name, is refused and left alone.
+ */
+export async function removeWireGuardInterface(runner: Runner, name: string): Promise<boolean> {
+  const kind = await interfaceKind(runner, name);
+  if (kind === 'absent') return false;
+  if (kind === 'other') {
+    throw new MeshError('COMMAND_FAILED', `interface ${name} is not a WireGuard interface, so meshctl leaves it alone`, {
+      hint: `Check \`ip -d link show ${name}\`; meshctl only removes the WireGuard interfaces it created`,
+    });
+  }
+  return removeInterface(runner, name);
+}
+
 /** Deletes interface `name` (which also ends its wireguard-go); no-op when it is absent. */
 export async function removeInterface(runner: Runner, name: string): Promise<boolean> {
   assertInterfaceName(name);

@@ -18,6 +18,7 @@ const TO_GRPC: Partial<Record<ErrorCode, grpc.status>> = {
   KEY_USED_UP: grpc.status.PERMISSION_DENIED,
   IP_POOL_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
   RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
+  STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
 };
 
 /** A grpc-js error for a thrown value; internal errors say nothing of their details. */

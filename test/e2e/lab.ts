@@ -4,7 +4,8 @@
 // Never adds routes in, nor sends traffic from, the root namespace.
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { onInterrupt } from '../helpers/interrupt.ts';
 import { ExecaRunner, type RunOptions, type RunResult, type Runner } from '../../src/platform/runner.ts';
 
 export const LAB_ROOT = '/tmp/lab';
@@ -42,7 +43,7 @@ export interface Lab {
   ns(host: string): string;
   /** The eth0 address of `host` (no prefix length). */
   ip(host: string): string;
-  /** /tmp/lab/<prefix>/<host>: has wg/ (the host's /var/run/wireguard) and etc/ (its state dir). */
+  /** /tmp/lab/<prefix>/<host>: has wg/ (the host's /var/run/wireguard), cron/ (its cron spool) and etc/ (its state dir). */
   dir(host: string): string;
   /** A Runner whose every command runs on `host`. */
   runner(host: string): Runner;
@@ -69,11 +70,20 @@ export function subnetOctet(prefix: string): number {
   return 1 + (h % 254);
 }
 
-/** The argv prefix that runs a command on a host: its netns + a private mount ns with its own /var/run/wireguard. */
-export function hostWrapper(ns: string, wgDir: string): string[] {
+/**
+ * The argv prefix that runs a command on a host: its netns + a private mount ns with its own
+ * /var/run/wireguard and, when `cronDir` is given and cron is installed, its own cron spool
+ * (/var/spool/cron/crontabs): `crontab` on a lab host never reads or writes the real one.
+ */
+export function hostWrapper(ns: string, wgDir: string, cronDir = ''): string[] {
   return ['ip', 'netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    'mkdir -p /var/run/wireguard && mount --bind "$1" /var/run/wireguard && shift && exec "$@"', 'sh', wgDir];
+    'mkdir -p /var/run/wireguard && mount --bind "$1" /var/run/wireguard && ' +
+    '{ [ -z "$2" ] || [ ! -d /var/spool/cron/crontabs ] || mount --bind "$2" /var/spool/cron/crontabs; } && shift 2 && exec "$@"',
+    'sh', wgDir, cronDir];
 }
+
+/** hostWrapper for `host` of a lab whose directory is `dir` (its wg/ and cron/). */
+export const hostWrapperIn = (ns: string, dir: string): string[] => hostWrapper(ns, `${dir}/wg`, `${dir}/cron`);
 
 /** Builds the lab: hub namespace with bridge br0, one namespace per host wired to it. Undoes itself on failure. */
 export async function createLab(opts: LabOptions): Promise<Lab> {
@@ -90,7 +100,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     return h;
   };
   const dirOf = (h: string) => `${LAB_ROOT}/${prefix}/${known(h)}`;
-  const runners = new Map(hosts.map((h) => [h, new ExecaRunner({ prefix: hostWrapper(`${prefix}-${h}`, `${dirOf(h)}/wg`) })]));
+  const runners = new Map(hosts.map((h) => [h, new ExecaRunner({ prefix: hostWrapperIn(`${prefix}-${h}`, dirOf(h)) })]));
   const procs: LabProcess[] = [];
   let destroyed: Promise<void> | undefined;
 
@@ -104,16 +114,23 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     runner: (h) => runners.get(known(h))!,
     run: (h, argv, o) => lab.runner(h).run(argv, o),
     spawn(h, argv, o = {}) {
-      const p = startProcess([...hostWrapper(lab.ns(h), `${dirOf(h)}/wg`), ...argv], o);
+      const p = startProcess([...hostWrapperIn(lab.ns(h), dirOf(h)), ...argv], o);
       procs.push(p);
       return p;
     },
-    destroy: () => (destroyed ??= teardown(prefix, [hub, ...hosts.map((h) => `${prefix}-${h}`)], procs)),
+    destroy: () => {
+      release();
+      return (destroyed ??= teardown(prefix, [hub, ...hosts.map((h) => `${prefix}-${h}`)], procs));
+    },
   };
+  // Ctrl-C of the run (or a runner's SIGTERM) still ends every process and namespace of this lab.
+  const release = onInterrupt(() => lab.destroy());
 
   try {
     for (const h of hosts) {
       for (const sub of ['wg', 'etc']) await mkdir(`${dirOf(h)}/${sub}`, { recursive: true, mode: 0o700 });
+      await mkdir(`${dirOf(h)}/cron`);
+      await chmod(`${dirOf(h)}/cron`, 0o1730); // as Debian's /var/spool/cron/crontabs
     }
     await root.run(['ip', 'netns', 'add', hub]);
     await root.run(['ip', '-n', hub, 'link', 'set', 'lo', 'up']);

@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { ExecaRunner, type RunResult } from '../../src/platform/runner.ts';
-import { hostWrapper, type Lab, type LabProcess } from './lab.ts';
+import { hostWrapperIn, type Lab, type LabProcess } from './lab.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,7 +87,7 @@ export function meshTools(lab: Lab, dataDir: string) {
   };
   /** Like lab.run (never throws on a non-zero exit), for commands that may outlast lab.run's 30 s limit. */
   const runLong = (host: string, argv: string[], timeoutMs: number): Promise<RunResult> =>
-    new ExecaRunner({ prefix: hostWrapper(lab.ns(host), `${lab.dir(host)}/wg`), timeoutMs }).run(argv, { allowFail: true });
+    new ExecaRunner({ prefix: hostWrapperIn(lab.ns(host), lab.dir(host)), timeoutMs }).run(argv, { allowFail: true });
   const linkExists = async (host: string, iface: string) => (await lab.run(host, ['ip', 'link', 'show', iface], { allowFail: true })).exitCode === 0;
 
   /**

@@ -13,10 +13,10 @@ export interface TestController {
   stop(): Promise<void>;
 }
 
-export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number } = {}): Promise<TestController> {
+export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string } = {}): Promise<TestController> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshctl-test-')));
   const ctl = await startController(
-    { dataDir, api: { host: '127.0.0.1', port: opts.apiPort ?? 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: opts.grpcPort ?? 0 } : null, publicHost: '127.0.0.1', configFile: null },
+    { dataDir, api: { host: '127.0.0.1', port: opts.apiPort ?? 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: opts.grpcPort ?? 0 } : null, publicHost: '127.0.0.1', store: opts.store ?? 'sqlite', configFile: null },
     pino({ level: 'silent' }),
     '0.0.0-test',
   );

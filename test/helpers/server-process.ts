@@ -2,6 +2,7 @@
 // ports, for tests that kill it, restart it or look at its files. Every process started here is
 // killed by pid when the test process exits, whatever happened.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { onInterrupt } from './interrupt.ts';
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +27,9 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) if (p.pid !== undefined) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
 });
+
+// Ctrl-C of the test run: the servers go too (the 'exit' hook above does not run on a signal).
+onInterrupt(() => killAllStarted());
 
 /** Kills (SIGKILL, by pid) every server this process started that is still running. */
 export async function killAllStarted(): Promise<void> {

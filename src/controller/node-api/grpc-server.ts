@@ -31,7 +31,8 @@ function unary<Req, Res>(log: Logger, fn: (call: grpc.ServerUnaryCall<Req, Res>)
 
 export interface NodeGrpcServer {
   port: number;
-  close(): Promise<void>;
+  /** Stops accepting, ends Watch streams, and after `graceMs` closes every session hard. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startNodeGrpc(opts: { host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger }): Promise<NodeGrpcServer> {
@@ -77,10 +78,13 @@ export async function startNodeGrpc(opts: { host: string; port: number; tls: Tls
   );
   return {
     port,
-    close: () =>
+    close: (graceMs = 2000) =>
       new Promise<void>((resolve) => {
         hub.close();
-        const t = setTimeout(() => server.forceShutdown(), 2000);
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
         server.tryShutdown(() => {
           clearTimeout(t);
           resolve();

@@ -1,0 +1,36 @@
+// Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
+import { MeshError } from '../../../core/errors.ts';
+import type { DnsRecord } from '../../../core/types.ts';
+import type { Q } from './engine.ts';
+
+export async function listDns(q: Q, network: string): Promise<DnsRecord[]> {
+  const nodes = await q.all<{ name: string; address: string }>('SELECT name, address FROM nodes WHERE network = $1 AND approved ORDER BY name', [network]);
+  const custom = await q.all<{ name: string; address: string }>('SELECT name, address FROM dns_records WHERE network = $1 ORDER BY name', [network]);
+  return [
+    ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const })),
+    ...custom.map((r) => ({ name: r.name, network, address: r.address, source: 'custom' as const })),
+  ];
+}
+
+/** The caller holds the network's lock (node names cannot change under this check). */
+export async function insertDns(q: Q, network: string, name: string, address: string): Promise<DnsRecord> {
+  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name])) {
+    throw new MeshError('NAME_TAKEN', `"${name}" is the name of a node in network "${network}"; its record comes from the node`, { hint: 'Pick another record name' });
+  }
+  const inserted = await q.run('INSERT INTO dns_records (network, name, address, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+    network, name, address, new Date().toISOString(),
+  ]);
+  if (inserted === 0) {
+    throw new MeshError('ALREADY_EXISTS', `record "${name}" already exists in network "${network}"`, { hint: `Remove it first: meshctl dns rm ${network} ${name}` });
+  }
+  return { name, network, address, source: 'custom' };
+}
+
+export async function deleteDns(q: Q, network: string, name: string): Promise<void> {
+  if ((await q.run('DELETE FROM dns_records WHERE network = $1 AND name = $2', [network, name])) === 0) {
+    const isNode = await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name]);
+    throw new MeshError('NOT_FOUND', isNode
+      ? `"${name}" is a node's record in network "${network}"; it goes away with the node`
+      : `record "${name}" does not exist in network "${network}"`, { hint: `List records with: meshctl dns list ${network}` });
+  }
+}

@@ -1,0 +1,378 @@
+// The Store on PostgreSQL, for several controllers sharing one database. Same semantics as the
+// embedded store: a write resolves after COMMIT (durable), invariants are enforced inside one
+// transaction under the network's row lock (never an in-process lock, since other controllers
+// write too), and each change nodes can see bumps the network's version once. Changes reach the
+// subscribers of every controller through the change feed (changes.ts), in version order.
+// Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
+import { MeshError } from '../../../core/errors.ts';
+import { patchNetwork } from '../../../core/network.ts';
+import type { Actor, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Network, NetworkPatch } from '../../../core/types.ts';
+import type { Change } from '../../../core/change.ts';
+import { settingsOf } from '../../../core/view.ts';
+import { PgEngine, type PgEngineOptions, type Q } from './engine.ts';
+import { ChangeFeed, recordChange, storedForm, type FeedLog } from './changes.ts';
+import * as nets from './networks.ts';
+import * as keys from './keys.ts';
+import * as nodes from './nodes.ts';
+import * as dns from './dns.ts';
+import * as admin from './admin.ts';
+import * as clients from './clients.ts';
+import { assertEgressRanges } from '../../../core/gateway.ts';
+
+export interface PostgresStoreOptions extends PgEngineOptions {
+  /** How often soft state is written out (ms). */
+  softFlushMs?: number;
+  log?: FeedLog;
+}
+
+/** True for a --store / MESHCTL_STORE value that names a PostgreSQL database. */
+export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
+
+export class PostgresStore implements Store {
+  private readonly soft = new Map<string, string>(); // node id -> last contact
+  private readonly listeners = new Set<(c: Change) => void>();
+  private readonly timer: NodeJS.Timeout;
+  readonly engine: PgEngine;
+  readonly feed: ChangeFeed;
+
+  private constructor(engine: PgEngine, softFlushMs: number, log?: FeedLog) {
+    this.engine = engine;
+    this.feed = new ChangeFeed(engine, (c) => {
+      for (const l of this.listeners) l(c);
+    }, log);
+    this.timer = setInterval(() => void this.flushSoft().catch(() => {}), softFlushMs);
+    this.timer.unref();
+  }
+
+  /** Connects, migrates (one controller at a time) and starts listening for changes. */
+  static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const engine = await PgEngine.open(url, opts);
+    const store = new PostgresStore(engine, opts.softFlushMs ?? 5000, opts.log);
+    try {
+      await store.feed.start();
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw err;
+    }
+    return store;
+  }
+
+  /** A durable write that also reports the changes it made, here and (by NOTIFY) everywhere. */
+  private async changing<T>(fn: (q: Q, emit: (c: Change) => Promise<void>) => Promise<T>): Promise<T> {
+    let changes: Change[] = [];
+    const result = await this.engine.write(async (q) => {
+      changes = []; // a retried transaction starts over
+      return fn(q, async (c) => {
+        changes.push(storedForm(c));
+        await recordChange(q, c);
+      });
+    });
+    await this.feed.committed(changes);
+    return result;
+  }
+
+  subscribe(listener: (c: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async flushSoft(): Promise<void> {
+    if (this.soft.size === 0) return;
+    const batch = [...this.soft];
+    this.soft.clear();
+    await this.engine.read((q) => nodes.touchMany(q, batch));
+  }
+
+  private withSoft(n: NodeRow): NodeRow {
+    const at = this.soft.get(n.id);
+    return at === undefined || (n.lastCheckin !== null && n.lastCheckin > at) ? n : { ...n, lastCheckin: at };
+  }
+
+  listNetworks() { return this.engine.read(nets.listNetworks); }
+  getNetwork(name: string) { return this.engine.read((q) => nets.findNetwork(q, name)); }
+
+  async createNetwork(n: Network, actor: Actor) {
+    const created = await this.engine.write(async (q) => {
+      const net = await nets.insertNetwork(q, n);
+      await admin.appendAudit(q, actor, 'network.create', n.name);
+      return net;
+    });
+    this.feed.created(created.name, created.version);
+    return created;
+  }
+
+  updateNetwork(name: string, patch: NetworkPatch, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const prev = await nets.lockNetwork(q, name);
+      const next = patchNetwork(prev, patch);
+      await nets.saveNetworkSettings(q, next);
+      if (next.version !== prev.version) await emit({ kind: 'settings', network: name, version: next.version, settings: settingsOf(next) });
+      await admin.appendAudit(q, actor, 'network.update', name);
+      return next;
+    });
+  }
+
+  deleteNetwork(name: string, force: boolean, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, name);
+      const count = await nodes.countNodes(q, name);
+      if (count > 0 && !force) {
+        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" still has ${count} node${count === 1 ? '' : 's'}`, {
+          hint: `Delete it with its nodes: meshctl network delete ${name} --force`,
+        });
+      }
+      for (const n of await nodes.listNodes(q, name)) await nodes.removeNode(q, n, 'network-deleted');
+      await nets.removeNetwork(q, name); // keys and records go by ON DELETE CASCADE
+      await emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
+      await admin.appendAudit(q, actor, force ? 'network.delete --force' : 'network.delete', name);
+    });
+  }
+
+  listKeys(network: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return keys.listKeys(q, network);
+    });
+  }
+
+  createKey(k: NewKey, actor: Actor) {
+    return this.engine.write(async (q) => {
+      await nets.mustNetwork(q, k.network);
+      const key = await keys.insertKey(q, k);
+      await admin.appendAudit(q, actor, 'key.create', `${k.network}/${k.name}`);
+      return key;
+    });
+  }
+
+  revokeKey(network: string, name: string, actor: Actor) {
+    return this.engine.write(async (q) => {
+      await nets.mustNetwork(q, network);
+      const key = await keys.revokeKey(q, network, name);
+      await admin.appendAudit(q, actor, 'key.revoke', `${network}/${name}`);
+      return key;
+    });
+  }
+
+  listNodes(network?: string) {
+    return this.engine.read(async (q) => {
+      if (network !== undefined) await nets.mustNetwork(q, network);
+      return (await nodes.listNodes(q, network)).map((n) => this.withSoft(n));
+    });
+  }
+
+  async getNode(network: string, ref: string) {
+    const n = await this.engine.read((q) => nodes.findNode(q, network, ref));
+    return n && this.withSoft(n);
+  }
+
+  async getNodeById(id: string) {
+    const n = await this.engine.read((q) => nodes.findNodeById(q, id));
+    return n && this.withSoft(n);
+  }
+
+  joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, key.network);
+      await keys.spendKey(q, key.network, key.name, key.secret, now);
+      const row = await nodes.insertNode(q, node, net.cidr, !net.manualApproval);
+      await emit({ kind: 'node-upserted', network: net.name, version: await nets.bumpVersion(q, key.network), node: row, keepalive: net.keepalive });
+      await admin.appendAudit(q, `node:${node.id}`, 'node.join', `${key.network}/${node.name} (key ${key.name})`);
+      return row;
+    });
+  }
+
+  updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>) {
+    return this.changing(async (q, emit) => {
+      const found = await nodes.findNodeById(q, id);
+      if (!found) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      const net = await nets.lockNetwork(q, found.network);
+      if (!(await nodes.findNodeById(q, id))) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      await nodes.setNodeFields(q, id, patch);
+      const row = (await nodes.findNodeById(q, id))!;
+      await emit({ kind: 'node-upserted', network: row.network, version: await nets.bumpVersion(q, row.network), node: row, keepalive: net.keepalive });
+      return this.withSoft(row);
+    });
+  }
+
+  approveNode(network: string, ref: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const n = await nodes.mustNode(q, network, ref);
+      if (!n.approved) {
+        await nodes.setNodeFields(q, n.id, { approved: true });
+        await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: { ...n, approved: true }, keepalive: net.keepalive });
+        await admin.appendAudit(q, actor, 'node.approve', `${network}/${n.name}`);
+      }
+      return this.withSoft({ ...n, approved: true });
+    });
+  }
+
+  async deleteNode(network: string, ref: string, actor: Actor) {
+    const n = await this.changing(async (q, emit) => {
+      await nets.lockNetwork(q, network);
+      const n = await nodes.mustNode(q, network, ref);
+      await nodes.removeNode(q, n, 'deleted');
+      await emit({ kind: 'node-removed', network, version: await nets.bumpVersion(q, network), nodeId: n.id, publicKey: n.publicKey });
+      await admin.appendAudit(q, actor, 'node.delete', `${network}/${n.name}`);
+      return n;
+    });
+    this.soft.delete(n.id);
+    return n;
+  }
+
+  async leaveNode(id: string) {
+    const n = await this.changing(async (q, emit) => {
+      const found = await nodes.findNodeById(q, id);
+      if (!found) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      await nets.lockNetwork(q, found.network);
+      const n = await nodes.findNodeById(q, id);
+      if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      await nodes.removeNode(q, n, 'left');
+      await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
+      await admin.appendAudit(q, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
+      return n;
+    });
+    this.soft.delete(id);
+    return n;
+  }
+
+  getRemovedNode(id: string) {
+    return this.engine.read((q) => nodes.findRemoved(q, id));
+  }
+
+  touchNode(id: string, at: string): void {
+    this.soft.set(id, at);
+  }
+
+  /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
+  private static async emitNode(q: Q, emit: (c: Change) => Promise<void>, network: string, keepalive: number, id: string): Promise<NodeRow> {
+    const row = (await nodes.findNodeById(q, id))!;
+    await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: row, keepalive });
+    return row;
+  }
+
+  setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const n = await nodes.mustNode(q, network, ref);
+      const fields: Parameters<typeof nodes.setNodeFields>[2] = {};
+      if (patch.ingress !== undefined && patch.ingress !== n.ingress) {
+        if (!patch.ingress) {
+          const count = await clients.countClientsOf(q, n.id);
+          if (count > 0) {
+            throw new MeshError('GATEWAY_IN_USE', `node "${n.name}" is the gateway of ${count} external client${count === 1 ? '' : 's'}`, {
+              hint: `Delete them first (meshctl clients list ${network}), then turn ingress off`,
+            });
+          }
+        }
+        fields.ingress = patch.ingress;
+      }
+      if (patch.egress === null) {
+        fields.egressRanges = [];
+        fields.egressNat = false;
+      } else if (patch.egress !== undefined) {
+        const others = (await nodes.listNodes(q, network)).filter((o) => o.id !== n.id && o.egressRanges?.length).map((o) => ({ node: o.name, ranges: o.egressRanges ?? [] }));
+        fields.egressRanges = assertEgressRanges(patch.egress.ranges, net.cidr, others);
+        fields.egressNat = patch.egress.nat;
+      }
+      const same = (fields.ingress === undefined || fields.ingress === (n.ingress ?? false))
+        && (fields.egressRanges === undefined || fields.egressRanges.join(',') === (n.egressRanges ?? []).join(','))
+        && (fields.egressNat === undefined || fields.egressNat === (n.egressNat ?? false));
+      if (same) return this.withSoft(n);
+      await nodes.setNodeFields(q, n.id, fields);
+      const row = await PostgresStore.emitNode(q, emit, network, net.keepalive, n.id);
+      const what = [fields.ingress === undefined ? '' : `ingress ${fields.ingress ? 'on' : 'off'}`,
+        fields.egressRanges === undefined ? '' : fields.egressRanges.length ? `egress ${fields.egressRanges.join(',')}${fields.egressNat ? ' nat' : ''}` : 'egress off'].filter(Boolean).join(', ');
+      await admin.appendAudit(q, actor, 'node.gateway', `${network}/${n.name}: ${what}`);
+      return this.withSoft(row);
+    });
+  }
+
+  listClients(network: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return clients.listClients(q, network);
+    });
+  }
+
+  getClient(network: string, name: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return clients.findClient(q, network, name);
+    });
+  }
+
+  createClient(c: NewClient, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, c.network);
+      const row = await clients.insertClient(q, c, net.cidr);
+      await PostgresStore.emitNode(q, emit, c.network, net.keepalive, row.gatewayId);
+      await admin.appendAudit(q, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
+      return row;
+    });
+  }
+
+  setClientEnabled(network: string, name: string, enabled: boolean, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const c = await clients.mustClient(q, network, name);
+      if (c.enabled === enabled) return c;
+      await clients.setClientEnabled(q, network, name, enabled);
+      await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
+      await admin.appendAudit(q, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
+      return { ...c, enabled };
+    });
+  }
+
+  deleteClient(network: string, name: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const c = await clients.mustClient(q, network, name);
+      await clients.removeClient(q, network, name);
+      await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
+      await admin.appendAudit(q, actor, 'client.delete', `${network}/${name}`);
+      return c;
+    });
+  }
+
+  listDns(network: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return dns.listDns(q, network);
+    });
+  }
+
+  addDns(network: string, name: string, address: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      await nets.lockNetwork(q, network);
+      const rec = await dns.insertDns(q, network, name, address);
+      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network) });
+      await admin.appendAudit(q, actor, 'dns.add', `${network}/${name}`);
+      return rec;
+    });
+  }
+
+  removeDns(network: string, name: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      await nets.lockNetwork(q, network);
+      await dns.deleteDns(q, network, name);
+      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network) });
+      await admin.appendAudit(q, actor, 'dns.remove', `${network}/${name}`);
+    });
+  }
+
+  hasAdminToken(hash: string) { return this.engine.read((q) => admin.hasAdminToken(q, hash)); }
+  addAdminToken(hash: string) { return this.engine.write((q) => admin.insertAdminToken(q, hash)); }
+  listAudit(limit: number) { return this.engine.read((q) => admin.listAudit(q, limit)); }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    try {
+      await this.flushSoft().catch(() => {});
+      await this.feed.close();
+    } finally {
+      await this.engine.close();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// Table `access_keys`: queries. Secrets are stored only as hashes and never read back out.
+import { MeshError } from '../../../core/errors.ts';
+import { assertKeyUsable } from '../../../core/keys.ts';
+import { secretMatches } from '../../../core/secret.ts';
+import type { AccessKey } from '../../../core/types.ts';
+import type { NewKey } from '../store.ts';
+import type { Q } from './engine.ts';
+
+interface Row {
+  network: string;
+  name: string;
+  secret_hash: string;
+  uses_remaining: number | null;
+  expires_at: string | null;
+  revoked: boolean;
+  created_at: string;
+}
+
+const toKey = (r: Row): AccessKey => ({
+  name: r.name,
+  network: r.network,
+  usesRemaining: r.uses_remaining,
+  expiresAt: r.expires_at,
+  revoked: r.revoked,
+  createdAt: r.created_at,
+});
+
+export const listKeys = async (q: Q, network: string): Promise<AccessKey[]> =>
+  (await q.all<Row>('SELECT * FROM access_keys WHERE network = $1 ORDER BY created_at, name', [network])).map(toKey);
+
+const findRow = (q: Q, network: string, name: string, lock = false): Promise<Row | undefined> =>
+  q.get<Row>(`SELECT * FROM access_keys WHERE network = $1 AND name = $2${lock ? ' FOR UPDATE' : ''}`, [network, name]);
+
+export async function insertKey(q: Q, k: NewKey): Promise<AccessKey> {
+  const createdAt = new Date().toISOString();
+  const inserted = await q.run(
+    'INSERT INTO access_keys (network, name, secret_hash, uses_remaining, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, $5, false, $6) ON CONFLICT DO NOTHING',
+    [k.network, k.name, k.secretHash, k.usesRemaining, k.expiresAt, createdAt],
+  );
+  if (inserted === 0) {
+    throw new MeshError('ALREADY_EXISTS', `access key "${k.name}" already exists in network "${k.network}"`, { hint: 'Pick another --name, or leave it out for a generated one' });
+  }
+  return { name: k.name, network: k.network, usesRemaining: k.usesRemaining, expiresAt: k.expiresAt, revoked: false, createdAt };
+}
+
+export async function revokeKey(q: Q, network: string, name: string): Promise<AccessKey> {
+  const r = await q.get<Row>('UPDATE access_keys SET revoked = true WHERE network = $1 AND name = $2 RETURNING *', [network, name]);
+  if (!r) throw new MeshError('NOT_FOUND', `access key "${name}" does not exist in network "${network}"`, { hint: `List keys with: meshctl keys list ${network}` });
+  return toKey(r);
+}
+
+/** Verifies a presented key and spends one use of it, holding the key's row lock until the
+ * transaction ends (so a use is spent exactly once whichever controller is asked).
+ * Throws KEY_INVALID / KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP. */
+export async function spendKey(q: Q, network: string, name: string, secret: string, now: Date): Promise<AccessKey> {
+  const r = await findRow(q, network, name, true);
+  if (!r || !secretMatches(secret, r.secret_hash)) {
+    throw new MeshError('KEY_INVALID', `the access key in this token is not known to network "${network}"`, {
+      hint: 'Ask an admin for a current token: meshctl keys create ' + network,
+    });
+  }
+  const key = toKey(r);
+  assertKeyUsable(key, now);
+  if (key.usesRemaining !== null) {
+    await q.run('UPDATE access_keys SET uses_remaining = uses_remaining - 1 WHERE network = $1 AND name = $2', [network, name]);
+    return { ...key, usesRemaining: key.usesRemaining - 1 };
+  }
+  return key;
+}

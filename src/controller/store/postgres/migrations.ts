@@ -1,0 +1,118 @@
+// Numbered schema migrations for the PostgreSQL store. Append only: never edit a shipped step.
+// Schema N here holds the same data as schema N of the embedded store (sqlite/migrations.ts),
+// so a migration added there gets its twin here with the same number (a test checks that both
+// lists end at the same version). Timestamps stay ISO 8601 text, as in the embedded store, so
+// both engines return identical values.
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE networks (
+  name TEXT PRIMARY KEY,
+  cidr TEXT NOT NULL,
+  listen_port INTEGER NOT NULL,
+  keepalive INTEGER NOT NULL,
+  manual_approval BOOLEAN NOT NULL,
+  version INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE access_keys (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  uses_remaining INTEGER CHECK (uses_remaining >= 0),
+  expires_at TEXT,
+  revoked BOOLEAN NOT NULL DEFAULT false,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name)
+);
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  endpoint TEXT,
+  endpoint_stated BOOLEAN NOT NULL DEFAULT false,
+  listen_port INTEGER NOT NULL,
+  approved BOOLEAN NOT NULL,
+  credential_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_checkin TEXT,
+  UNIQUE (network, name),
+  UNIQUE (network, address),
+  UNIQUE (network, public_key)
+);
+CREATE TABLE dns_records (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name)
+);
+CREATE TABLE admin_tokens (
+  token_hash TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+  id BIGSERIAL PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL
+);
+-- The change log that carries pushes between controllers: one row per network version, written
+-- in the transaction that made the change; NOTIFY carries only "network:version". No foreign
+-- key: a network's deletion is itself a change.
+CREATE TABLE changes (
+  network TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  change JSONB NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (network, version)
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'tombstones of removed nodes',
+    sql: `
+CREATE TABLE removed_nodes (
+  id TEXT PRIMARY KEY,
+  network TEXT NOT NULL,
+  name TEXT NOT NULL,
+  credential_hash TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  removed_at TEXT NOT NULL
+);
+`,
+  },
+  {
+    version: 3,
+    name: 'gateways and external clients',
+    // Twin of the embedded store's migration 3. No private key of a client is ever stored.
+    sql: `
+ALTER TABLE nodes ADD COLUMN ingress BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE nodes ADD COLUMN egress_ranges TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN egress_nat BOOLEAN NOT NULL DEFAULT false;
+CREATE TABLE ext_clients (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  gateway_id TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  enabled BOOLEAN NOT NULL DEFAULT true,
+  dns BOOLEAN NOT NULL DEFAULT false,
+  full_tunnel BOOLEAN NOT NULL DEFAULT false,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name),
+  UNIQUE (network, address),
+  UNIQUE (network, public_key)
+);
+CREATE INDEX ext_clients_gateway ON ext_clients (gateway_id);
+`,
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,164 @@
+// Table `nodes` (and `removed_nodes`, the tombstones): queries.
+import { MeshError } from '../../../core/errors.ts';
+import { allocate } from '../../../core/ipam.ts';
+import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
+import type { Q } from './engine.ts';
+
+interface Row {
+  id: string;
+  network: string;
+  name: string;
+  address: string;
+  public_key: string;
+  endpoint: string | null;
+  endpoint_stated: boolean;
+  listen_port: number;
+  approved: boolean;
+  credential_hash: string;
+  created_at: string;
+  last_checkin: string | null;
+  ingress: boolean;
+  egress_ranges: string;
+  egress_nat: boolean;
+}
+
+const toNode = (r: Row, clientAddresses: string[] = []): NodeRow => ({
+  id: r.id,
+  network: r.network,
+  name: r.name,
+  address: r.address,
+  publicKey: r.public_key,
+  endpoint: r.endpoint,
+  endpointStated: r.endpoint_stated,
+  listenPort: r.listen_port,
+  approved: r.approved,
+  credentialHash: r.credential_hash,
+  createdAt: r.created_at,
+  lastCheckin: r.last_checkin,
+  ingress: r.ingress,
+  egressRanges: r.egress_ranges ? r.egress_ranges.split(',') : [],
+  egressNat: r.egress_nat,
+  clientAddresses,
+});
+
+/** Enabled clients' addresses by gateway id, for the nodes of `network` (every network when undefined). */
+async function clientAddressesByGateway(q: Q, network?: string): Promise<Map<string, string[]>> {
+  const rows = network === undefined
+    ? await q.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE enabled ORDER BY name')
+    : await q.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE network = $1 AND enabled ORDER BY name', [network]);
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const l = out.get(r.gateway_id);
+    if (l) l.push(r.address);
+    else out.set(r.gateway_id, [r.address]);
+  }
+  return out;
+}
+
+const clientAddressesOf = async (q: Q, id: string): Promise<string[]> =>
+  (await q.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = $1 AND enabled ORDER BY name', [id])).map((r) => r.address);
+
+/** Every address of `network` taken by a node or an external client. */
+export const usedAddresses = async (q: Q, network: string): Promise<string[]> =>
+  (await q.all<{ address: string }>('SELECT address FROM nodes WHERE network = $1 UNION ALL SELECT address FROM ext_clients WHERE network = $1', [network])).map((r) => r.address);
+
+export async function listNodes(q: Q, network?: string): Promise<NodeRow[]> {
+  const rows = network === undefined
+    ? await q.all<Row>('SELECT * FROM nodes ORDER BY network, name')
+    : await q.all<Row>('SELECT * FROM nodes WHERE network = $1 ORDER BY name', [network]);
+  const clients = await clientAddressesByGateway(q, network);
+  return rows.map((r) => toNode(r, clients.get(r.id)));
+}
+
+export async function findNode(q: Q, network: string, ref: string): Promise<NodeRow | undefined> {
+  const r = await q.get<Row>('SELECT * FROM nodes WHERE network = $1 AND (id = $2 OR name = $2) ORDER BY (id = $2) DESC LIMIT 1', [network, ref]);
+  return r && toNode(r, await clientAddressesOf(q, r.id));
+}
+
+export async function findNodeById(q: Q, id: string): Promise<NodeRow | undefined> {
+  const r = await q.get<Row>('SELECT * FROM nodes WHERE id = $1', [id]);
+  return r && toNode(r, await clientAddressesOf(q, r.id));
+}
+
+export async function mustNode(q: Q, network: string, ref: string): Promise<NodeRow> {
+  const n = await findNode(q, network, ref);
+  if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
+  return n;
+}
+
+/** Inserts a node at the lowest free address of `cidr`. The caller holds the network's lock, so
+ * no other controller allocates in this network meanwhile; the UNIQUE (network, address)
+ * constraint stays the last word. */
+export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boolean): Promise<NodeRow> {
+  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [n.network, n.name])) {
+    throw new MeshError('NAME_TAKEN', `a node named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
+  }
+  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [n.network, n.publicKey])) {
+    throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
+  }
+  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [n.network, n.name])) {
+    throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
+  }
+  const address = allocate(cidr, await usedAddresses(q, n.network));
+  const createdAt = new Date().toISOString();
+  const r = await q.get<Row>(
+    `INSERT INTO nodes (id, network, name, address, public_key, endpoint, endpoint_stated, listen_port, approved, credential_hash, created_at, last_checkin)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING *`,
+    [n.id, n.network, n.name, address, n.publicKey, n.endpoint, n.endpointStated, n.listenPort, approved, n.credentialHash, createdAt],
+  );
+  return toNode(r!);
+}
+
+const COLS: Record<string, string> = {
+  endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',
+  ingress: 'ingress', egressNat: 'egress_nat', egressRanges: 'egress_ranges',
+};
+
+export async function setNodeFields(q: Q, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): Promise<void> {
+  const sets: string[] = [];
+  const vals: unknown[] = [];
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    vals.push(Array.isArray(v) ? v.join(',') : v);
+    sets.push(`${COLS[k]} = $${vals.length}`);
+  }
+  if (sets.length) await q.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = $${vals.length + 1}`, [...vals, id]);
+}
+
+/** Writes many contact times in one statement; a later time never goes back to an earlier one. */
+export async function touchMany(q: Q, batch: [id: string, at: string][]): Promise<void> {
+  if (batch.length === 0) return;
+  await q.run(
+    `UPDATE nodes SET last_checkin = t.at FROM unnest($1::text[], $2::text[]) AS t(id, at)
+     WHERE nodes.id = t.id AND (nodes.last_checkin IS NULL OR nodes.last_checkin < t.at)`,
+    [batch.map((b) => b[0]), batch.map((b) => b[1])],
+  );
+}
+
+/** Deletes a node, leaving a tombstone so that its credential is answered with "removed". */
+export async function removeNode(q: Q, n: NodeRow, reason: RemovedNode['reason']): Promise<void> {
+  await q.run(
+    `INSERT INTO removed_nodes (id, network, name, credential_hash, reason, removed_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (id) DO UPDATE SET network = EXCLUDED.network, name = EXCLUDED.name, credential_hash = EXCLUDED.credential_hash,
+       reason = EXCLUDED.reason, removed_at = EXCLUDED.removed_at`,
+    [n.id, n.network, n.name, n.credentialHash, reason, new Date().toISOString()],
+  );
+  await q.run('DELETE FROM nodes WHERE id = $1', [n.id]);
+}
+
+interface RemovedRow {
+  id: string;
+  network: string;
+  name: string;
+  credential_hash: string;
+  reason: RemovedNode['reason'];
+  removed_at: string;
+}
+
+export async function findRemoved(q: Q, id: string): Promise<RemovedNode | undefined> {
+  const r = await q.get<RemovedRow>('SELECT * FROM removed_nodes WHERE id = $1', [id]);
+  return r && { id: r.id, network: r.network, name: r.name, credentialHash: r.credential_hash, reason: r.reason, removedAt: r.removed_at };
+}
+
+export const countNodes = async (q: Q, network: string): Promise<number> =>
+  Number((await q.get<{ n: string }>('SELECT count(*) AS n FROM nodes WHERE network = $1', [network]))!.n);
