@@ -9,6 +9,8 @@ import type { Change } from '../../src/core/change.ts';
 import type { NewNode } from '../../src/controller/store/store.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
 
+t.setTimeout(240_000); // a PostgreSQL cluster starts first, on a loaded machine
+
 const newNode = (name: string): NewNode => ({
   id: randomUUID(), network: 'office', name, publicKey: generateKeyPair().publicKey, endpoint: null, endpointStated: false, listenPort: 51821, credentialHash: hashSecret(newSecret()),
 });

@@ -15,6 +15,8 @@ import type { ExtClient, MeshNode } from '../../src/core/types.ts';
 import { cli } from '../helpers/cli.ts';
 import { decodeTerminalQr } from '../helpers/qr.ts';
 
+t.setTimeout(240_000); // CLI processes and controllers on a loaded 2-core machine
+
 /** A simulated host that also keeps an nft table, as `nft -f -` / `nft list` / `nft delete` would. */
 function gatewayHost() {
   const sim = simHost({ kernel: true });
