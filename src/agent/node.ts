@@ -5,7 +5,7 @@ import { MeshError } from '../core/errors.ts';
 import { decodeJoinToken } from '../core/join-token.ts';
 import { assertDnsLabel, assertPort, suggestLabel } from '../core/network.ts';
 import { statedEndpoint } from '../core/endpoint.ts';
-import type { NodeView } from '../core/view.ts';
+import { viewProblem, type NodeView } from '../core/view.ts';
 import type { Runner } from '../platform/runner.ts';
 import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { chooseInterface } from './interfaces.ts';
@@ -131,6 +131,7 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
 export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
+  assertSoundView(view, st.network);
   const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) {
@@ -140,6 +141,13 @@ export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView,
     for (const c of changes) env.log?.(`${st.network}: ${c}`);
   }
   return changes;
+}
+
+/** Refuses a view from the controller whose names, keys, addresses or endpoints are malformed,
+ * before any of it reaches a file, an interface or a DNS answer. */
+export function assertSoundView(view: NodeView, network: string): void {
+  const why = viewProblem(view, network);
+  if (why) throw new MeshError('INVALID_ARGUMENT', `the controller sent a view of network "${network}" that this agent refuses: ${why}`, { hint: 'Check that the controller runs a matching meshctl' });
 }
 
 /** The handshakes this node sees, for the controller's health view. */
@@ -171,6 +179,7 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
     });
     let view = st.view;
     if (reply.view) {
+      assertSoundView(reply.view, network);
       view = reply.view;
       if (!dryRun) await saveState(env.configDir, { ...st, view });
     }

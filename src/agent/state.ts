@@ -4,6 +4,7 @@
 import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { MeshError } from '../core/errors.ts';
+import { isDnsLabel } from '../core/network.ts';
 import type { NodeView } from '../core/view.ts';
 import { writeFileDurably } from '../platform/durable-file.ts';
 import { keyFile, networksDir, stateFile } from './paths.ts';
@@ -57,7 +58,7 @@ export async function loadState(configDir: string, network: string): Promise<Net
 /** Every network this node has joined, by name. */
 export async function joinedNetworks(configDir: string): Promise<string[]> {
   if (!existsSync(networksDir(configDir))) return [];
-  return (await readdir(networksDir(configDir))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  return (await readdir(networksDir(configDir))).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).filter(isDnsLabel).sort();
 }
 
 export async function removeState(configDir: string, network: string): Promise<void> {

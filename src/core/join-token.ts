@@ -1,6 +1,8 @@
 // The join token: versioned and URL-safe. "mc1." + base64url(JSON). It carries everything a new
 // node needs to reach and trust exactly one controller (as `kubeadm join` does with its CA pin).
 import { MeshError } from './errors.ts';
+import { isDnsLabel } from './network.ts';
+import { parseHostPort } from './address.ts';
 
 export interface JoinToken {
   /** host:port of the controller's gRPC node API */
@@ -39,5 +41,15 @@ export function decodeJoinToken(token: string): JoinToken {
   const server = str('s'), network = str('n'), keyName = str('k'), secret = str('x'), caPin = str('p');
   if (!server || !network || !keyName || !secret || !caPin) throw bad('a field is missing');
   if (!PIN.test(caPin)) throw bad('the CA pin is malformed');
+  // The network name becomes file names, an interface name and a DNS zone on the node: only a
+  // DNS label may pass (a name such as "x/../../etc/y" would reach outside the config dir).
+  if (!isDnsLabel(network)) throw bad('the network name is not a valid name');
+  if (!isDnsLabel(keyName)) throw bad('the key name is not a valid name');
+  if (secret.length > 256) throw bad('the secret is too long');
+  try {
+    parseHostPort(server, 'controller address');
+  } catch {
+    throw bad('the controller address is not HOST:PORT');
+  }
   return { server, network, keyName, secret, caPin };
 }

@@ -9,6 +9,9 @@ export const MAX_KEEPALIVE = 3600;
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** True when `name` is a DNS label: lowercase letters, digits, hyphen, 1-63, no edge hyphen. */
+export const isDnsLabel = (name: unknown): name is string => typeof name === 'string' && LABEL.test(name);
+
 /** Throws unless `name` is a DNS label: lowercase letters, digits, hyphen, 1-63, no edge hyphen. */
 export function assertDnsLabel(name: string, what: string): void {
   if (!LABEL.test(name)) {

@@ -124,3 +124,23 @@ export function buildView(self: ViewNode, net: Network, members: readonly ViewNo
   }
   return { self: selfView, network: settingsOf(net), peers, version: net.version };
 }
+
+const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Checks a view that came from the controller before the agent uses any of it: names that
+ * become DNS names are labels, the network is the one this node joined, keys, addresses and
+ * endpoints have their form. Returns a reason, or null when the view is sound. */
+export function viewProblem(v: NodeView, network: string): string | null {
+  const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  if (!v || !v.self || !v.network || !Array.isArray(v.peers)) return 'the view is incomplete';
+  if (v.network.name !== network) return `the view is of network "${String(v.network.name).slice(0, 64)}", not "${network}"`;
+  if (!label.test(v.self.name) || !IPV4.test(v.self.address)) return 'its own name or address is malformed';
+  if (!Number.isInteger(v.self.prefixLength) || v.self.prefixLength < 8 || v.self.prefixLength > 30) return 'its prefix length is out of range';
+  for (const p of v.peers) {
+    if (!label.test(p.name) || !WG_KEY.test(p.publicKey) || !IPV4.test(p.address)) return `peer "${String(p.name).slice(0, 64)}" is malformed`;
+    if (p.endpoint !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/.test(p.endpoint)) return `peer "${p.name}" has a malformed endpoint`;
+    if (!Array.isArray(p.allowedIps) || !p.allowedIps.every((a) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(a))) return `peer "${p.name}" has malformed allowed IPs`;
+  }
+  return null;
+}

@@ -1,6 +1,6 @@
 // The single executable: built once into a temp dir (outside the repo, so nothing can be
 // resolved from node_modules), then run with an empty environment as on a host without Node.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,9 +50,9 @@ function waitForStderr(child: ChildProcess, match: (line: string) => boolean, ms
   });
 }
 
-test('the single executable runs self-contained', { timeout: 90_000 }, async (t) => {
+t.test('the single executable runs self-contained', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meshctl-sea-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
   const build = spawnSync(process.execPath, [join(repo, 'scripts', 'build.js'), '--out', dir, '--quiet'], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
   assert.equal(build.status, 0, `build failed:\n${build.stdout}${build.stderr}`);
@@ -63,19 +63,19 @@ test('the single executable runs self-contained', { timeout: 90_000 }, async (t)
   const run = (args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> =>
     spawnSync(bin, args, { cwd: dir, env, encoding: 'utf8', timeout: 20_000 });
 
-  await t.test('--help lists the command topics', () => {
+  await t.test('--help lists the command topics', async () => {
     const r = run(['--help']);
     assert.equal(r.status, 0, r.stderr);
     for (const cmd of ['network', 'keys', 'nodes', 'dns', 'server']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\s`, 'm'), `--help does not list ${cmd}:\n${r.stdout}`);
   });
 
-  await t.test('--version prints the package version and the pinned runtime', () => {
+  await t.test('--version prints the package version and the pinned runtime', async () => {
     const r = run(['--version']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^meshctl/${pkg.version.replaceAll('.', '\\.')} linux-x64 node-v${pkgConfig.runtime.version.replaceAll('.', '\\.')}\\n$`));
   });
 
-  await t.test('NODE_OPTIONS cannot inject code', () => {
+  await t.test('NODE_OPTIONS cannot inject code', async () => {
     const evil = join(dir, 'evil.cjs');
     const marker = join(dir, 'injected');
     writeFileSync(evil, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n`);
@@ -101,7 +101,7 @@ test('the single executable runs self-contained', { timeout: 90_000 }, async (t)
       env: {},
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    t.after(async () => {
+    t.teardown(async () => {
       if (server.exitCode !== null || server.signalCode !== null || server.pid === undefined) return;
       const exited = new Promise((resolve) => server.once('exit', resolve));
       process.kill(server.pid, 'SIGTERM');

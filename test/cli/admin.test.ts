@@ -1,20 +1,20 @@
 // The admin commands end to end: CLI process -> REST API -> store (acceptance check 3).
-import { test, before, after } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { startTestController, type TestController } from '../helpers/controller.ts';
 import { cli } from '../helpers/cli.ts';
 
 let tc: TestController;
 let env: Record<string, string>;
-before(async () => {
+t.before(async () => {
   tc = await startTestController();
   env = { MESHCTL_SERVER: tc.apiUrl, MESHCTL_TOKEN: tc.token };
 });
-after(async () => {
+t.teardown(async () => {
   await tc.stop();
 });
 
-test('network create / list --json', async () => {
+t.test('network create / list --json', async () => {
   const r = await cli(['network', 'create', 'office', '--cidr', '10.10.0.0/24'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Created network office/);
@@ -24,7 +24,7 @@ test('network create / list --json', async () => {
   assert.deepEqual(nets, [{ name: 'office', cidr: '10.10.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, version: 1 }]);
 });
 
-test('bad networks fail with exit 1 and a message naming the problem', async () => {
+t.test('bad networks fail with exit 1 and a message naming the problem', async () => {
   const cases: [string[], RegExp][] = [
     [['office', '--cidr', '10.20.0.0/24'], /network "office" already exists/],
     [['other', '--cidr', '10.10.0.128/25'], /overlaps network "office"/],
@@ -47,7 +47,7 @@ test('bad networks fail with exit 1 and a message naming the problem', async () 
   assert.equal(l.length, 1, 'nothing half-written');
 });
 
-test('keys create returns a token once; keys list shows no secret', async () => {
+t.test('keys create returns a token once; keys list shows no secret', async () => {
   const r = await cli(['keys', 'create', 'office', '--uses', '2', '--expires', '1h', '--json'], env);
   assert.equal(r.code, 0, r.stderr);
   const k = JSON.parse(r.stdout) as { name: string; network: string; usesRemaining: number; expiresAt: string; token: string };
@@ -64,7 +64,7 @@ test('keys create returns a token once; keys list shows no secret', async () => 
   assert.equal(keys[0]!.token, undefined);
 });
 
-test('dns add / list', async () => {
+t.test('dns add / list', async () => {
   const a = await cli(['dns', 'add', 'office', 'printer', '10.10.0.200'], env);
   assert.equal(a.code, 0, a.stderr);
   const l = await cli(['dns', 'list', 'office', '--json'], env);
@@ -74,7 +74,7 @@ test('dns add / list', async () => {
   assert.match(bad.stderr, /not an IPv4 address/);
 });
 
-test('usage errors exit 2; an unreachable controller or a wrong token exit 1 with a hint', async () => {
+t.test('usage errors exit 2; an unreachable controller or a wrong token exit 1 with a hint', async () => {
   const u = await cli(['network', 'create', 'x', '--bogus'], env);
   assert.equal(u.code, 2);
   assert.match(u.stderr, /Error \(USAGE\).*--bogus/);
@@ -91,7 +91,7 @@ test('usage errors exit 2; an unreachable controller or a wrong token exit 1 wit
   assert.equal((JSON.parse(wrong.stdout) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
 });
 
-test('--help on topics and commands; --version', async () => {
+t.test('--help on topics and commands; --version', async () => {
   const h = await cli(['--help']);
   assert.equal(h.code, 0);
   for (const t of ['network', 'keys', 'nodes', 'dns', 'server']) assert.match(h.stdout, new RegExp(`\\b${t}\\b`));

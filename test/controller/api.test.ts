@@ -1,12 +1,12 @@
-import { test, before, after } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { startTestController, type TestController } from '../helpers/controller.ts';
 
 let tc: TestController;
-before(async () => {
+t.before(async () => {
   tc = await startTestController();
 });
-after(async () => {
+t.teardown(async () => {
   await tc.stop();
 });
 
@@ -21,7 +21,7 @@ const call = (method: string, path: string, opts: { token?: string | null; body?
   return fetch(tc.apiUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
 };
 
-test('every route answers 401 without the admin token or with a wrong one', async () => {
+t.test('every route answers 401 without the admin token or with a wrong one', async () => {
   await call('POST', '/api/v1/networks', { body: { name: 'office', cidr: '10.10.0.0/24' } });
   const doc = (await (await call('GET', '/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
   const routes: [string, string][] = [['GET', '/api/v1/openapi.json']];
@@ -47,7 +47,7 @@ test('every route answers 401 without the admin token or with a wrong one', asyn
   assert.deepEqual(nets.map((n) => n.name), ['office']);
 });
 
-test('unknown fields, wrong types and oversized bodies are refused', async () => {
+t.test('unknown fields, wrong types and oversized bodies are refused', async () => {
   let res = await call('POST', '/api/v1/networks', { body: { name: 'lab', cidr: '10.20.0.0/24', color: 'red' } });
   assert.equal(res.status, 400);
   assert.equal(((await res.json()) as { code: string }).code, 'INVALID_ARGUMENT');
@@ -62,7 +62,7 @@ test('unknown fields, wrong types and oversized bodies are refused', async () =>
   assert.deepEqual(((await res.json()) as { name: string }[]).map((n) => n.name), ['office']);
 });
 
-test('problems carry a stable code and a hint', async () => {
+t.test('problems carry a stable code and a hint', async () => {
   const res = await call('POST', '/api/v1/networks', { body: { name: 'office2', cidr: '10.10.0.0/25' } });
   assert.equal(res.status, 409);
   const p = (await res.json()) as { code: string; detail: string; hint: string };
@@ -74,7 +74,7 @@ test('problems carry a stable code and a hint', async () => {
   assert.equal(((await nf.json()) as { code: string }).code, 'NOT_FOUND');
 });
 
-test('keys: the token is shown once; lists never carry a secret', async () => {
+t.test('keys: the token is shown once; lists never carry a secret', async () => {
   const res = await call('POST', '/api/v1/networks/office/keys', { body: { name: 'k1', uses: 2, expires: '1h' } });
   assert.equal(res.status, 201);
   const k = (await res.json()) as { token: string; usesRemaining: number; expiresAt: string };
@@ -89,7 +89,7 @@ test('keys: the token is shown once; lists never carry a secret', async () => {
   assert.equal(((await rv.json()) as { revoked: boolean }).revoked, true);
 });
 
-test('deleting a network removes its keys and records; one with nodes needs force', async () => {
+t.test('deleting a network removes its keys and records; one with nodes needs force', async () => {
   await call('POST', '/api/v1/networks', { body: { name: 'tmp', cidr: '10.99.0.0/24' } });
   await call('POST', '/api/v1/networks/tmp/keys', { body: { name: 'k' } });
   await call('POST', '/api/v1/networks/tmp/dns', { body: { name: 'printer', address: '10.99.0.200' } });
@@ -100,7 +100,7 @@ test('deleting a network removes its keys and records; one with nodes needs forc
   assert.deepEqual(await (await call('GET', '/api/v1/networks/tmp/dns')).json(), []);
 });
 
-test('the audit log records admin actions', async () => {
+t.test('the audit log records admin actions', async () => {
   const entries = await tc.ctl.ctx.store.listAudit(50);
   const actions = entries.map((e) => e.action);
   assert.ok(actions.includes('network.create'));

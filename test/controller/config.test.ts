@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { resolveServerConfig } from '../../src/controller/config.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'meshctl-cfg-'));
 
-test('defaults: 0.0.0.0:8081 and 0.0.0.0:50051', () => {
+t.test('defaults: 0.0.0.0:8081 and 0.0.0.0:50051', async () => {
   const c = resolveServerConfig({ dataDir: dir(), publicHost: '10.0.0.1' });
   assert.deepEqual(c.api, { host: '0.0.0.0', port: 8081 });
   assert.deepEqual(c.grpc, { host: '0.0.0.0', port: 50051 });
@@ -15,7 +15,7 @@ test('defaults: 0.0.0.0:8081 and 0.0.0.0:50051', () => {
   assert.equal(c.configFile, null);
 });
 
-test('the config file in the data dir is read; flags (and env, merged by oclif) win over it', () => {
+t.test('the config file in the data dir is read; flags (and env, merged by oclif) win over it', async () => {
   const d = dir();
   writeFileSync(join(d, 'server.yaml'), 'apiAddr: 127.0.0.1:9000\ngrpcAddr: 127.0.0.1:9001\npublicHost: mesh.example.org\n');
   const fromFile = resolveServerConfig({ dataDir: d });
@@ -28,7 +28,7 @@ test('the config file in the data dir is read; flags (and env, merged by oclif) 
   assert.deepEqual(flagged.publicHost, 'mesh.example.org');
 });
 
-test('bad config: unknown keys, wrong types, bad addresses, a missing --config file', () => {
+t.test('bad config: unknown keys, wrong types, bad addresses, a missing --config file', async () => {
   const d = dir();
   writeFileSync(join(d, 'server.yaml'), 'apiAdr: 1.2.3.4:1\n');
   assert.throws(() => resolveServerConfig({ dataDir: d }), { code: 'CONFIG_INVALID', message: /unknown key: apiAdr/ });

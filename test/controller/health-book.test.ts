@@ -1,8 +1,8 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { HealthBook } from '../../src/controller/health-book.ts';
 
-test('the latest reported handshake wins; never later than now; never is ignored', () => {
+t.test('the latest reported handshake wins; never later than now; never is ignored', async () => {
   const b = new HealthBook();
   const now = 1_800_000_000_000;
   b.report([{ publicKey: 'a', latestHandshake: now / 1000 - 60 }], now);

@@ -1,8 +1,8 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { JoinLimiter } from '../../src/controller/node-api/join-limiter.ts';
 
-test('failed joins from one address are limited without affecting others, until the window passes', () => {
+t.test('failed joins from one address are limited without affecting others, until the window passes', async () => {
   const l = new JoinLimiter(3, 60_000);
   const t0 = 1_000_000;
   for (let i = 0; i < 3; i++) {

@@ -1,5 +1,5 @@
 // The data directory lock (src/controller/store/sqlite/lock.ts) across real processes.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -56,9 +56,9 @@ async function race(dir: string, n: number) {
   };
 }
 
-test('of several servers starting at once on a directory with a stale lock, exactly one gets it', async (t) => {
+t.test('of several servers starting at once on a directory with a stale lock, exactly one gets it', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-lock-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const TRIALS = 15; // before the fix, 8 of 25 such trials had 2 to 4 owners
   const doubled: string[] = [];
   for (let trial = 0; trial < TRIALS; trial++) {
@@ -70,7 +70,7 @@ test('of several servers starting at once on a directory with a stale lock, exac
       if (got !== 1) doubled.push(`trial ${trial}: ${got} owners (${r.said.join(', ')})`);
       else {
         const owner = r.pids[r.said.indexOf('GOT')];
-        assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).trim(), String(owner));
+        assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).split(' ')[0], String(owner));
       }
     } finally {
       await r.release();
@@ -79,9 +79,9 @@ test('of several servers starting at once on a directory with a stale lock, exac
   assert.deepEqual(doubled, [], `the lock had more than one owner (or none) in ${doubled.length} of ${TRIALS} trials`);
 });
 
-test('a live owner is named; a stale lock, and a breaker left by a crash mid-break, are taken over', async (t) => {
+t.test('a live owner is named; a stale lock, and a breaker left by a crash mid-break, are taken over', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-lock-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const first = await race(dir, 1);
   try {
     assert.deepEqual(first.said, ['GOT']);
@@ -98,7 +98,7 @@ test('a live owner is named; a stale lock, and a breaker left by a crash mid-bre
   const next = await race(dir, 1);
   try {
     assert.deepEqual(next.said, ['GOT']);
-    assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).trim(), String(next.pids[0]));
+    assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).split(' ')[0], String(next.pids[0]));
   } finally {
     await next.release();
   }

@@ -1,6 +1,6 @@
 // The real `meshctl server` process and its data directory: one owner at a time (a second
 // server refuses to start), private file modes whatever the umask, and no key secret on disk.
-import { test, after } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +9,11 @@ import { cli } from '../helpers/cli.ts';
 import { api, freePort, killAllStarted, spawnServer, startServer } from '../helpers/server-process.ts';
 import { hashSecret } from '../../src/core/secret.ts';
 
-after(killAllStarted);
+t.teardown(killAllStarted);
 
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-datadir-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -31,9 +31,9 @@ async function failedStart(dataDir: string): Promise<{ code: number | null; stde
   return { code, stderr };
 }
 
-test('a second server on the same data directory refuses to start, naming the first; the first keeps serving', async (t) => {
+t.test('a second server on the same data directory refuses to start, naming the first; the first keeps serving', async (t) => {
   const dir = await tempDir(t);
-  t.after(killAllStarted);
+  t.teardown(killAllStarted);
   const first = await startServer(dir);
 
   const second = await failedStart(dir);
@@ -43,7 +43,7 @@ test('a second server on the same data directory refuses to start, naming the fi
   assert.match(second.stderr, /Try this:/);
 
   // the refused start took nothing away from the owner
-  assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).trim(), String(first.pid));
+  assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).split(' ')[0], String(first.pid));
   const res = await api(first, 'POST', '/networks', { name: 'still', cidr: '10.90.0.0/24' });
   assert.equal(res.status, 201);
 
@@ -54,16 +54,16 @@ test('a second server on the same data directory refuses to start, naming the fi
   // a killed owner leaves a stale lock that the next server takes over
   const killed = await startServer(dir);
   await killed.kill9();
-  assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).trim(), String(killed.pid));
+  assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).split(' ')[0], String(killed.pid));
   const next = await startServer(dir);
-  assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).trim(), String(next.pid));
+  assert.equal((await readFile(join(dir, 'server.lock'), 'utf8')).split(' ')[0], String(next.pid));
   assert.equal((await (await api(next, 'GET', '/networks/still')).json() as { name: string }).name, 'still');
   await next.stop();
 });
 
-test('data dir 0700, meshctl.db, admin.token and private keys 0600, even under umask 000', async (t) => {
+t.test('data dir 0700, meshctl.db, admin.token and private keys 0600, even under umask 000', async (t) => {
   const parent = await tempDir(t);
-  t.after(killAllStarted);
+  t.teardown(killAllStarted);
   const fresh = join(parent, 'fresh', 'nested'); // created by the server
   const existing = join(parent, 'existing'); // made too open beforehand
   await mkdir(existing, { mode: 0o777 });
@@ -93,9 +93,9 @@ test('data dir 0700, meshctl.db, admin.token and private keys 0600, even under u
   }
 });
 
-test('keys create: neither the join token nor its secret is written to the database or the data dir', async (t) => {
+t.test('keys create: neither the join token nor its secret is written to the database or the data dir', async (t) => {
   const dir = await tempDir(t);
-  t.after(killAllStarted);
+  t.teardown(killAllStarted);
   const srv = await startServer(dir);
   const flags = ['--server', srv.url, '--data-dir', dir];
   const net = await cli(['network', 'create', 'office', '--cidr', '10.92.0.0/24', ...flags]);

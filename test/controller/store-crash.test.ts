@@ -3,7 +3,7 @@
 // the same data directory. Every write that was acknowledged (201) before the kill must be in
 // the database file and served again after the restart, and the file must pass SQLite's
 // integrity check every time.
-import { test, after } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ const NET = 'crash';
 const require = createRequire(import.meta.url);
 const SQL = await initSqlJs({ locateFile: () => require.resolve('sql.js/dist/sql-wasm.wasm') });
 
-after(killAllStarted);
+t.teardown(killAllStarted);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -118,10 +118,10 @@ function assertContains(have: Map<string, string>, want: Map<string, string>, wh
   assert.deepEqual(missing, [], `${missing.length} acknowledged ${what} lost: ${missing.slice(0, 10).join(', ')}`);
 }
 
-test(`${ROUNDS} rounds of concurrent writes and kill -9: acknowledged writes survive, the file stays intact`, { timeout: 180_000 }, async (t) => {
+t.test(`${ROUNDS} rounds of concurrent writes and kill -9: acknowledged writes survive, the file stays intact`, { timeout: 180_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshctl-crash-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
-  t.after(killAllStarted);
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  t.teardown(killAllStarted);
   const dbPath = join(dataDir, 'meshctl.db');
   const acked: Acked = { dns: new Map(), nets: new Map() };
   const counter = { net: 0 };
@@ -176,7 +176,7 @@ test(`${ROUNDS} rounds of concurrent writes and kill -9: acknowledged writes sur
   assertContains(file.dns, acked.dns, 'DNS records (after clean shutdown)');
   assertContains(file.nets, acked.nets, 'networks (after clean shutdown)');
 
-  t.diagnostic(
+  t.comment(
     `${ROUNDS} kills: ${stats.attempted} writes sent, ${stats.acked} acknowledged (all kept), ${stats.unanswered} cut off by the kill ` +
       `in ${stats.killedMidFlight} rounds; mean server start ${Math.round(stats.startMs / (ROUNDS + 1))} ms`,
   );

@@ -1,6 +1,6 @@
 // SqliteStore in process, on a temp data directory: concurrent joins (IP allocation, key
 // consumption), close + reopen, and schema migrations from every earlier version.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, readFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,12 +23,12 @@ type Cleanup = () => Promise<unknown>;
 const cleanups = new WeakMap<object, Cleanup[]>();
 
 /** Registers `fn` to run after test `t`, last registered first (stores close before their dir goes). */
-function defer(t: { after(fn: () => Promise<void>): void }, fn: Cleanup): void {
+function defer(t: { teardown(fn: () => unknown): void }, fn: Cleanup): void {
   let list = cleanups.get(t);
   if (!list) {
     const fns: Cleanup[] = [];
     cleanups.set(t, fns);
-    t.after(async () => {
+    t.teardown(async () => {
       for (const f of fns.reverse()) await f();
     });
     list = fns;
@@ -36,7 +36,7 @@ function defer(t: { after(fn: () => Promise<void>): void }, fn: Cleanup): void {
   list.push(fn);
 }
 
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-store-'));
   defer(t, () => rm(dir, { recursive: true, force: true }));
   return dir;
@@ -76,7 +76,7 @@ function assertDistinctAddresses(nodes: NodeRow[], count: number): void {
 }
 
 for (const groupCommit of [true, false]) {
-  test(`200 concurrent joins with one unlimited key get 200 distinct addresses (groupCommit ${groupCommit})`, async (t) => {
+  t.test(`200 concurrent joins with one unlimited key get 200 distinct addresses (groupCommit ${groupCommit})`, async (t) => {
     const dir = await tempDir(t);
     const store = await SqliteStore.open(dir, { groupCommit });
     defer(t, () => store.close());
@@ -98,7 +98,7 @@ for (const groupCommit of [true, false]) {
   });
 }
 
-test('200 single-use keys, each presented twice at once: each admits exactly one node', async (t) => {
+t.test('200 single-use keys, each presented twice at once: each admits exactly one node', async (t) => {
   const dir = await tempDir(t);
   const store = await SqliteStore.open(dir);
   defer(t, () => store.close());
@@ -129,7 +129,7 @@ test('200 single-use keys, each presented twice at once: each admits exactly one
   await assert.rejects(store.joinNode({ ...keys[0]!, secret: newSecret() }, newNode('once', 'x'), now), isCode('KEY_INVALID'));
 });
 
-test('a failed join spends nothing: the key use and the address stay free', async (t) => {
+t.test('a failed join spends nothing: the key use and the address stay free', async (t) => {
   const dir = await tempDir(t);
   const store = await SqliteStore.open(dir);
   defer(t, () => store.close());
@@ -144,7 +144,7 @@ test('a failed join spends nothing: the key use and the address stay free', asyn
   assert.deepEqual([first.address, second.address], ['10.40.0.1', '10.40.0.2']);
 });
 
-test('concurrent joins, close with writes in flight, reopen: everything is kept and allocation continues', async (t) => {
+t.test('concurrent joins, close with writes in flight, reopen: everything is kept and allocation continues', async (t) => {
   const dir = await tempDir(t);
   let store = await SqliteStore.open(dir);
   defer(t, () => store.close());
@@ -181,7 +181,7 @@ test('concurrent joins, close with writes in flight, reopen: everything is kept 
   assert.equal((await store.getNetwork('keep'))!.version, 1 + 200 + 20 + 3 + 100);
 });
 
-test('a fresh database is at the latest schema and passes the integrity check', async (t) => {
+t.test('a fresh database is at the latest schema and passes the integrity check', async (t) => {
   const dir = await tempDir(t);
   const store = await SqliteStore.open(dir);
   defer(t, () => store.close());
@@ -250,7 +250,7 @@ const schemaOf = (e: SqliteEngine) =>
   e.read((s) => s.all<{ type: string; name: string; sql: string | null }>("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"));
 
 for (const from of [0, ...MIGRATIONS.map((m) => m.version)]) {
-  test(`a database at schema ${from} opens migrated to schema ${LATEST_SCHEMA} with its data`, async (t) => {
+  t.test(`a database at schema ${from} opens migrated to schema ${LATEST_SCHEMA} with its data`, async (t) => {
     const dir = await tempDir(t);
     const fresh = await tempDir(t);
     await writeFile(join(dir, DB_FILE), imageAt(from), { mode: 0o600 });
@@ -279,7 +279,7 @@ for (const from of [0, ...MIGRATIONS.map((m) => m.version)]) {
   });
 }
 
-test('a database from a newer meshctl is refused, not touched', async (t) => {
+t.test('a database from a newer meshctl is refused, not touched', async (t) => {
   const dir = await tempDir(t);
   await mkdir(dir, { recursive: true });
   const db = new SQL.Database(imageAt(LATEST_SCHEMA));

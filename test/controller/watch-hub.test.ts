@@ -1,7 +1,7 @@
 // The Watch hub on a fake store: snapshots share one read of the members per network version,
 // are built one per event-loop turn, and make the deltas queued behind them that they contain
 // unnecessary.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
@@ -46,7 +46,7 @@ const log = pino({ level: 'silent' });
 
 const settings = (version: number, keepalive = 20): Change => ({ kind: 'settings', network: 'office', version, settings: { name: 'office', cidr: '10.10.0.0/24', keepalive, listenPort: 51821 } });
 
-test('a storm of streams behind (a controller restart) reads the members once for all their snapshots', async () => {
+t.test('a storm of streams behind (a controller restart) reads the members once for all their snapshots', async () => {
   const { store, state, emit } = fakeStore(20);
   const hub = new WatchHub(store, new ViewBuilder(store), log);
   const subs = state.rows.map((r) => {
@@ -74,7 +74,7 @@ test('a storm of streams behind (a controller restart) reads the members once fo
   hub.close();
 });
 
-test('a settings change is one small delta per stream, not a snapshot', async () => {
+t.test('a settings change is one small delta per stream, not a snapshot', async () => {
   const { store, state, emit } = fakeStore(20);
   const hub = new WatchHub(store, new ViewBuilder(store), log);
   const subs = state.rows.map((r) => {
@@ -90,7 +90,7 @@ test('a settings change is one small delta per stream, not a snapshot', async ()
   hub.close();
 });
 
-test('a delta queued behind a snapshot that already holds it is not sent; later ones are', async () => {
+t.test('a delta queued behind a snapshot that already holds it is not sent; later ones are', async () => {
   const { store, state, emit } = fakeStore(3);
   const hub = new WatchHub(store, new ViewBuilder(store), log);
   const s = subscriber();
@@ -113,7 +113,7 @@ test('a delta queued behind a snapshot that already holds it is not sent; later 
   hub.close();
 });
 
-test('snapshots are built one per event-loop turn, so I/O runs during a storm of them', async () => {
+t.test('snapshots are built one per event-loop turn, so I/O runs during a storm of them', async () => {
   const { store, state } = fakeStore(50);
   const hub = new WatchHub(store, new ViewBuilder(store), log);
   const subs = state.rows.map((r) => {

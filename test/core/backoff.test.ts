@@ -1,8 +1,8 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { backoffDelay } from '../../src/core/backoff.ts';
 
-test('backoff grows, is capped at 30 s, and is jittered', () => {
+t.test('backoff grows, is capped at 30 s, and is jittered', async () => {
   assert.equal(backoffDelay(0, () => 1), 500);
   assert.equal(backoffDelay(3, () => 1), 4000);
   assert.equal(backoffDelay(10, () => 1), 30_000);

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { deltaFor, applyDelta, type Change } from '../../src/core/change.ts';
 import { buildView, type ViewNode } from '../../src/core/view.ts';
@@ -7,7 +7,7 @@ import { newNetwork } from '../../src/core/network.ts';
 const node = (i: number, approved = true): ViewNode => ({ id: `id${i}`, name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint: `172.31.0.${10 + i}:51821`, listenPort: 51821, approved });
 const net = newNetwork({ name: 'office', cidr: '10.10.0.0/24' });
 
-test('a joined node reaches every approved receiver as a peer delta; itself gets a snapshot', () => {
+t.test('a joined node reaches every approved receiver as a peer delta; itself gets a snapshot', async () => {
   const c: Change = { kind: 'node-upserted', network: 'office', version: 5, node: node(4), keepalive: 20 };
   const d = deltaFor({ id: 'id1', approved: true }, c);
   assert.ok(typeof d === 'object');
@@ -16,7 +16,7 @@ test('a joined node reaches every approved receiver as a peer delta; itself gets
   assert.deepEqual(deltaFor({ id: 'id2', approved: false }, c), { upserted: [], removed: [] });
 });
 
-test('a pending node is not announced; a removed node is removed; the removed node is told', () => {
+t.test('a pending node is not announced; a removed node is removed; the removed node is told', async () => {
   const pending: Change = { kind: 'node-upserted', network: 'office', version: 6, node: node(5, false), keepalive: 20 };
   assert.deepEqual(deltaFor({ id: 'id1', approved: true }, pending), { upserted: [], removed: ['pk5'] });
   const gone: Change = { kind: 'node-removed', network: 'office', version: 7, nodeId: 'id2', publicKey: 'pk2' };
@@ -26,7 +26,7 @@ test('a pending node is not announced; a removed node is removed; the removed no
   assert.deepEqual(deltaFor({ id: 'id1', approved: true }, { kind: 'settings', network: 'office', version: 8, settings }), { upserted: [], removed: [], network: settings });
 });
 
-test('applying deltas gives the same view as rebuilding it', () => {
+t.test('applying deltas gives the same view as rebuilding it', async () => {
   const all = [node(1), node(2), node(3)];
   let v = buildView(all[0]!, { ...net, version: 3 }, all);
   const add = deltaFor({ id: 'id1', approved: true }, { kind: 'node-upserted', network: 'office', version: 4, node: node(4), keepalive: 20 });

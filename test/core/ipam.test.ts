@@ -1,15 +1,15 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { allocate, assertHostIn } from '../../src/core/ipam.ts';
 import { MeshError } from '../../src/core/errors.ts';
 
-test('lowest free host address, skipping the network address', () => {
+t.test('lowest free host address, skipping the network address', async () => {
   assert.equal(allocate('10.10.0.0/24', []), '10.10.0.1');
   assert.equal(allocate('10.10.0.0/24', ['10.10.0.1', '10.10.0.2']), '10.10.0.3');
   assert.equal(allocate('10.10.0.0/24', ['10.10.0.1', '10.10.0.3']), '10.10.0.2');
 });
 
-test('never the broadcast address; a full range is IP_POOL_EXHAUSTED', () => {
+t.test('never the broadcast address; a full range is IP_POOL_EXHAUSTED', async () => {
   // /30 has two hosts: .1 and .2
   assert.equal(allocate('10.0.0.0/30', ['10.0.0.1']), '10.0.0.2');
   assert.throws(() => allocate('10.0.0.0/30', ['10.0.0.1', '10.0.0.2']), (e: unknown) => e instanceof MeshError && e.code === 'IP_POOL_EXHAUSTED' && /10\.0\.0\.0\/30/.test(e.message));
@@ -18,18 +18,18 @@ test('never the broadcast address; a full range is IP_POOL_EXHAUSTED', () => {
   assert.equal(allocate('10.1.1.0/24', used.slice(1)), '10.1.1.1');
 });
 
-test('allocations across octet boundaries', () => {
+t.test('allocations across octet boundaries', async () => {
   const used = Array.from({ length: 255 }, (_, i) => `10.2.0.${i + 1}`);
   assert.equal(allocate('10.2.0.0/16', used), '10.2.1.0');
 });
 
-test('assertHostIn', () => {
+t.test('assertHostIn', async () => {
   assert.doesNotThrow(() => assertHostIn('10.10.0.0/24', '10.10.0.200'));
   assert.throws(() => assertHostIn('10.10.0.0/24', '10.10.0.255'), /not a usable host/);
   assert.throws(() => assertHostIn('10.10.0.0/24', '10.10.1.1'), /not a usable host/);
 });
 
-test('uintOfValid agrees with the validating parser', async () => {
+t.test('uintOfValid agrees with the validating parser', async () => {
   const { uintOfValid, parseIPv4 } = await import('../../src/core/cidr.ts');
   for (const a of ['0.0.0.0', '10.100.1.255', '255.255.255.255', '172.31.0.2', '192.168.1.1']) assert.equal(uintOfValid(a), parseIPv4(a));
 });

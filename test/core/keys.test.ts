@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { parseExpiry } from '../../src/core/duration.ts';
 import { assertKeyUsable, assertUses } from '../../src/core/keys.ts';
@@ -8,7 +8,7 @@ import type { AccessKey } from '../../src/core/types.ts';
 
 const now = new Date('2026-11-26T00:00:00Z');
 
-test('expiry: durations and ISO dates, never the past', () => {
+t.test('expiry: durations and ISO dates, never the past', async () => {
   assert.equal(parseExpiry('1h', now).toISOString(), '2026-11-26T01:00:00.000Z');
   assert.equal(parseExpiry('7d', now).toISOString(), '2026-12-03T00:00:00.000Z');
   assert.equal(parseExpiry('30m', now).toISOString(), '2026-11-26T00:30:00.000Z');
@@ -20,7 +20,7 @@ test('expiry: durations and ISO dates, never the past', () => {
 
 const key = (k: Partial<AccessKey>): AccessKey => ({ name: 'k', network: 'office', usesRemaining: null, expiresAt: null, revoked: false, createdAt: now.toISOString(), ...k });
 
-test('key usability: revoked, expired, used up', () => {
+t.test('key usability: revoked, expired, used up', async () => {
   assert.doesNotThrow(() => assertKeyUsable(key({}), now));
   assert.doesNotThrow(() => assertKeyUsable(key({ usesRemaining: 1 }), now));
   assert.throws(() => assertKeyUsable(key({ revoked: true }), now), { code: 'KEY_REVOKED' });
@@ -30,7 +30,7 @@ test('key usability: revoked, expired, used up', () => {
   assert.throws(() => assertUses(2.5), /whole number/);
 });
 
-test('secrets: 256-bit, stored hashed, compared in constant time', () => {
+t.test('secrets: 256-bit, stored hashed, compared in constant time', async () => {
   const s = newSecret();
   assert.ok(Buffer.from(s, 'base64url').length >= 16);
   assert.notEqual(newSecret(), s);
@@ -40,7 +40,7 @@ test('secrets: 256-bit, stored hashed, compared in constant time', () => {
   assert.ok(!secretMatches(s + 'x', h));
 });
 
-test('join token: round trip, versioned, URL-safe, checked', () => {
+t.test('join token: round trip, versioned, URL-safe, checked', async () => {
   const t = { server: '172.31.0.2:50051', network: 'office', keyName: 'k1', secret: newSecret(), caPin: 'sha256:' + 'a'.repeat(64) };
   const enc = encodeJoinToken(t);
   assert.match(enc, /^mc1\.[A-Za-z0-9_-]+$/);

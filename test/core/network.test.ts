@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { newNetwork, assertNoOverlap, patchNetwork, DEFAULT_LISTEN_PORT, DEFAULT_KEEPALIVE } from '../../src/core/network.ts';
 import { parseNetworkCidr, overlaps } from '../../src/core/cidr.ts';
@@ -14,7 +14,7 @@ const code = (fn: () => unknown) => {
   assert.fail('expected an error');
 };
 
-test('network names are DNS labels', () => {
+t.test('network names are DNS labels', async () => {
   for (const ok of ['office', 'a', 'a-b', 'x1', 'a'.repeat(63)]) assert.equal(newNetwork({ name: ok, cidr: '10.0.0.0/24' }).name, ok);
   for (const bad of ['Bad_Name', '', '-a', 'a-', 'a.b', 'A', 'a'.repeat(64), 'ü']) {
     const e = code(() => newNetwork({ name: bad, cidr: '10.0.0.0/24' }));
@@ -23,7 +23,7 @@ test('network names are DNS labels', () => {
   }
 });
 
-test('cidr: IPv4, /8 to /30, host bits zero', () => {
+t.test('cidr: IPv4, /8 to /30, host bits zero', async () => {
   assert.deepEqual(parseNetworkCidr('10.10.0.0/24'), { base: 0x0a0a0000, bits: 24 });
   assert.match(code(() => parseNetworkCidr('10.10.0.1/24')).hint!, /10\.10\.0\.0\/24/);
   assert.match(code(() => parseNetworkCidr('300.1.1.0/24')).message, /not an IPv4 prefix/);
@@ -35,7 +35,7 @@ test('cidr: IPv4, /8 to /30, host bits zero', () => {
   assert.equal(parseNetworkCidr('10.0.0.4/30').bits, 30);
 });
 
-test('defaults and bounds', () => {
+t.test('defaults and bounds', async () => {
   const n = newNetwork({ name: 'office', cidr: '10.10.0.0/24' });
   assert.deepEqual(n, { name: 'office', cidr: '10.10.0.0/24', listenPort: DEFAULT_LISTEN_PORT, keepalive: DEFAULT_KEEPALIVE, manualApproval: false, version: 1 });
   assert.equal(DEFAULT_LISTEN_PORT, 51821);
@@ -46,7 +46,7 @@ test('defaults and bounds', () => {
   assert.equal(code(() => newNetwork({ name: 'o', cidr: '10.0.0.0/24', keepalive: 1.5 })).code, 'INVALID_ARGUMENT');
 });
 
-test('overlap is refused with the other network named', () => {
+t.test('overlap is refused with the other network named', async () => {
   const existing = [{ name: 'office', cidr: '10.10.0.0/24' }];
   const e = code(() => assertNoOverlap('10.10.0.128/25', existing));
   assert.equal(e.code, 'CIDR_OVERLAP');
@@ -56,7 +56,7 @@ test('overlap is refused with the other network named', () => {
   assert.equal(overlaps(parseNetworkCidr('10.10.0.0/25'), parseNetworkCidr('10.10.0.128/25')), false);
 });
 
-test('patch bumps the version only on a real change', () => {
+t.test('patch bumps the version only on a real change', async () => {
   const n = newNetwork({ name: 'office', cidr: '10.10.0.0/24' });
   assert.equal(patchNetwork(n, { keepalive: 20 }).version, 1);
   const p = patchNetwork(n, { keepalive: 25 });

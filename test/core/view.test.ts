@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { buildView, type ViewNode } from '../../src/core/view.ts';
 import { newNetwork } from '../../src/core/network.ts';
@@ -8,7 +8,7 @@ const node = (i: number, approved = true, endpoint: string | null = `172.31.0.${
   id: `id${i}`, name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint, listenPort: 51821, approved,
 });
 
-test('a node sees every other approved node as a peer, not itself', () => {
+t.test('a node sees every other approved node as a peer, not itself', async () => {
   const all = [node(1), node(2), node(3)];
   const v = buildView(all[0]!, net, all);
   assert.deepEqual(v.peers.map((p) => p.name), ['n2', 'n3']);
@@ -18,18 +18,18 @@ test('a node sees every other approved node as a peer, not itself', () => {
   assert.deepEqual(v.network, { name: 'office', cidr: '10.10.0.0/24', keepalive: 25, listenPort: 51821 });
 });
 
-test('pending nodes have no peers and are nobody\'s peer', () => {
+t.test('pending nodes have no peers and are nobody\'s peer', async () => {
   const all = [node(1), node(2, false), node(3)];
   assert.deepEqual(buildView(all[1]!, net, all).peers, []);
   assert.deepEqual(buildView(all[0]!, net, all).peers.map((p) => p.name), ['n3']);
 });
 
-test('an unknown endpoint is empty, not "null"', () => {
+t.test('an unknown endpoint is empty, not "null"', async () => {
   const all = [node(1), node(2, true, null)];
   assert.equal(buildView(all[0]!, net, all).peers[0]!.endpoint, '');
 });
 
-test('stated and observed endpoints', async () => {
+t.test('stated and observed endpoints', async () => {
   const { statedEndpoint, observedEndpoint } = await import('../../src/core/endpoint.ts');
   assert.equal(statedEndpoint('203.0.113.7', 51822), '203.0.113.7:51822');
   assert.equal(statedEndpoint('203.0.113.7:4000', 51822), '203.0.113.7:4000');

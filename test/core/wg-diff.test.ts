@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { canonicalCidr, diffWg, type WgActual, type WgConfig } from '../../src/core/wg-diff.ts';
 
@@ -34,18 +34,18 @@ const inStep = (): WgActual => ({
 
 const empty = (): WgActual => ({ interface: 'mesh-test', publicKey: null, listenPort: 0, addresses: [], up: false, mtu: 1420, peers: [] });
 
-test('a fresh interface gets key, port, every peer, address and link up', () => {
+t.test('a fresh interface gets key, port, every peer, address and link up', async () => {
   const changes = diffWg(desired(), SELF, empty());
   assert.deepEqual(changes.map((c) => c.kind), ['set-private-key', 'set-listen-port', 'add-peer', 'add-peer', 'set-address', 'link-up']);
   assert.equal(changes[0]!.describe(), `mesh-test: set private key from /etc/meshctl/key (public key SSSSSSSS…)`);
   assert.ok(!changes.some((c) => c.describe().includes(SELF)), 'describe never prints whole keys');
 });
 
-test('an interface in step yields no changes (peer order, allowed-ip order and learned endpoints do not matter)', () => {
+t.test('an interface in step yields no changes (peer order, allowed-ip order and learned endpoints do not matter)', async () => {
   assert.deepEqual(diffWg(desired(), SELF, inStep()), []);
 });
 
-test('changed peer fields become one update naming each field', () => {
+t.test('changed peer fields become one update naming each field', async () => {
   const d = desired();
   d.peers[0] = { ...d.peers[0]!, endpoint: '172.31.0.99:51821', keepalive: 25 };
   d.peers[1] = { ...d.peers[1]!, allowedIps: ['10.10.0.3/32'] };
@@ -57,7 +57,7 @@ test('changed peer fields become one update naming each field', () => {
   assert.equal(changes[0]!.describe(), 'mesh-test: update peer AAAAAAAA…: endpoint 172.31.0.12:51821 -> 172.31.0.99:51821, keepalive 20 -> 25');
 });
 
-test('peers no longer desired are removed; new ones added', () => {
+t.test('peers no longer desired are removed; new ones added', async () => {
   const d = desired();
   d.peers = [d.peers[0]!, { publicKey: PK_C, allowedIps: ['10.10.0.4/32'], endpoint: null, keepalive: 20 }];
   const changes = diffWg(d, SELF, inStep());
@@ -66,7 +66,7 @@ test('peers no longer desired are removed; new ones added', () => {
   assert.equal(changes[1]!.kind === 'add-peer' && changes[1]!.peer.publicKey, PK_C);
 });
 
-test('a moved address is replaced, the old one removed; port, key and link follow the config', () => {
+t.test('a moved address is replaced, the old one removed; port, key and link follow the config', async () => {
   const a = { ...inStep(), publicKey: PK_C, listenPort: 40000, addresses: ['10.10.0.9/24'], up: false };
   const changes = diffWg(desired(), SELF, a);
   assert.deepEqual(changes.map((c) => c.describe()), [
@@ -78,12 +78,12 @@ test('a moved address is replaced, the old one removed; port, key and link follo
   ]);
 });
 
-test('a wrong mtu brings a link-up change with the desired mtu', () => {
+t.test('a wrong mtu brings a link-up change with the desired mtu', async () => {
   const changes = diffWg({ ...desired(), mtu: 1380 }, SELF, inStep());
   assert.deepEqual(changes.map((c) => c.kind === 'link-up' && c.mtu), [1380]);
 });
 
-test('canonicalCidr masks host bits and adds /32 to bare addresses', () => {
+t.test('canonicalCidr masks host bits and adds /32 to bare addresses', async () => {
   assert.equal(canonicalCidr('10.10.0.5/24'), '10.10.0.0/24');
   assert.equal(canonicalCidr('10.10.0.5'), '10.10.0.5/32');
   assert.equal(canonicalCidr('FD00::1/128'), 'fd00::1/128');

@@ -4,7 +4,7 @@
 // cache; a restarted controller has every agent back; `meshctl status` talks to the agent over
 // its root-only socket. (The unit file of acceptance check 4 is covered by unit tests.)
 // Each step names the steps it builds on and is skipped, not failed again, when one of those failed.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
@@ -31,11 +31,11 @@ const contactsOf = (p: LabProcess) =>
 const lostOf = (p: LabProcess) => [...p.output().matchAll(new RegExp(`^(\\S+) ${NET}: lost the controller .*$`, 'gm'))].map((m) => ({ at: Date.parse(m[1]!), line: m[0] }));
 const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
-test('issue 4: the agent follows pushed changes, outlives the controller, and answers status on a root-only socket', { skip, timeout: 300_000 }, async (t) => {
+t.test('issue 4: the agent follows pushed changes, outlives the controller, and answers status on a root-only socket', { skip, timeout: 300_000 }, async (t) => {
   await sweepStale(STEM);
   const t0 = performance.now();
   const lab: Lab = await createLab({ prefix: uniquePrefix(STEM), hosts: ['ctl', 'n1', 'n2', 'n3', 'n4'] });
-  t.after(() => lab.destroy());
+  t.teardown(() => lab.destroy());
   const D = `${lab.dir('ctl')}/data`;
   const m = meshTools(lab, D);
   const { etc, admin } = m;
@@ -56,8 +56,8 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
   };
 
   const step = stepper(t, (st) => {
-    if (server) st.diagnostic(`controller output:\n${tail(server.output())}`);
-    for (const [h, a] of Object.entries(agents)) st.diagnostic(`${h}'s agent (pid ${a.pid}, exit ${a.child.exitCode ?? a.child.signalCode ?? 'running'}):\n${tail(a.output())}`);
+    if (server) st.comment(`controller output:\n${tail(server.output())}`);
+    for (const [h, a] of Object.entries(agents)) st.comment(`${h}'s agent (pid ${a.pid}, exit ${a.child.exitCode ?? a.child.signalCode ?? 'running'}):\n${tail(a.output())}`);
   });
 
   const office: Record<string, string> = {}; // host -> mesh address
@@ -65,9 +65,9 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
   let token = '';
   let n2Deleted = false;
   const timings: string[] = [];
-  const timing = (st: { diagnostic(m: string): void }, what: string) => {
+  const timing = (st: { comment(m: string): void }, what: string) => {
     timings.push(what);
-    st.diagnostic(what);
+    st.comment(what);
   };
 
   await step('0', 'the controller starts on ctl', [], async () => {
@@ -181,7 +181,7 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
       assert.fail(`with --json the error is JSON on stdout:\n${why}`);
     }
     assert.ok(code === 'NOT_ROOT' || code === 'PERMISSION_DENIED', `expected error code NOT_ROOT (or PERMISSION_DENIED):\n${why}`);
-    st.diagnostic(`status as nobody: exit ${r.exitCode}, ${r.stdout.trim()}`);
+    st.comment(`status as nobody: exit ${r.exitCode}, ${r.stdout.trim()}`);
     assert.doesNotMatch(r.stdout, /peers/, 'nobody learns nothing about the network');
   });
 
@@ -208,7 +208,7 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
         await sleep(100);
       }
     }));
-    st.diagnostic(`controller killed -> each agent logs "lost the controller": ${noticed.join(', ')} s`);
+    st.comment(`controller killed -> each agent logs "lost the controller": ${noticed.join(', ')} s`);
 
     // Meanwhile: n3's agent stops, its interface goes, and a new agent brings it back from the cache.
     await sleep(3000);
@@ -233,7 +233,7 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
     for (const [i, [a, b]] of long.entries()) {
       const r = rs[i]!;
       const received = Number(/(\d+) (?:packets )?received/.exec(r.stdout)?.[1] ?? -1);
-      st.diagnostic(`${a} -> ${b} through the outage: ${r.stdout.trim().split('\n').slice(-2).join(' / ')}`);
+      st.comment(`${a} -> ${b} through the outage: ${r.stdout.trim().split('\n').slice(-2).join(' / ')}`);
       assert.equal(received, OUTAGE_S, `${a} -> ${b}: all ${OUTAGE_S} pings answered with the controller down:\n${r.stdout}\n${r.stderr}`);
     }
     timing(st, `controller down: n1 <-> n4 ${OUTAGE_S}/${OUTAGE_S} pings answered each way`);
@@ -270,7 +270,7 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
       return [h, at - restartWall] as const;
     }));
     timing(st, `controller restarted -> serving ${secs(serving)}; every node healthy with a check-in since: ${healthyAt ? secs(healthyAt) : 'never'}; each agent logs contact: ${agentBack.map(([h, ms]) => `${h} ${Number.isNaN(ms) ? 'never' : (ms / 1000).toFixed(2)}`).join(', ')} s`);
-    st.diagnostic(`nodes list: ${JSON.stringify([...nodes.values()].map((n) => ({ name: n.name, status: n.status, lastCheckin: n.lastCheckin })))}`);
+    st.comment(`nodes list: ${JSON.stringify([...nodes.values()].map((n) => ({ name: n.name, status: n.status, lastCheckin: n.lastCheckin })))}`);
     assert.deepEqual([...nodes.keys()].sort(), rest, 'the controller kept its nodes across the restart');
     assert.ok(healthyAt > 0 && healthyAt <= BACK_IN_CONTACT_MS, `every node must be healthy with a check-in since the restart within ${BACK_IN_CONTACT_MS} ms; got ${healthyAt ? `${healthyAt.toFixed(0)} ms` : 'never'}: ${JSON.stringify([...nodes.values()].map((n) => [n.name, n.status, n.lastCheckin]))}`);
     for (const [h, ms] of agentBack) assert.ok(ms <= BACK_IN_CONTACT_MS, `${h}'s agent must log contact within ${BACK_IN_CONTACT_MS} ms of the restart; got ${Number.isNaN(ms) ? 'none' : `${ms} ms`}:\n${tail(agents[h]!.output())}`);
@@ -295,6 +295,6 @@ test('issue 4: the agent follows pushed changes, outlives the controller, and an
     for (const [h, ms] of seen) assert.ok(ms <= 2000, `${h} got the pushed update after ${ms.toFixed(0)} ms: is its Watch stream open again?\n${tail(agents[h]!.output())}`);
   });
 
-  t.diagnostic(`issue 4 timings:\n  ${timings.join('\n  ')}`);
-  t.diagnostic(`lab of ${lab.hosts.length} hosts, all steps: ${secs(performance.now() - t0)}`);
+  t.comment(`issue 4 timings:\n  ${timings.join('\n  ')}`);
+  t.comment(`lab of ${lab.hosts.length} hosts, all steps: ${secs(performance.now() - t0)}`);
 });

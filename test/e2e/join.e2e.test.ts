@@ -2,7 +2,7 @@
 // status` through bin/run.js) on lab hosts, with wireguard-go between them. One lab and one
 // controller serve every step to save start-up time; each step names the steps it builds on and is
 // skipped, not failed again, when one of those failed.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -23,13 +23,13 @@ const inRange = (addr: string, prefix24: string) => {
   return m !== null && Number(m[1]) >= 1 && Number(m[1]) <= 254;
 };
 
-test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval', { skip, timeout: 180_000 }, async (t) => {
+t.test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval', { skip, timeout: 180_000 }, async (t) => {
   await sweepStale(STEM);
   const t0 = performance.now();
   // n5 only ever tries joins that must be refused.
   const lab: Lab = await createLab({ prefix: uniquePrefix(STEM), hosts: ['ctl', ...NODES, 'n5'] });
   let server: LabProcess | undefined;
-  t.after(async () => {
+  t.teardown(async () => {
     await lab.destroy();
   });
   const D = `${lab.dir('ctl')}/data`;
@@ -45,7 +45,7 @@ test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval
   const checkin = (host: string) => ok<CheckinOut[]>(host, ['checkin', '--config-dir', etc(host), '--json']);
 
   const step = stepper(t, (st) => {
-    if (server) st.diagnostic(`controller output (last 3000 chars):\n${server.output().slice(-3000)}`);
+    if (server) st.comment(`controller output (last 3000 chars):\n${server.output().slice(-3000)}`);
   });
 
   const office: Record<string, string> = {}; // host -> mesh address in office
@@ -246,5 +246,5 @@ test('issue 3: nodes join a real mesh, are removed, leave, and wait for approval
     await meshPings(['n1', 'n4'], lab2);
   });
 
-  t.diagnostic(`lab of ${lab.hosts.length} hosts, all steps: ${secs(performance.now() - t0)}`);
+  t.comment(`lab of ${lab.hosts.length} hosts, all steps: ${secs(performance.now() - t0)}`);
 });

@@ -1,7 +1,7 @@
 // Helpers shared by the e2e tests that drive real meshctl processes on lab hosts (lab.ts):
 // running meshctl and reading its JSON, starting the controller, WireGuard and ping checks, and
 // steps that are skipped, not failed again, when a step they build on failed.
-import type { TestContext } from 'node:test';
+import type { Test } from 'tap';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { ExecaRunner, type RunResult } from '../../src/platform/runner.ts';
@@ -123,9 +123,9 @@ export function meshTools(lab: Lab, dataDir: string) {
  * Named steps of one test: a step whose prerequisites failed is skipped, naming them. `onFail`
  * adds diagnostics (process output) to a failing step.
  */
-export function stepper(t: TestContext, onFail: (st: TestContext) => void) {
+export function stepper(t: Test, onFail: (st: Test) => void) {
   const failed = new Set<string>();
-  return async (id: string, name: string, needs: string[], fn: (st: TestContext) => Promise<void>) => {
+  return async (id: string, name: string, needs: string[], fn: (st: Test) => Promise<void>) => {
     const blocked = needs.filter((n) => failed.has(n));
     if (blocked.length) failed.add(id);
     await t.test(`${id}. ${name}`, { skip: blocked.length ? `needs step ${blocked.join(', ')}, which failed` : false }, async (st) => {
@@ -137,7 +137,7 @@ export function stepper(t: TestContext, onFail: (st: TestContext) => void) {
         onFail(st);
         throw e;
       } finally {
-        st.diagnostic(`step ${id}: ${secs(performance.now() - s0)}`);
+        st.comment(`step ${id}: ${secs(performance.now() - s0)}`);
       }
     });
   };

@@ -1,5 +1,5 @@
 // The WireGuard adapter on real wireguard-go, between two lab hosts.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { ExecaRunner } from '../../src/platform/runner.ts';
@@ -26,13 +26,13 @@ async function pingUntil(lab: Lab, host: string, ip: string, tries = 5): Promise
   throw new Error(`${host} cannot ping ${ip} after ${tries} tries`);
 }
 
-test('setConfig builds a working two-node mesh on wireguard-go, idempotently', { skip, timeout: 90_000 }, async (t) => {
+t.test('setConfig builds a working two-node mesh on wireguard-go, idempotently', { skip, timeout: 90_000 }, async (t) => {
   await sweepStale('mt');
   const lab = await createLab({ prefix: uniquePrefix('mt'), hosts: ['n1', 'n2'] });
-  t.after(async () => {
+  t.teardown(async () => {
     const t1 = performance.now();
     await lab.destroy();
-    t.diagnostic(`lab destroy: ${(performance.now() - t1).toFixed(0)} ms`);
+    t.comment(`lab destroy: ${(performance.now() - t1).toFixed(0)} ms`);
   });
   const hosts = ['n1', 'n2'];
   const keys = [await makeKey(lab, 'n1'), await makeKey(lab, 'n2')];
@@ -49,11 +49,11 @@ test('setConfig builds a working two-node mesh on wireguard-go, idempotently', {
     const changes = await setConfig(lab.runner(h), cfg(i));
     assert.deepEqual(changes.map((c) => c.kind), ['set-private-key', 'set-listen-port', 'add-peer', 'set-address', 'link-up']);
   }
-  t.diagnostic(`setConfig x2 on fresh hosts (wireguard-go start included): ${(performance.now() - t0).toFixed(0)} ms`);
+  t.comment(`setConfig x2 on fresh hosts (wireguard-go start included): ${(performance.now() - t0).toFixed(0)} ms`);
 
   t0 = performance.now();
   const tries = await pingUntil(lab, 'n1', meshIp(1));
-  t.diagnostic(`first ping n1 -> n2 over the mesh: ${(performance.now() - t0).toFixed(0)} ms, ${tries} tr${tries === 1 ? 'y' : 'ies'}`);
+  t.comment(`first ping n1 -> n2 over the mesh: ${(performance.now() - t0).toFixed(0)} ms, ${tries} tr${tries === 1 ? 'y' : 'ies'}`);
   await pingUntil(lab, 'n2', meshIp(0));
 
   const actual = await readActual(lab.runner('n1'), IF);
@@ -67,7 +67,7 @@ test('setConfig builds a working two-node mesh on wireguard-go, idempotently', {
 
   t0 = performance.now();
   for (const [i, h] of hosts.entries()) assert.deepEqual(await setConfig(lab.runner(h), cfg(i)), [], `second setConfig on ${h} changes nothing`);
-  t.diagnostic(`setConfig x2 in step (no changes): ${(performance.now() - t0).toFixed(0)} ms`);
+  t.comment(`setConfig x2 in step (no changes): ${(performance.now() - t0).toFixed(0)} ms`);
 
   const removed = await setConfig(lab.runner('n1'), { ...cfg(0), peers: [] });
   assert.deepEqual(removed.map((c) => c.kind), ['remove-peer']);

@@ -1,6 +1,6 @@
 // The agent daemon in the harness: pushed updates, survival of a controller outage, the
 // control socket. WireGuard is simulated here; the lab e2e test drives the real thing.
-import { test, after } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { callAgent } from '../../src/agent/control.ts';
 import { loadState } from '../../src/agent/state.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
+t.teardown(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
@@ -40,7 +40,7 @@ interface Node {
   agent?: RunningAgent;
 }
 
-test('agents follow pushed changes, survive a controller outage, and answer on their socket', async () => {
+t.test('agents follow pushed changes, survive a controller outage, and answer on their socket', async () => {
   const dataDir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-ctl-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   let tc = await startTestController({ grpc: true, dataDir });

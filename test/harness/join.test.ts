@@ -1,6 +1,6 @@
 // Issue 3 checks 6 and 7 in the in-process harness: authorisation of the node API, and
 // concurrent joins.
-import { test, before, after } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join as pathJoin } from 'node:path';
@@ -16,13 +16,13 @@ import { MeshError } from '../../src/core/errors.ts';
 import type { MeshNode } from '../../src/core/types.ts';
 
 let h: Harness;
-before(async () => {
+t.before(async () => {
   h = await startHarness();
   await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
   await h.admin('POST', '/networks', { name: 'other', cidr: '10.20.0.0/24' });
   await h.admin('POST', '/networks', { name: 'big', cidr: '10.100.0.0/16' });
 });
-after(async () => {
+t.teardown(async () => {
   await h.stopAll();
 });
 
@@ -38,7 +38,7 @@ const code = async (p: Promise<unknown>) => {
 };
 const pub = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
 
-test('a node can only read and change itself', async () => {
+t.test('a node can only read and change itself', async () => {
   const t = await token('office');
   const [a, b, c] = [await h.agent(), await h.agent(), await h.agent()];
   const ja = await join(a, { token: t, name: 'a' });
@@ -73,7 +73,7 @@ test('a node can only read and change itself', async () => {
   assert.deepEqual((await h.admin<MeshNode[]>('GET', '/networks/other/nodes')).map((n) => n.name), ['c']);
 });
 
-test('the controller never holds a private key; the node stores its own 0600', async () => {
+t.test('the controller never holds a private key; the node stores its own 0600', async () => {
   const env = await h.agent();
   await join(env, { token: await token('office'), name: 'keyholder' });
   const priv = (await readFile(keyFile(env.configDir, 'office'), 'utf8')).trim();
@@ -87,7 +87,7 @@ test('the controller never holds a private key; the node stores its own 0600', a
   assert.equal(db.indexOf(Buffer.from(st.credential.split('.')[1]!)), -1, 'node credential secret found in the database');
 });
 
-test('joins are refused for unknown, revoked, expired and used-up keys, and a wrong pin', async () => {
+t.test('joins are refused for unknown, revoked, expired and used-up keys, and a wrong pin', async () => {
   const env = await h.agent();
   const once = await token('office', { name: 'once', uses: 1 });
   await join(await h.agent(), { token: once, name: 'first' });
@@ -105,7 +105,7 @@ test('joins are refused for unknown, revoked, expired and used-up keys, and a wr
   assert.equal(existsSync(keyFile(env.configDir, 'office')), false);
 });
 
-test('200 concurrent joins with one unlimited key get 200 distinct addresses', async () => {
+t.test('200 concurrent joins with one unlimited key get 200 distinct addresses', async () => {
   const t = decodeJoinToken(await token('big', { name: 'many' }));
   const ca = await fetchPinnedCa(t.server, t.caPin);
   const replies = await Promise.all(
@@ -125,7 +125,7 @@ test('200 concurrent joins with one unlimited key get 200 distinct addresses', a
   assert.equal(new Set(nodes.map((n) => n.address)).size, 200);
 });
 
-test('200 single-use keys: each admits exactly one node', async () => {
+t.test('200 single-use keys: each admits exactly one node', async () => {
   const toks = await Promise.all(Array.from({ length: 200 }, (_, i) => token('big', { name: `single-${i}`, uses: 1 })));
   const t0 = decodeJoinToken(toks[0]!);
   const ca = await fetchPinnedCa(t0.server, t0.caPin);
@@ -153,7 +153,7 @@ test('200 single-use keys: each admits exactly one node', async () => {
   assert.equal(new Set(nodes.map((n) => n.address)).size, 400);
 });
 
-test('a network with nodes is deleted only with force; its nodes are then told so', async () => {
+t.test('a network with nodes is deleted only with force; its nodes are then told so', async () => {
   await h.admin('POST', '/networks', { name: 'doomed', cidr: '10.30.0.0/24' });
   const env = await h.agent();
   await join(env, { token: await token('doomed'), name: 'd1' });

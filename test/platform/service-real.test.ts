@@ -2,7 +2,7 @@
 // the real crontab stores and gives back the line. Missing tools skip these tests locally and
 // fail them under CI=true. The cron test changes the invoking user's (root's) crontab and puts
 // the previous one back afterwards.
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -27,9 +27,9 @@ async function missing(argv: string[], pkg: string): Promise<string | false> {
 }
 const skipUnlessCi = (reason: string | false) => (process.env.CI === 'true' ? false : reason);
 
-async function tempDir(t: { after(fn: () => Promise<void>): void }, name: string): Promise<string> {
+async function tempDir(t: { teardown(fn: () => unknown): void }, name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), name));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -42,7 +42,7 @@ async function verify(unitPath: string): Promise<{ exitCode: number; about: stri
 
 const noAnalyze = await missing(['systemd-analyze', '--version'], 'systemd');
 
-test('systemd-analyze verify accepts the unit for the dev command (node + bin/run.js)', { skip: skipUnlessCi(noAnalyze) }, async (t) => {
+t.test('systemd-analyze verify accepts the unit for the dev command (node + bin/run.js)', { skip: skipUnlessCi(noAnalyze) }, async (t) => {
   if (noAnalyze) assert.fail(noAnalyze);
   const dir = await tempDir(t, 'meshctl-unit-');
   const configDir = join(dir, 'config');
@@ -52,7 +52,7 @@ test('systemd-analyze verify accepts the unit for the dev command (node + bin/ru
   assert.deepEqual(await verify(unitPath), { exitCode: 0, about: [] });
 });
 
-test('systemd-analyze verify accepts quoted paths with spaces, % and $ (and rejects them unquoted)', { skip: skipUnlessCi(noAnalyze) }, async (t) => {
+t.test('systemd-analyze verify accepts quoted paths with spaces, % and $ (and rejects them unquoted)', { skip: skipUnlessCi(noAnalyze) }, async (t) => {
   if (noAnalyze) assert.fail(noAnalyze);
   const dir = await tempDir(t, 'meshctl unit ');
   // ExecStart must name an existing executable: a link with a space in its name to this node.
@@ -75,12 +75,12 @@ test('systemd-analyze verify accepts quoted paths with spaces, % and $ (and reje
 
 const noCrontab = await missing(['crontab', '-l'], 'cron');
 
-test('the real crontab: install shows our line beside the others, twice changes nothing, remove leaves the rest', { skip: skipUnlessCi(noCrontab) }, async (t) => {
+t.test('the real crontab: install shows our line beside the others, twice changes nothing, remove leaves the rest', { skip: skipUnlessCi(noCrontab) }, async (t) => {
   if (noCrontab) assert.fail(noCrontab);
   // Save the crontab byte for byte (the runner trims the final newline) and put it back after.
   const saved = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
   const before = saved.status === 0 ? saved.stdout : null;
-  t.after(() => {
+  t.teardown(() => {
     const r = before === null ? spawnSync('crontab', ['-r'], { encoding: 'utf8' }) : spawnSync('crontab', ['-'], { input: before, encoding: 'utf8' });
     if (before !== null && r.status !== 0) throw new Error(`restoring the crontab: ${r.stderr}`);
   });

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,9 @@ import {
 const DEV = ['/usr/bin/node', '/opt/meshctl/bin/run.js'];
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-service-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -44,14 +44,14 @@ function fakeCrontab(initial: string | null): { runner: FakeRunner; text: () => 
   return { runner, text: () => tab };
 }
 
-test('detectDaemonMode: systemd when /run/systemd/system exists, else cron', async () => {
+t.test('detectDaemonMode: systemd when /run/systemd/system exists, else cron', async () => {
   const yes = new FakeRunner().on('test -d /run/systemd/system', { exitCode: 0 });
   assert.equal(await detectDaemonMode(yes), 'systemd');
   assert.deepEqual(yes.lines, ['test -d /run/systemd/system']);
   assert.equal(await detectDaemonMode(new FakeRunner().on('test -d /run/systemd/system', { exitCode: 1 })), 'cron');
 });
 
-test('the unit runs `<command> agent --config-dir <dir>`, restarts forever, and is hardened without blocking its config dir', () => {
+t.test('the unit runs `<command> agent --config-dir <dir>`, restarts forever, and is hardened without blocking its config dir', async () => {
   const unit = renderSystemdUnit({ command: DEV, configDir: '/etc/meshctl' });
   const lines = unit.split('\n');
   for (const l of [
@@ -74,7 +74,7 @@ test('the unit runs `<command> agent --config-dir <dir>`, restarts forever, and 
   assert.match(renderSystemdUnit({ command: ['/usr/local/bin/meshctl'], configDir: 'conf' }), new RegExp(`--config-dir ${process.cwd()}/conf\n`));
 });
 
-test('unit words: spaces and quotes are double-quoted, % and $ escaped, ReadWritePaths does not double $', () => {
+t.test('unit words: spaces and quotes are double-quoted, % and $ escaped, ReadWritePaths does not double $', async () => {
   assert.equal(systemdWord('/usr/bin/node', true), '/usr/bin/node');
   assert.equal(systemdWord('--config-dir', true), '--config-dir');
   assert.equal(systemdWord('/opt/my app/node', true), '"/opt/my app/node"');
@@ -86,7 +86,7 @@ test('unit words: spaces and quotes are double-quoted, % and $ escaped, ReadWrit
   assert.ok(unit.includes('\nReadWritePaths="/srv/mesh conf"\n'));
 });
 
-test('bad input is refused before anything is written: relative program, control characters', async (t) => {
+t.test('bad input is refused before anything is written: relative program, control characters', async (t) => {
   const dir = await tempDir(t);
   const runner = new FakeRunner();
   const invalid = (e: unknown) => e instanceof MeshError && e.code === 'INVALID_ARGUMENT';
@@ -99,7 +99,7 @@ test('bad input is refused before anything is written: relative program, control
   await assert.rejects(stat(join(dir, 'meshctl-agent.service')));
 });
 
-test('installSystemdUnit writes the unit 0644, reloads, enables; a second identical install only re-asserts enable --now', async (t) => {
+t.test('installSystemdUnit writes the unit 0644, reloads, enables; a second identical install only re-asserts enable --now', async (t) => {
   const dir = await tempDir(t);
   const runner = new FakeRunner();
   const opts = { command: DEV, configDir: '/etc/meshctl', unitDir: dir };
@@ -114,7 +114,7 @@ test('installSystemdUnit writes the unit 0644, reloads, enables; a second identi
   assert.deepEqual(runner.lines, ['systemctl enable --now meshctl-agent.service']);
 });
 
-test('a changed unit is reloaded and the running agent restarted; enable:false only writes and reloads', async (t) => {
+t.test('a changed unit is reloaded and the running agent restarted; enable:false only writes and reloads', async (t) => {
   const dir = await tempDir(t);
   const runner = new FakeRunner();
   await installSystemdUnit(runner, { command: DEV, configDir: '/etc/meshctl', unitDir: dir });
@@ -130,7 +130,7 @@ test('a changed unit is reloaded and the running agent restarted; enable:false o
   assert.deepEqual(quiet.lines, ['systemctl daemon-reload']);
 });
 
-test('systemctl on a host without systemd fails with a hint to use cron; other failures carry argv and stderr', async (t) => {
+t.test('systemctl on a host without systemd fails with a hint to use cron; other failures carry argv and stderr', async (t) => {
   const dir = await tempDir(t);
   const noSystemd = new FakeRunner().on(/^systemctl /, {
     exitCode: 1,
@@ -151,7 +151,7 @@ test('systemctl on a host without systemd fails with a hint to use cron; other f
   });
 });
 
-test('removeSystemdUnit stops, disables, deletes and reloads; absent is a no-op', async (t) => {
+t.test('removeSystemdUnit stops, disables, deletes and reloads; absent is a no-op', async (t) => {
   const dir = await tempDir(t);
   const runner = new FakeRunner();
   assert.equal(await removeSystemdUnit(runner, dir), false);
@@ -166,14 +166,14 @@ test('removeSystemdUnit stops, disables, deletes and reloads; absent is a no-op'
   assert.deepEqual(runner.lines, []);
 });
 
-test('the cron line runs checkin every minute with sbin on PATH, output discarded, tagged with the config dir', () => {
+t.test('the cron line runs checkin every minute with sbin on PATH, output discarded, tagged with the config dir', async () => {
   assert.equal(
     cronLine(DEV, '/etc/meshctl'),
     `* * * * * ${PATH} /usr/bin/node /opt/meshctl/bin/run.js checkin --config-dir /etc/meshctl --json >/dev/null 2>&1 # meshctl-checkin /etc/meshctl`,
   );
 });
 
-test('cron quoting: shell words single-quoted, % escaped for cron everywhere on the line', () => {
+t.test('cron quoting: shell words single-quoted, % escaped for cron everywhere on the line', async () => {
   assert.equal(shellWord('/usr/bin/node'), '/usr/bin/node');
   assert.equal(shellWord('/opt/my app'), "'/opt/my app'");
   assert.equal(shellWord("it's"), `'it'\\''s'`);
@@ -184,13 +184,13 @@ test('cron quoting: shell words single-quoted, % escaped for cron everywhere on 
   );
 });
 
-test('shellWord round-trips through a real sh', async () => {
+t.test('shellWord round-trips through a real sh', async () => {
   const words = ['/usr/bin/node', '/opt/my app/x', "it's", '$HOME', 'a"b\\c', '100%', '*', ''];
   const r = await new ExecaRunner().run(['sh', '-c', `printf '%s\\n' ${words.map(shellWord).join(' ')}`]);
   assert.deepEqual(r.stdout.split('\n'), words);
 });
 
-test('installCronLine into no crontab writes just our line; a second install reads and writes nothing', async () => {
+t.test('installCronLine into no crontab writes just our line; a second install reads and writes nothing', async () => {
   const { runner, text } = fakeCrontab(null);
   const first = await installCronLine(runner, { command: DEV, configDir: '/etc/meshctl' });
   assert.equal(first.changed, true);
@@ -202,7 +202,7 @@ test('installCronLine into no crontab writes just our line; a second install rea
   assert.deepEqual(runner.lines, ['crontab -l']);
 });
 
-test('installCronLine keeps other lines, replaces an older meshctl line for the same dir in place, leaves other dirs alone', async () => {
+t.test('installCronLine keeps other lines, replaces an older meshctl line for the same dir in place, leaves other dirs alone', async () => {
   const other = `* * * * * ${PATH} /usr/bin/node /old/run.js checkin --config-dir /etc/meshctl-b --json >/dev/null 2>&1 # meshctl-checkin /etc/meshctl-b`;
   const old = `* * * * * ${PATH} /usr/bin/node /old/run.js checkin --config-dir /etc/meshctl --json >/dev/null 2>&1 # meshctl-checkin /etc/meshctl`;
   const { runner, text } = fakeCrontab(['MAILTO=ops@example.com', '# backups', '0 3 * * * /usr/local/bin/backup', old, other, old, '30 4 * * 1 /bin/true', ''].join('\n'));
@@ -214,7 +214,7 @@ test('installCronLine keeps other lines, replaces an older meshctl line for the 
   assert.deepEqual(runner.lines, ['crontab -l']);
 });
 
-test('removeCronLine removes only our line for that dir; absent is a no-op; the last line removes the crontab', async () => {
+t.test('removeCronLine removes only our line for that dir; absent is a no-op; the last line removes the crontab', async () => {
   const mine = cronLine(DEV, '/etc/meshctl');
   const other = cronLine(DEV, '/etc/meshctl-b');
   const { runner, text } = fakeCrontab(['0 3 * * * /usr/local/bin/backup # meshctl-checkin is mentioned here', mine, other].join('\n') + '\n');
@@ -233,7 +233,7 @@ test('removeCronLine removes only our line for that dir; absent is a no-op; the 
   assert.deepEqual(lone.runner.lines, ['crontab -l']);
 });
 
-test('crontab failures: a real crontab -l error is thrown; a missing crontab names the package', async () => {
+t.test('crontab failures: a real crontab -l error is thrown; a missing crontab names the package', async () => {
   const broken = new FakeRunner().on('crontab -l', { exitCode: 1, stderr: "crontab: can't open your crontab file" });
   await assert.rejects(installCronLine(broken, { command: DEV, configDir: '/etc/meshctl' }), (e: unknown) => e instanceof CommandError && /can't open/.test(e.message));
   assert.deepEqual(broken.lines, ['crontab -l']);
@@ -245,7 +245,7 @@ test('crontab failures: a real crontab -l error is thrown; a missing crontab nam
   });
 });
 
-test('offInstructions names the agent command and the cron line to schedule', () => {
+t.test('offInstructions names the agent command and the cron line to schedule', async () => {
   const text = offInstructions(['/opt/my app/meshctl'], '/etc/meshctl');
   assert.match(text, /--daemon off/);
   assert.ok(text.includes("'/opt/my app/meshctl' agent --config-dir /etc/meshctl\n"));

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import t from 'tap';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,9 @@ const PUB = Buffer.from('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98
 const PEER_A = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
 const PEER_B = 'TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=';
 
-async function keyFile(t: { after(fn: () => Promise<void>): void }, mode = 0o600): Promise<string> {
+async function keyFile(t: { teardown(fn: () => unknown): void }, mode = 0o600): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-wg-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
   const path = join(dir, 'private.key');
   await writeFile(path, PRIV + '\n');
   await chmod(path, mode);
@@ -41,7 +41,7 @@ const DUMP = [
   `${PEER_B}\t(none)\t(none)\t10.10.0.3/32,192.168.5.0/24\t0\t0\t0\toff`,
 ].join('\n');
 
-test('parseWgDump reads the interface line and each peer; never returns the private key', () => {
+t.test('parseWgDump reads the interface line and each peer; never returns the private key', async () => {
   const d = parseWgDump(DUMP + '\n');
   assert.deepEqual(d, {
     publicKey: PUB,
@@ -56,13 +56,13 @@ test('parseWgDump reads the interface line and each peer; never returns the priv
   assert.throws(() => parseWgDump('garbage'), MeshError);
 });
 
-test('parseIpAddrJson reads IPv4 addresses, the UP flag and the MTU', () => {
+t.test('parseIpAddrJson reads IPv4 addresses, the UP flag and the MTU', async () => {
   const json = JSON.stringify([{ ifname: 'mesh-test', flags: ['POINTOPOINT', 'NOARP', 'UP', 'LOWER_UP'], mtu: 1420,
     addr_info: [{ family: 'inet', local: '10.10.0.1', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] }]);
   assert.deepEqual(parseIpAddrJson(json), { addresses: ['10.10.0.1/24'], up: true, mtu: 1420 });
 });
 
-test('readActual runs ip and wg and merges them; a missing interface is null', async () => {
+t.test('readActual runs ip and wg and merges them; a missing interface is null', async () => {
   const f = new FakeRunner()
     .on('ip -j addr show dev mesh-test', { stdout: '[{"flags":["UP"],"mtu":1420,"addr_info":[{"family":"inet","local":"10.10.0.1","prefixlen":24}]}]' })
     .on('wg show mesh-test dump', { stdout: DUMP })
@@ -75,7 +75,7 @@ test('readActual runs ip and wg and merges them; a missing interface is null', a
   assert.deepEqual(f.lines, ['ip -j addr show dev mesh-test', 'wg show mesh-test dump', 'ip -j addr show dev mesh-gone']);
 });
 
-test('ensureInterface leaves an existing interface, prefers the kernel, falls back to wireguard-go', async () => {
+t.test('ensureInterface leaves an existing interface, prefers the kernel, falls back to wireguard-go', async () => {
   const existing = new FakeRunner();
   assert.equal(await ensureInterface(existing, 'mesh-test'), 'existing');
   assert.deepEqual(existing.lines, ['ip link show dev mesh-test']);
@@ -89,7 +89,7 @@ test('ensureInterface leaves an existing interface, prefers the kernel, falls ba
   assert.deepEqual(user.lines, ['ip link show dev mesh-test', 'ip link add dev mesh-test type wireguard', 'env -u WG_PROCESS_FOREGROUND wireguard-go mesh-test']);
 });
 
-test('ensureInterface: no kernel WireGuard and no wireguard-go is WIREGUARD_UNAVAILABLE naming the packages', async () => {
+t.test('ensureInterface: no kernel WireGuard and no wireguard-go is WIREGUARD_UNAVAILABLE naming the packages', async () => {
   const f = new FakeRunner()
     .on('ip link show dev mesh-test', { exitCode: 1, stderr: 'Device "mesh-test" does not exist.' })
     .on('ip link add dev mesh-test type wireguard', { exitCode: 2, stderr: 'Error: Unknown device type.' })
@@ -103,7 +103,7 @@ test('ensureInterface: no kernel WireGuard and no wireguard-go is WIREGUARD_UNAV
   });
 });
 
-test('ensureInterface: permission denied is NOT_ROOT; a bad name is refused before running anything', async () => {
+t.test('ensureInterface: permission denied is NOT_ROOT; a bad name is refused before running anything', async () => {
   const f = new FakeRunner()
     .on('ip link show dev mesh-test', { exitCode: 1, stderr: 'Device "mesh-test" does not exist.' })
     .on('ip link add dev mesh-test type wireguard', { exitCode: 2, stderr: 'RTNETLINK answers: Operation not permitted' });
@@ -113,7 +113,7 @@ test('ensureInterface: permission denied is NOT_ROOT; a bad name is refused befo
   assert.deepEqual(g.calls, []);
 });
 
-test('setConfig on a fresh host runs exactly these commands; a second call changes nothing', async (t) => {
+t.test('setConfig on a fresh host runs exactly these commands; a second call changes nothing', async (t) => {
   const key = await keyFile(t);
   const { runner } = simHost({ pubkeyOfPath: { [key]: PUB } });
   const first = await setConfig(runner, config(key));
@@ -136,7 +136,7 @@ test('setConfig on a fresh host runs exactly these commands; a second call chang
   assert.deepEqual(runner.lines, ['ip link show dev mesh-test', 'ip -j addr show dev mesh-test', 'wg show mesh-test dump']);
 });
 
-test('setConfig removes a dropped peer and updates a changed one', async (t) => {
+t.test('setConfig removes a dropped peer and updates a changed one', async (t) => {
   const key = await keyFile(t);
   const { runner } = simHost({ pubkeyOfPath: { [key]: PUB } });
   await setConfig(runner, config(key));
@@ -155,7 +155,7 @@ test('setConfig removes a dropped peer and updates a changed one', async (t) => 
   assert.deepEqual(await setConfig(runner, next), []);
 });
 
-test('plan changes nothing and treats a missing interface as empty', async (t) => {
+t.test('plan changes nothing and treats a missing interface as empty', async (t) => {
   const key = await keyFile(t);
   const { runner } = simHost();
   const changes = await plan(runner, config(key));
@@ -163,13 +163,13 @@ test('plan changes nothing and treats a missing interface as empty', async (t) =
   assert.deepEqual(runner.lines, ['ip -j addr show dev mesh-test']);
 });
 
-test('publicKeyOfFile derives the X25519 public key and refuses a key file others can read', async (t) => {
+t.test('publicKeyOfFile derives the X25519 public key and refuses a key file others can read', async (t) => {
   assert.equal(await publicKeyOfFile(await keyFile(t)), PUB);
   await assert.rejects(publicKeyOfFile(await keyFile(t, 0o644)), (e: unknown) => e instanceof MeshError && e.code === 'CONFIG_INVALID' && /^chmod 600 \//.test(e.hint ?? ''));
   await assert.rejects(publicKeyOfFile('/nonexistent/key'), (e: unknown) => e instanceof MeshError && e.code === 'CONFIG_INVALID');
 });
 
-test('removeInterface deletes the link and is a no-op when it is gone', async () => {
+t.test('removeInterface deletes the link and is a no-op when it is gone', async () => {
   const { runner, state } = simHost();
   state.exists = true;
   assert.equal(await removeInterface(runner, 'mesh-test'), true);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MeshError } from '../../core/errors.ts';
 import { assertDnsLabel, assertPort } from '../../core/network.ts';
 import { hashSecret, newSecret, secretMatches } from '../../core/secret.ts';
-import { observedEndpoint, statedEndpoint } from '../../core/endpoint.ts';
+import { observedEndpoint, peerHost, statedEndpoint } from '../../core/endpoint.ts';
 import type { NodeView } from '../../core/view.ts';
 import type { ViewBuilder } from './view-builder.ts';
 import type { ControllerContext } from '../context.ts';
@@ -44,7 +44,7 @@ export class NodeApi {
 
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
   async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView }> {
-    const sourceHost = source.replace(/^ipv[46]:/, '').replace(/:\d+$/, '');
+    const sourceHost = peerHost(source) ?? source;
     this.limiter.check(sourceHost);
     try {
       assertDnsLabel(req.name, 'node name');

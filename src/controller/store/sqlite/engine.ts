@@ -39,7 +39,10 @@ export class SqliteEngine {
   readonly path: string;
   private readonly groupCommit: boolean;
 
-  private constructor(db: Database, path: string, groupCommit: boolean) {
+  private readonly SQL: initSqlJs.SqlJsStatic;
+
+  private constructor(db: Database, path: string, groupCommit: boolean, SQL: initSqlJs.SqlJsStatic) {
+    this.SQL = SQL;
     this.db = db;
     this.path = path;
     this.groupCommit = groupCommit;
@@ -70,20 +73,33 @@ export class SqliteEngine {
     };
   }
 
-  /** Opens (or creates) the database at `path` and migrates it to the latest schema. */
+  /** Opens (or creates) the database at `path` and migrates it to the latest schema. Before a
+   * migrated image replaces an existing file, that file is kept as `<path>.v<N>.bak` (N: its
+   * schema version). */
   static async open(path: string, opts: EngineOptions = {}): Promise<SqliteEngine> {
     const SQL = await loadSqlJs();
     await removeStaleTemps(path);
     let db: Database;
+    let original: Uint8Array | null = null;
     try {
-      db = existsSync(path) ? new SQL.Database(await readFile(path)) : new SQL.Database();
+      original = existsSync(path) ? await readFile(path) : null;
+      // sql.js may reuse the buffer it is given: open a copy, keep the original for the backup.
+      db = original ? new SQL.Database(Uint8Array.from(original)) : new SQL.Database();
     } catch (err) {
       throw new MeshError('INTERNAL', `reading database ${path}: ${(err as Error).message}`, { cause: err });
     }
-    const engine = new SqliteEngine(db, path, opts.groupCommit ?? true);
+    const engine = new SqliteEngine(db, path, opts.groupCommit ?? true, SQL);
+    const from = engine.schemaVersion();
+    let migrated: boolean;
+    try {
+      migrated = engine.migrate();
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     engine.applyPragmas();
-    const migrated = engine.migrate();
-    if (migrated || !existsSync(path)) await engine.flush();
+    if (migrated && original && from > 0) await writeFileDurably(`${path}.v${from}.bak`, original);
+    if (migrated || !original) await engine.flush();
     return engine;
   }
 
@@ -99,7 +115,10 @@ export class SqliteEngine {
     return this.sql.get<{ v: number }>('SELECT max(version) AS v FROM schema_version')?.v ?? 0;
   }
 
-  /** Applies every migration newer than the file's schema, each in its own transaction. */
+  /** Applies every migration newer than the file's schema, each in its own transaction, with
+   * foreign keys off: with them on, the usual SQLite table rebuild (create, copy, drop, rename)
+   * would delete every row that references the dropped table through ON DELETE CASCADE. Each
+   * step must leave no broken reference (PRAGMA foreign_key_check) or it is rolled back. */
   private migrate(): boolean {
     this.db.run('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
     const from = this.schemaVersion();
@@ -110,18 +129,31 @@ export class SqliteEngine {
       });
     }
     let applied = false;
-    for (const m of MIGRATIONS) {
-      if (m.version <= from) continue;
-      this.db.run('BEGIN');
-      try {
-        this.db.exec(m.sql);
-        this.db.run('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
-        this.db.run('COMMIT');
-      } catch (err) {
-        this.db.run('ROLLBACK');
-        throw new MeshError('INTERNAL', `applying schema migration ${m.version} (${m.name}): ${(err as Error).message}`, { cause: err });
+    this.db.run('PRAGMA foreign_keys = OFF'); // a no-op inside a transaction: set it before BEGIN
+    try {
+      for (const m of MIGRATIONS) {
+        if (m.version <= from) continue;
+        this.db.run('BEGIN');
+        try {
+          this.db.exec(m.sql);
+          const broken = this.sql.all<{ table: string; parent: string }>('PRAGMA foreign_key_check');
+          if (broken.length) {
+            const where = [...new Set(broken.map((b) => `${b.table} -> ${b.parent}`))].join(', ');
+            throw new Error(`it leaves ${broken.length} broken reference(s): ${where}`);
+          }
+          this.db.run('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+          this.db.run('COMMIT');
+        } catch (err) {
+          this.db.run('ROLLBACK');
+          throw new MeshError('INTERNAL', `applying schema migration ${m.version} (${m.name}): ${(err as Error).message}`, {
+            hint: 'The database file was left as it was; report this with the meshctl version',
+            cause: err,
+          });
+        }
+        applied = true;
       }
-      applied = true;
+    } finally {
+      this.applyPragmas();
     }
     return applied;
   }

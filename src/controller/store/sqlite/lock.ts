@@ -1,15 +1,47 @@
-// One owner per data directory: a lock file holding the owner's pid. A lock whose pid is no
-// longer alive is stale (the owner was killed) and is taken over.
+// One owner per data directory: a lock file holding the owner's pid and the start time of that
+// process (/proc/<pid>/stat, clock ticks since boot). The lock dies with its process: a lock whose
+// pid is not running, or is running a process that started at another time (the pid was reused,
+// as when a container's server is pid 1 on every start), is stale and is taken over.
+import { readFileSync } from 'node:fs';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { MeshError } from '../../../core/errors.ts';
 
-function alive(pid: number): boolean {
+/** The start time of process `pid` in clock ticks since boot, or null when it is not running (or
+ * there is no /proc). Field 22 of /proc/<pid>/stat, counted after the ")" that ends field 2, since
+ * a command name may hold spaces and parentheses. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a lock file says: the owner's pid, and its start time (absent in locks of older meshctl). */
+export function parseOwner(content: string): { pid: number; start: string | null } {
+  const [pid, start] = content.trim().split(/\s+/);
+  return { pid: Number(pid), start: start ?? null };
+}
+
+/** The content that names this process as the owner. */
+export const ownerLine = (pid = process.pid): string => `${pid} ${processStartTime(pid) ?? ''}`.trim() + '\n';
+
+/** Whether the owner a lock file names is still the process that wrote it. */
+export function ownerAlive(content: string): boolean {
+  const { pid, start } = parseOwner(content);
+  if (!(pid > 0)) return false;
+  if (pid === process.pid) return false; // we have not taken it yet: it is a former process with our pid
+  let running: boolean;
   try {
     process.kill(pid, 0);
-    return true;
+    running = true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    running = (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  if (!running) return false;
+  const now = processStartTime(pid);
+  return start === null || now === null || now === start;
 }
 
 export interface DirLock {
@@ -19,7 +51,7 @@ export interface DirLock {
 /** Takes `lockPath` for this process or throws DATA_DIR_LOCKED naming the owner. */
 export async function acquireLock(lockPath: string, dataDir: string): Promise<DirLock> {
   const mine = `${lockPath}.${process.pid}`;
-  await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+  await writeFile(mine, ownerLine(), { mode: 0o600 });
   try {
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
@@ -27,7 +59,7 @@ export async function acquireLock(lockPath: string, dataDir: string): Promise<Di
         return {
           release: async () => {
             const owner = await readFile(lockPath, 'utf8').catch(() => '');
-            if (Number(owner.trim()) === process.pid) await unlink(lockPath).catch(() => {});
+            if (owner === ownerLine()) await unlink(lockPath).catch(() => {});
           },
         };
       } catch (err) {
@@ -35,9 +67,8 @@ export async function acquireLock(lockPath: string, dataDir: string): Promise<Di
       }
       const content = await readFile(lockPath, 'utf8').catch(() => null);
       if (content === null) continue; // released meanwhile
-      const owner = Number(content.trim());
-      if (owner > 0 && alive(owner)) {
-        throw new MeshError('DATA_DIR_LOCKED', `another meshctl server (pid ${owner}) is using the data directory ${dataDir}`, {
+      if (ownerAlive(content)) {
+        throw new MeshError('DATA_DIR_LOCKED', `another meshctl server (pid ${parseOwner(content).pid}) is using the data directory ${dataDir}`, {
           hint: 'Stop that server first, or give this one its own --data-dir',
         });
       }
@@ -60,8 +91,8 @@ async function breakStaleLock(lockPath: string, stale: string, mine: string): Pr
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // someone else is breaking it; a breaker whose owner is dead was left by a crash mid-break
-    const by = Number((await readFile(breaker, 'utf8').catch(() => '')).trim());
-    if (by > 0 && !alive(by)) await unlink(breaker).catch(() => {});
+    const by = await readFile(breaker, 'utf8').catch(() => null);
+    if (by !== null && !ownerAlive(by)) await unlink(breaker).catch(() => {});
     await new Promise((r) => setTimeout(r, 10));
     return;
   }
