@@ -10,6 +10,7 @@ import type { Runner } from '../platform/runner.ts';
 import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { chooseInterface } from './interfaces.ts';
 import { fetchPinnedCa } from './pin.ts';
+import { firstAnswering, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { keyFile, stateFile } from './paths.ts';
@@ -66,20 +67,26 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
   const chosen = await chooseInterface(env.runner, env.configDir, token.network, opts.interface);
   const iface = chosen.interface;
   if (chosen.note) env.log?.(`${token.network}: ${chosen.note}`);
-  const caPem = await fetchPinnedCa(token.server, token.caPin);
+  // Every controller of a site presents the same CA: the first that answers is pinned.
+  const { server: first, result: caPem } = await firstAnswering(token.servers, (s) => fetchPinnedCa(s, token.caPin));
   await ensureConfigDir(env.configDir);
   const keyPath = keyFile(env.configDir, token.network);
   const publicKey = await generateKeyFile(keyPath);
-  const client = new NodeClient(token.server, caPem);
+  let client: NodeClient | undefined;
   try {
-    let reply;
+    let reply, server: string;
     try {
-      reply = await client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint });
+      ({ server, result: reply } = await firstAnswering(token.servers, async (s) => {
+        client?.close();
+        client = new NodeClient(s, caPem);
+        return client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint });
+      }, first));
     } catch (err) {
       await removeState(env.configDir, token.network); // nothing half-written
       throw err;
     }
-    let st: NetworkState = { network: token.network, server: token.server, caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null };
+    const joined = client!;
+    let st: NetworkState = { network: token.network, server, ...(token.servers.length > 1 ? { servers: token.servers } : {}), caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null };
     try {
       let view = reply.view;
       if (opts.port === undefined) {
@@ -87,7 +94,7 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
         const port = await freeListenPort(env, view.self.listenPort);
         if (port !== view.self.listenPort) {
           st = { ...st, listenPort: port };
-          const r = await client.checkIn({ listenPort: port, endpoint, knownVersion: 0, handshakes: [] });
+          const r = await joined.checkIn({ listenPort: port, endpoint, knownVersion: 0, handshakes: [] });
           if (r.view) view = r.view;
           env.log?.(`${token.network}: port ${reply.view.self.listenPort} is taken on this host; listening on ${port}`);
         }
@@ -95,14 +102,14 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
       return await adopt(env, st, view);
     } catch (err) {
       // Undo: the controller forgets the node, and nothing is left here half-joined.
-      await client.leave().catch(() => {});
+      await joined.leave().catch(() => {});
       // The name was free before this join (chooseInterface), so a WireGuard link there is ours.
       await removeWireGuardInterface(env.runner, iface).catch(() => {});
       await removeState(env.configDir, token.network);
       throw err;
     }
   } finally {
-    client.close();
+    client?.close();
   }
 }
 
@@ -169,26 +176,22 @@ export interface CheckInResult {
  * nothing is saved or applied: the changes are only worked out. */
 export async function checkIn(env: AgentEnv, network: string, dryRun = false): Promise<CheckInResult> {
   const st = await loadState(env.configDir, network);
-  const client = new NodeClient(st.server, st.caPem, st.credential);
-  try {
-    const reply = await client.checkIn({
-      listenPort: listenPortOf(st),
-      endpoint: st.endpoint,
-      knownVersion: st.view?.version ?? 0,
-      handshakes: await handshakesOf(env, st.interface),
-    });
-    let view = st.view;
-    if (reply.view) {
-      assertSoundView(reply.view, network);
-      view = reply.view;
-      if (!dryRun) await saveState(env.configDir, { ...st, view });
+  const handshakes = await handshakesOf(env, st.interface);
+  const { server, result: reply } = await firstAnswering(serversOf(st), async (s) => {
+    const client = new NodeClient(s, st.caPem, st.credential);
+    try {
+      return await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: st.view?.version ?? 0, handshakes });
+    } finally {
+      client.close();
     }
-    // Reconcile every time: someone may have changed the interface by hand.
-    const changes = view ? await applyView(env, st, view, dryRun) : [];
-    return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
-  } finally {
-    client.close();
-  }
+  }, st.server);
+  if (reply.view) assertSoundView(reply.view, network);
+  const view = reply.view ?? st.view;
+  // The controller that answered is the one to try first next time.
+  if ((reply.view || server !== st.server) && !dryRun) await saveState(env.configDir, { ...st, server, view });
+  // Reconcile every time: someone may have changed the interface by hand.
+  const changes = view ? await applyView(env, st, view, dryRun) : [];
+  return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
 }
 
 /** Check-ins for `network`, or every joined network. */
@@ -218,16 +221,20 @@ export async function checkInAll(env: AgentEnv, network?: string, dryRun = false
  * removed the node, or cannot be reached, does not keep the node from cleaning up. */
 export async function leave(env: AgentEnv, network: string): Promise<{ network: string; left: true; controllerNotified: boolean }> {
   const st = await loadState(env.configDir, network);
-  const client = new NodeClient(st.server, st.caPem, st.credential);
   let notified = false;
   try {
-    await client.leave();
+    await firstAnswering(serversOf(st), async (s) => {
+      const client = new NodeClient(s, st.caPem, st.credential);
+      try {
+        await client.leave();
+      } finally {
+        client.close();
+      }
+    }, st.server);
     notified = true;
   } catch (err) {
-    if (!(err instanceof MeshError) || !['NODE_REMOVED', 'UNREACHABLE', 'UNAUTHENTICATED'].includes(err.code)) throw err;
+    if (!(err instanceof MeshError) || !['NODE_REMOVED', 'UNREACHABLE', 'STORE_UNAVAILABLE', 'UNAUTHENTICATED'].includes(err.code)) throw err;
     env.log?.(`${network}: the controller was not told (${err.code}: ${err.message}); cleaning up locally`);
-  } finally {
-    client.close();
   }
   // State first, so that a running agent sees the network is gone and does not bring the
   // interface back; put back if the interface cannot be removed, so that leave can be retried.

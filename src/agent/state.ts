@@ -11,8 +11,10 @@ import { keyFile, networksDir, stateFile } from './paths.ts';
 
 export interface NetworkState {
   network: string;
-  /** host:port of the controller's node API. */
+  /** host:port of the controller's node API that answered last. */
   server: string;
+  /** host:port of every controller's node API, in the join token's order (absent: only `server`). */
+  servers?: string[];
   /** The controller's CA, verified against the join token's pin. */
   caPem: string;
   caPin: string;

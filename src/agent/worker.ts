@@ -1,11 +1,13 @@
 // Keeps one joined network in step: brings the interface up from the cached view, then follows
 // the controller's Watch stream, applying each snapshot or delta as it arrives; reconnects with
-// capped, jittered backoff; reconciles on a slow timer; reports handshakes and its own changes.
+// capped, jittered backoff (moving to the next controller first, when the token named several);
+// reconciles on a slow timer; reports handshakes and its own changes.
 import { MeshError } from '../core/errors.ts';
 import { applyDelta, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
+import { failoverJitterMs, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
 import { stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
@@ -24,6 +26,9 @@ export class NetworkWorker {
   private readonly env: AgentEnv;
   private st!: NetworkState;
   private client: NodeClient | null = null;
+  /** The controllers to try, in the join token's order, and the one in use. */
+  private servers: string[] = [];
+  private serverIdx = 0;
   private cancelWatch: (() => void) | null = null;
   private attempt = 0;
   private stopped = false;
@@ -31,6 +36,10 @@ export class NetworkWorker {
   private timers: NodeJS.Timeout[] = [];
   private retry: NodeJS.Timeout | null = null;
   private readonly opts: Required<WorkerOptions>;
+  /** host:port of the controller in use. */
+  get server(): string {
+    return this.servers[this.serverIdx] ?? '';
+  }
   /** True while the Watch stream is open. */
   connected = false;
   /** Set when the controller says this node is gone; the worker then stops. */
@@ -59,7 +68,9 @@ export class NetworkWorker {
       // The mesh comes up from the cache even when the controller is unreachable.
       await this.serial(() => this.apply(this.st.view!)).catch((err) => this.log(`applying the cached view: ${(err as Error).message}`));
     }
-    this.client = new NodeClient(this.st.server, this.st.caPem, this.st.credential);
+    this.servers = serversOf(this.st);
+    this.serverIdx = Math.max(0, this.servers.indexOf(this.st.server));
+    this.client = new NodeClient(this.servers[this.serverIdx]!, this.st.caPem, this.st.credential);
     this.timers.push(setInterval(() => void this.serial(() => this.reapply()).catch(() => {}), this.opts.reconcileMs));
     this.timers.push(setInterval(() => void this.checkIn().then(() => this.reconnectNow(), () => {}), this.opts.checkInMs));
     for (const t of this.timers) t.unref();
@@ -132,8 +143,24 @@ export class NetworkWorker {
       this.stop();
       return;
     }
-    const delay = backoffDelay(this.attempt++);
-    this.log(`lost the controller (${err.message}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    const n = this.servers.length;
+    const attempt = this.attempt++;
+    let delay: number;
+    if (n > 1) {
+      // Move to the next controller: after a short random pause while some are left untried in
+      // this round, then with the usual backoff once every one has failed.
+      const from = this.servers[this.serverIdx]!;
+      this.serverIdx = (this.serverIdx + 1) % n;
+      const to = this.servers[this.serverIdx]!;
+      this.client?.close();
+      this.client = new NodeClient(to, this.st.caPem, this.st.credential);
+      this.st = { ...this.st, server: to };
+      delay = attempt < n - 1 ? failoverJitterMs() : backoffDelay(attempt - (n - 1));
+      this.log(`lost the controller at ${from} (${err.message}); trying ${to} in ${(delay / 1000).toFixed(1)}s`);
+    } else {
+      delay = backoffDelay(attempt);
+      this.log(`lost the controller (${err.message}); retrying in ${(delay / 1000).toFixed(1)}s`);
+    }
     this.retry = setTimeout(() => {
       this.retry = null;
       this.connect();

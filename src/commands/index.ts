@@ -1,5 +1,6 @@
 // The command table handed to oclif in memory (the single executable has no commands on disk).
 import Server from './server.ts';
+import ServerMigrateStore from './server/migrate-store.ts';
 import NetworkCreate from './network/create.ts';
 import NetworkList from './network/list.ts';
 import NetworkShow from './network/show.ts';
@@ -31,6 +32,7 @@ import Agent from './agent.ts';
 
 export const COMMANDS = {
   server: Server,
+  'server:migrate-store': ServerMigrateStore,
   'network:create': NetworkCreate,
   'network:list': NetworkList,
   'network:show': NetworkShow,

@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { MeshError } from '../core/errors.ts';
-import { parseHostPort, type HostPort } from '../core/address.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../core/address.ts';
 import { CONFIG_FILE, defaultDataDir } from './paths.ts';
 import { parseStoreSpec } from './store/open.ts';
 
@@ -16,6 +16,8 @@ export interface ServerConfig {
   publicHost: string;
   /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
   store: string;
+  /** Where the CA (ca.crt, ca.key) lives when several controllers share it; default <data-dir>/tls. */
+  caDir?: string;
   /** Where the config file came from, if any. */
   configFile: string | null;
 }
@@ -29,9 +31,10 @@ export interface ServerInputs {
   noGrpc?: boolean;
   publicHost?: string;
   store?: string;
+  caDir?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -65,6 +68,14 @@ export function firstNonLoopbackIPv4(): string | undefined {
   return undefined;
 }
 
+/** The node API addresses join tokens name, from `--public-host HOST[:PORT][,HOST[:PORT]…]`: a
+ * host without a port takes this controller's `grpcPort`. Order is kept (agents try them in it). */
+export function publicAddrs(publicHost: string, grpcPort: number): string[] {
+  const parts = publicHost.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new MeshError('CONFIG_INVALID', `public host list "${publicHost}" has an empty entry`, { hint: 'Separate hosts with single commas: --public-host 10.0.0.2,10.0.0.3' });
+  return [...new Set(parts.map((p) => formatHostPort(parseHostPort(p, 'public host', grpcPort))))];
+}
+
 /** Merges inputs with the config file and defaults into a validated configuration. */
 export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const dataDir = resolve(inputs.dataDir ?? defaultDataDir());
@@ -81,5 +92,7 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const store = pick(inputs.store, file.store, 'sqlite');
   parseStoreSpec(store);
-  return { dataDir, api, grpc, publicHost, store, configFile };
+  publicAddrs(publicHost, 50051); // validates every entry
+  const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
+  return { dataDir, api, grpc, publicHost, store, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile };
 }

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 export interface ControllerContext {
   store: Store;
   log: Logger;
-  /** host:port that join tokens send nodes to. */
+  /** host:port that join tokens send nodes to; several controllers' addresses comma-separated,
+   * in the order nodes try them. */
   grpcPublicAddr: string;
   caPin: string;
   now(): Date;

@@ -4,8 +4,8 @@ import { mkdir, chmod } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
-import { formatHostPort } from '../core/address.ts';
-import type { ServerConfig } from './config.ts';
+import { formatHostPort, parseHostPort } from '../core/address.ts';
+import { publicAddrs, type ServerConfig } from './config.ts';
 import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
@@ -65,13 +65,14 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
   try {
-    const tls = await ensureTls(cfg.dataDir, [cfg.publicHost]);
+    const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
+    const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
     const token = await ensureAdminToken(store, cfg.dataDir);
     log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
     const ctx: ControllerContext = {
       store,
       log,
-      grpcPublicAddr: formatHostPort({ host: cfg.publicHost, port: cfg.grpc?.port ?? 50051 }),
+      grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).join(','), // port 0: set once bound
       caPin: tls.caPin,
       now: () => new Date(),
     };
@@ -89,7 +90,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       }
       grpcPort = grpcServer.port;
       // A port chosen by the OS (0) must reach join tokens too.
-      ctx.grpcPublicAddr = formatHostPort({ host: cfg.publicHost, port: grpcPort });
+      ctx.grpcPublicAddr = publicAddrs(cfg.publicHost, grpcPort).join(',');
       log.info({ addr: formatHostPort({ host: cfg.grpc.host, port: grpcPort }), publicAddr: ctx.grpcPublicAddr }, 'node API listening');
     }
     let apiUrl: string | null = null;

@@ -36,11 +36,16 @@ async function pemKey(key: CryptoKey): Promise<string> {
 const serial = () => webcrypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '').replace(/^[89a-f]/, '1');
 
 /** Loads the TLS material under `<dataDir>/tls`, creating the CA and a server certificate for
- * `hosts` on first start. A server certificate that does not cover `hosts` is re-issued. */
-export async function ensureTls(dataDir: string, hosts: string[]): Promise<TlsMaterial> {
+ * `hosts` on first start. A server certificate that does not cover `hosts`, or was not issued by
+ * the CA, is re-issued. With `caDir` (`--ca-dir`: several controllers of one site share a CA),
+ * the CA is read from there (made there if it holds none); the server certificate stays this
+ * controller's own. */
+export async function ensureTls(dataDir: string, hosts: string[], caDir?: string): Promise<TlsMaterial> {
   const dir = join(dataDir, 'tls');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const caCertPath = join(dir, 'ca.crt'), caKeyPath = join(dir, 'ca.key');
+  const cas = caDir ?? dir;
+  if (caDir) await mkdir(caDir, { recursive: true, mode: 0o700 });
+  const caCertPath = join(cas, 'ca.crt'), caKeyPath = join(cas, 'ca.key');
   const certPath = join(dir, 'server.crt'), keyPath = join(dir, 'server.key');
 
   let caCertPem: string, caKey: CryptoKey;

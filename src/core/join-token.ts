@@ -1,12 +1,16 @@
 // The join token: versioned and URL-safe. "mc1." + base64url(JSON). It carries everything a new
-// node needs to reach and trust exactly one controller (as `kubeadm join` does with its CA pin).
+// node needs to reach and trust its controllers (as `kubeadm join` does with its CA pin): every
+// controller's node API address, in the order the node should try them, and the pin of the CA
+// they all share.
 import { MeshError } from './errors.ts';
 import { isDnsLabel } from './network.ts';
 import { parseHostPort } from './address.ts';
 
 export interface JoinToken {
-  /** host:port of the controller's gRPC node API */
+  /** host:port of the (first) controller's gRPC node API */
   server: string;
+  /** host:port of every controller's node API, in order; [server] for a single controller. */
+  servers: string[];
   network: string;
   keyName: string;
   secret: string;
@@ -17,8 +21,10 @@ export interface JoinToken {
 const PREFIX = 'mc1.';
 const PIN = /^sha256:[0-9a-f]{64}$/;
 
-export function encodeJoinToken(t: JoinToken): string {
-  const body = { v: 1, s: t.server, n: t.network, k: t.keyName, x: t.secret, p: t.caPin };
+/** Encodes a token; `servers` (else `server`) travel comma-separated in one field, so a token
+ * naming one controller reads as it always did. */
+export function encodeJoinToken(t: Omit<JoinToken, 'servers'> & { servers?: string[] }): string {
+  const body = { v: 1, s: (t.servers?.length ? t.servers : [t.server]).join(','), n: t.network, k: t.keyName, x: t.secret, p: t.caPin };
   return PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
 }
 
@@ -46,10 +52,14 @@ export function decodeJoinToken(token: string): JoinToken {
   if (!isDnsLabel(network)) throw bad('the network name is not a valid name');
   if (!isDnsLabel(keyName)) throw bad('the key name is not a valid name');
   if (secret.length > 256) throw bad('the secret is too long');
-  try {
-    parseHostPort(server, 'controller address');
-  } catch {
-    throw bad('the controller address is not HOST:PORT');
+  const servers = server.split(',').map((x) => x.trim());
+  if (servers.some((x) => x === '')) throw bad('a controller address is empty');
+  for (const s of servers) {
+    try {
+      parseHostPort(s, 'controller address');
+    } catch {
+      throw bad('the controller address is not HOST:PORT');
+    }
   }
-  return { server, network, keyName, secret, caPin };
+  return { server: servers[0]!, servers, network, keyName, secret, caPin };
 }

@@ -33,7 +33,7 @@ async function createKey(store: Store, network: string, name: string, uses: numb
 
 /** `n` controllers' stores on one fresh database, closed in teardown. */
 async function controllers(tt: Test, n: number): Promise<{ url: string; stores: PostgresStore[] }> {
-  const url = await (await sharedCluster(t)).createDatabase('multi');
+  const url = await (await sharedCluster()).createDatabase('multi');
   const stores = await Promise.all(Array.from({ length: n }, () => PostgresStore.open(url)));
   tt.teardown(async () => {
     for (const s of stores) await s.close().catch(() => {});

@@ -13,10 +13,10 @@ export interface TestController {
   stop(): Promise<void>;
 }
 
-export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string } = {}): Promise<TestController> {
+export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string; caDir?: string; publicHost?: string } = {}): Promise<TestController> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshctl-test-')));
   const ctl = await startController(
-    { dataDir, api: { host: '127.0.0.1', port: opts.apiPort ?? 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: opts.grpcPort ?? 0 } : null, publicHost: '127.0.0.1', store: opts.store ?? 'sqlite', configFile: null },
+    { dataDir, api: { host: '127.0.0.1', port: opts.apiPort ?? 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: opts.grpcPort ?? 0 } : null, publicHost: opts.publicHost ?? '127.0.0.1', store: opts.store ?? 'sqlite', ...(opts.caDir ? { caDir: opts.caDir } : {}), configFile: null },
     pino({ level: 'silent' }),
     '0.0.0-test',
   );

@@ -1,6 +1,7 @@
 // The store engines the store suite runs against: the embedded sql.js store on a temp data
 // directory, and PostgreSQL on a throwaway cluster (one per test process, a fresh database per
 // store). One suite, two backends: the same expectations hold for both.
+import tap from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,12 +30,13 @@ export interface Backend {
 
 let cluster: Promise<PgCluster> | undefined;
 
-/** The test process's cluster, started on first use and destroyed when `root` ends. */
-export function sharedCluster(root: Teardown): Promise<PgCluster> {
+/** The test process's cluster, started on first use and destroyed when the process's root
+ * tap test ends. */
+export function sharedCluster(): Promise<PgCluster> {
   if (!cluster) {
     cluster = startPgCluster();
     const c = cluster;
-    root.teardown(async () => (await c).destroy());
+    tap.teardown(async () => (await c).destroy());
   }
   return cluster;
 }
@@ -53,7 +55,7 @@ function tracked(t: Teardown, open: () => Promise<Store>, after?: () => Promise<
   };
 }
 
-export function storeBackends(root: Teardown): Backend[] {
+export function storeBackends(): Backend[] {
   return [
     {
       name: 'sqlite',
@@ -67,7 +69,7 @@ export function storeBackends(root: Teardown): Backend[] {
       name: 'postgres',
       skip: pgSkip(),
       async home(t, opts = {}) {
-        const url = await (await sharedCluster(root)).createDatabase('store');
+        const url = await (await sharedCluster()).createDatabase('store');
         return { where: url, open: tracked(t, () => PostgresStore.open(url, opts)) };
       },
     },

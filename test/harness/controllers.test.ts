@@ -1,0 +1,90 @@
+// Two controllers on one PostgreSQL database, in process (issue 13): they share the CA (--ca-dir)
+// and admin tokens, join tokens name both, a change made on one reaches agents watching the
+// other, and agents whose controller goes away move to the other and keep following changes.
+// WireGuard is simulated here; test/e2e/controllers.e2e.test.ts drives the real thing.
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
+import { startTestController, type TestController } from '../helpers/controller.ts';
+import { freePort } from '../helpers/server-process.ts';
+import { pgSkip } from '../helpers/pg-cluster.ts';
+import { sharedCluster } from '../helpers/store-backends.ts';
+import { simHost } from '../platform/wg-sim.ts';
+import { join } from '../../src/agent/node.ts';
+import { startAgent, type RunningAgent } from '../../src/agent/daemon.ts';
+import { loadState } from '../../src/agent/state.ts';
+import { decodeJoinToken } from '../../src/core/join-token.ts';
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (await fn()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+}
+
+async function admin<T>(tc: Pick<TestController, 'apiUrl' | 'token'>, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { skip: pgSkip() }, async (t) => {
+  const url = await (await sharedCluster()).createDatabase('ha');
+  const caDir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-ca-'));
+  t.teardown(() => rm(caDir, { recursive: true, force: true }));
+  const [pa, pb] = [await freePort(), await freePort()];
+  const hostsA = `127.0.0.1:${pa},127.0.0.1:${pb}`;
+  const hostsB = `127.0.0.1:${pb},127.0.0.1:${pa}`;
+  const a = await startTestController({ grpc: true, grpcPort: pa, store: url, caDir, publicHost: hostsA });
+  let aUp = true;
+  t.teardown(async () => { if (aUp) await a.stop(); });
+  const b = await startTestController({ grpc: true, grpcPort: pb, store: url, caDir, publicHost: hostsB });
+  t.teardown(() => b.stop());
+
+  // admin tokens are shared: each controller accepts the other's
+  await admin({ apiUrl: a.apiUrl, token: b.token }, 'POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const viaA = (await admin<{ token: string }>(a, 'POST', '/networks/office/keys', { name: 'ka' })).token;
+  const viaB = (await admin<{ token: string }>(b, 'POST', '/networks/office/keys', { name: 'kb' })).token;
+  t.same(decodeJoinToken(viaA).servers, [`127.0.0.1:${pa}`, `127.0.0.1:${pb}`], 'a token names both controllers, its own first');
+  t.same(decodeJoinToken(viaB).servers, [`127.0.0.1:${pb}`, `127.0.0.1:${pa}`]);
+  t.equal(decodeJoinToken(viaA).caPin, decodeJoinToken(viaB).caPin, 'one CA for both');
+
+  const agents: { name: string; sim: ReturnType<typeof simHost>; dir: string; agent: RunningAgent }[] = [];
+  t.teardown(async () => {
+    for (const n of agents) {
+      await n.agent.stop();
+      await rm(n.dir, { recursive: true, force: true });
+    }
+  });
+  for (let i = 0; i < 6; i++) {
+    const name = `n${i}`;
+    const dir = await mkdtemp(pathJoin(tmpdir(), `meshctl-${name}-`));
+    const sim = simHost({ kernel: true });
+    const env = { configDir: dir, runner: sim.runner, log: (m: string) => process.env.DEBUG_HA && console.error(name, m) };
+    await join(env, { token: i % 2 ? viaB : viaA, name });
+    agents.push({ name, sim, dir, agent: await startAgent(env, { checkInMs: 500, rescanMs: 60_000 }) });
+  }
+  t.equal((await Promise.all(agents.map(async (n) => (await loadState(n.dir, 'office')).server))).filter((s) => s.endsWith(`:${pb}`)).length, 3, 'nodes joined through both controllers');
+  const onB = (of = agents) => of.filter((n) => n.agent.workers.get('office')?.server.endsWith(`:${pb}`)).length;
+  t.equal(onB(), 3, 'and their agents watch the controller they joined through');
+  const peersOf = (n: (typeof agents)[number]) => n.sim.state.peers.size;
+  await until('a full mesh', () => agents.every((n) => peersOf(n) === 5));
+
+  // a change made on A reaches the agents watching B
+  await admin(a, 'DELETE', '/networks/office/nodes/n5');
+  const ms = await until('n5 gone from every other agent', () => agents.slice(0, 5).every((n) => peersOf(n) === 4));
+  t.ok(ms < 1000, `a delete on A reached agents on B in ${ms} ms`);
+
+  // A goes away: its agents move to B and follow changes made there
+  await a.ctl.close();
+  aUp = false;
+  const moved = await until('every agent on B', () => agents.slice(0, 5).every((n) => n.agent.workers.get('office')!.connected) && onB(agents.slice(0, 5)) === 5);
+  t.ok(moved < 10_000, `agents moved to B within ${moved} ms`);
+  await admin(b, 'DELETE', '/networks/office/nodes/n4');
+  await until('n4 gone from the rest', () => agents.slice(0, 4).every((n) => peersOf(n) === 3));
+  t.pass('a change made on B after the failover reached every agent');
+});
