@@ -15,7 +15,7 @@ const newNode = (name: string): NewNode => ({
   id: randomUUID(), network: 'office', name, publicKey: generateKeyPair().publicKey, endpoint: null, endpointStated: false, listenPort: 51821, credentialHash: hashSecret(newSecret()),
 });
 
-for (const be of storeBackends(t)) {
+for (const be of storeBackends()) {
   t.test(`${be.name}: gateway roles and external clients`, { skip: be.skip }, async (t) => {
     const store = await (await be.home(t)).open();
     await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
