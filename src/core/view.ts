@@ -137,6 +137,11 @@ export function viewProblem(v: NodeView, network: string): string | null {
   if (v.network.name !== network) return `the view is of network "${String(v.network.name).slice(0, 64)}", not "${network}"`;
   if (!label.test(v.self.name) || !IPV4.test(v.self.address)) return 'its own name or address is malformed';
   if (!Number.isInteger(v.self.prefixLength) || v.self.prefixLength < 8 || v.self.prefixLength > 30) return 'its prefix length is out of range';
+  // Gateway fields end up in firewall rules and routes: only IPv4 prefixes and addresses.
+  const prefix = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+  if (typeof v.network.cidr !== 'string' || !prefix.test(v.network.cidr)) return 'its network range is malformed';
+  if (!(v.self.egressRanges ?? []).every((r) => prefix.test(r))) return 'its egress ranges are malformed';
+  if (!(v.self.fullTunnelClients ?? []).every((a) => IPV4.test(a))) return 'its full-tunnel client addresses are malformed';
   for (const p of v.peers) {
     if (!label.test(p.name) || !WG_KEY.test(p.publicKey) || !IPV4.test(p.address)) return `peer "${String(p.name).slice(0, 64)}" is malformed`;
     if (p.endpoint !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/.test(p.endpoint)) return `peer "${p.name}" has a malformed endpoint`;

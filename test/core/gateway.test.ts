@@ -3,7 +3,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { allowedIpsOf, assertEgressRanges, egressRoutesOf, firewallSpecOf, parseRange } from '../../src/core/gateway.ts';
-import { buildView, type ViewClient, type ViewNode } from '../../src/core/view.ts';
+import { buildView, viewProblem, type ViewClient, type ViewNode } from '../../src/core/view.ts';
 import { applyDelta, deltaFor } from '../../src/core/change.ts';
 import { clientAllowedIps, clientConfig, withPrivateKey, PRIVATE_KEY_PLACEHOLDER } from '../../src/core/client-config.ts';
 import { generateKeyPair, isWgKey, publicKeyOf } from '../../src/core/wg-key.ts';
@@ -55,6 +55,16 @@ t.test('views: the ingress gateway has its enabled clients as peers; others rout
   t.same(firewallSpecOf(gv, 'mesh-office'), { interface: 'mesh-office', meshCidr: '10.10.0.0/24', natRanges: ['192.168.7.0/24'], keepRanges: [], fullTunnelSources: ['10.10.0.5'] });
   // A pending gateway has no peers, clients included.
   t.same(buildView({ ...gw, approved: false }, net, [gw, n2], clients).peers, []);
+});
+
+t.test('an agent refuses a view whose gateway fields are not plain IPv4 (they end up in firewall rules)', async (t) => {
+  const gk = generateKeyPair().publicKey;
+  const gw = node('gw', 1, { ingress: true, egressRanges: ['192.168.7.0/24'], egressNat: true, publicKey: gk });
+  const v = buildView(gw, net, [gw], []);
+  t.equal(viewProblem(v, 'office'), null);
+  t.match(viewProblem({ ...v, self: { ...v.self, egressRanges: ['192.168.7.0/24 ip daddr 0.0.0.0/0 drop'] } }, 'office'), /egress ranges/);
+  t.match(viewProblem({ ...v, self: { ...v.self, fullTunnelClients: ['10.10.0.5; flush ruleset'] } }, 'office'), /full-tunnel/);
+  t.match(viewProblem({ ...v, network: { ...v.network, cidr: '10.10.0.0/24 }' } }, 'office'), /network range/);
 });
 
 t.test('a change of the gateway reaches others as an O(1) delta with its new AllowedIPs, and the gateway as a snapshot', async (t) => {
