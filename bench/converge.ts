@@ -432,7 +432,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
   try {
     const net = `bench${n}`;
     await ctl.admin('POST', '/networks', { name: net, cidr: `10.${100 + sizeIdx}.0.0/16`, keepalive: 20 });
-    const { token } = await ctl.admin<{ token: string }>('POST', `/networks/${net}/keys`, { name: 'bench' });
+    const { token } = await ctl.admin<{ token: string }>('POST', `/networks/${net}/keys`, { name: 'bench', uses: 'unlimited' });
     const t = decodeJoinToken(token);
     const ca = await fetchPinnedCa(t.server, t.caPin);
     const rssEmptyMb = procStatus(ctl.pid).rssMb;

@@ -1,11 +1,14 @@
 // `npm test`: every test file under test/ through tap 21 (.taprc: type-strip-only), on the pinned Node.
 // `npm test -- unit` runs only the fast tiers (no e2e, no build); `npm test -- e2e` (or any other
 // directory under test/) only that tier. The last line is the count of tests (not assertions):
-// `N passed, N failed, N skipped`, after the ten slowest files.
+// `N passed, N failed, N skipped`, after the ten slowest files and the coverage of src/ per
+// layer. A full or unit run also fails (counted as a failed test) when a layer's coverage is
+// below its floor in scripts/coverage-floors.json.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { printCoverage, readCoverage, readFloors } from './coverage.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(repo);
@@ -40,6 +43,7 @@ if (files.length === 0) {
 const tapBin = join(repo, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
 const out = join('.tap', 'run.tap');
 rmSync(out, { force: true });
+rmSync(join('.tap', 'report', 'coverage-summary.json'), { force: true });
 const t0 = performance.now();
 // On a terminal tap's own reporter, with the raw TAP saved to a file; otherwise (CI, pipes) the raw
 // TAP itself, shown as it comes and kept.
@@ -110,6 +114,19 @@ const c = summarize(tap);
 const slow = [...c.files].sort((a, b) => b.ms - a.ms).slice(0, 10);
 console.log(`\nslowest ${slow.length} of ${c.files.length} test files (suite: ${wall.toFixed(1)} s wall):`);
 for (const f of slow) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(7)} s  ${f.file}${f.ok ? '' : '  (failed)'}`);
+// Floors hold for the whole suite and for the unit tier alone (set from the unit tier, which the
+// full suite only adds to); a single tier covers too little to judge.
+const enforce = !only || only === 'unit';
+const cov = readCoverage();
+if (cov) {
+  for (const b of printCoverage(cov, enforce ? readFloors() : null)) {
+    c.failed++;
+    c.failures.push(`coverage floor: ${b}`);
+  }
+} else if (enforce) {
+  c.failed++;
+  c.failures.push('coverage: tap wrote no .tap/report/coverage-summary.json');
+}
 if (c.failures.length) {
   console.log(`\nfailed:`);
   for (const f of c.failures) console.log(`  ${f}`);

@@ -16,6 +16,8 @@ export interface CheckInReply {
   version: number;
   changed: boolean;
   view: NodeView | null;
+  /** Every controller's node API address, in order ([] from a controller that does not say). */
+  controllers: string[];
 }
 
 export interface CheckInRequest {
@@ -69,9 +71,9 @@ export class NodeClient {
     return r;
   }
 
-  async checkIn(req: CheckInRequest): Promise<CheckInReply> {
-    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null }>('CheckIn', req);
-    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null };
+  async checkIn(req: CheckInRequest, timeoutMs?: number): Promise<CheckInReply> {
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[] }>('CheckIn', req, timeoutMs);
+    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [] };
   }
 
   async leave(): Promise<void> {

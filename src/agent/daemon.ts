@@ -36,7 +36,7 @@ export async function startAgent(env: AgentEnv, opts: WorkerOptions & { rescanMs
   const timer = setInterval(() => void rescan().catch(() => {}), opts.rescanMs ?? 2000);
   const socket = socketPath(env.configDir);
   const closeControl = await serveControl(socket, {
-    status: (network) => status(env, network || undefined),
+    status: (network) => status(env, network || undefined, (n) => workers.get(n)?.stateInput()),
     resync: async (network): Promise<CheckInResult[]> => {
       await rescan();
       const targets = network ? [network] : [...workers.keys()];

@@ -35,3 +35,15 @@ export async function firstAnswering<T>(servers: string[], fn: (server: string) 
   }
   throw last;
 }
+
+/** The controller list to use after a check-in reply named `reply`, or undefined when nothing
+ * changes (or the reply names none, or something unsound). The controller in use (`current`)
+ * stays on the list, first when the reply leaves it out: a node never drops the address that
+ * works for it. */
+export function newControllerList(known: string[], reply: string[], current: string): string[] | undefined {
+  if (reply.length === 0 || reply.length > 16) return undefined;
+  if (reply.some((s) => !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s))) return undefined;
+  const next = reply.includes(current) ? reply : [current, ...reply];
+  if (next.length === known.length && next.every((s, i) => s === known[i])) return undefined;
+  return next;
+}

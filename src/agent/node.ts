@@ -9,19 +9,26 @@ import { viewProblem, type NodeView } from '../core/view.ts';
 import type { Runner } from '../platform/runner.ts';
 import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { chooseInterface } from './interfaces.ts';
+import { isRemoval, onNetworkTeardown, runTeardownHooks, teardownNetwork } from './teardown.ts';
 import { fetchPinnedCa } from './pin.ts';
-import { firstAnswering, serversOf } from './failover.ts';
+import { firstAnswering, newControllerList, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
-import { keyFile, stateFile } from './paths.ts';
+import { keyFile, leavingFile, stateFile } from './paths.ts';
 import { generateKeyFile } from './wg-keys.ts';
 import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
 import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
 import { setRoutes } from '../platform/routes.ts';
 import { setFirewall } from '../platform/firewall.ts';
+
+// A network that goes from this host (left, or removed by the controller) takes its gateway's
+// forwarding and NAT rules with it; its routes go with its interface.
+onNetworkTeardown('gateway firewall rules', async (env, st) => {
+  await setFirewall(env.runner, st.interface, null);
+});
 
 export interface AgentEnv {
   configDir: string;
@@ -137,9 +144,9 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
 
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
-export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false): Promise<string[]> {
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false, previous: NodeView | null = st.view): Promise<string[]> {
   assertSoundView(view, st.network);
-  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view));
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) {
     // Routes to egress ranges behind peers, and this node's own forwarding and NAT as a gateway.
@@ -170,6 +177,9 @@ export interface CheckInResult {
   peers: number;
   /** What was changed on the interface (with --dry-run: what would be). */
   changes: string[];
+  /** Set when the controller said this node is no longer in the network: why. The interface and
+   * state were then removed here (not with --dry-run). */
+  removed?: string;
 }
 
 /** One check-in for one network: report, fetch the view when behind, reconcile. With `dryRun`
@@ -177,18 +187,34 @@ export interface CheckInResult {
 export async function checkIn(env: AgentEnv, network: string, dryRun = false): Promise<CheckInResult> {
   const st = await loadState(env.configDir, network);
   const handshakes = await handshakesOf(env, st.interface);
-  const { server, result: reply } = await firstAnswering(serversOf(st), async (s) => {
+  const answer = await firstAnswering(serversOf(st), async (s) => {
     const client = new NodeClient(s, st.caPem, st.credential);
     try {
       return await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: st.view?.version ?? 0, handshakes });
     } finally {
       client.close();
     }
-  }, st.server);
-  if (reply.view) assertSoundView(reply.view, network);
-  const view = reply.view ?? st.view;
+  }, st.server).catch((err: unknown) => {
+    if (!isRemoval(err)) throw err;
+    return err;
+  });
+  if (answer instanceof MeshError) {
+    // The network is gone for this node: take it down here too, so that the next check-in (from
+    // cron) has nothing left to fail on.
+    const why = answer.message;
+    if (!dryRun) await teardownNetwork(env, st, why);
+    return { network, version: st.view?.version ?? 0, changed: !dryRun, peers: 0, changes: dryRun ? [`would remove ${st.interface} and the local state: ${why}`] : [`removed ${st.interface} and the local state`], removed: why };
+  }
+  const { server, result: reply } = answer;
+  // Never go back to an older view than the one applied (a reply overtaken by a pushed update).
+  const older = reply.view !== null && st.view !== null && reply.view.version < st.view.version;
+  if (older) env.log?.(`${network}: ignoring a view of version ${reply.view!.version}, older than the one applied (${st.view!.version})`);
+  const fresh = older ? null : reply.view;
+  if (fresh) assertSoundView(fresh, network);
+  const view = fresh ?? st.view;
+  const servers = newControllerList(serversOf(st), reply.controllers, server);
   // The controller that answered is the one to try first next time.
-  if ((reply.view || server !== st.server) && !dryRun) await saveState(env.configDir, { ...st, server, view });
+  if ((fresh || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view });
   // Reconcile every time: someone may have changed the interface by hand.
   const changes = view ? await applyView(env, st, view, dryRun) : [];
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
@@ -221,34 +247,42 @@ export async function checkInAll(env: AgentEnv, network?: string, dryRun = false
  * removed the node, or cannot be reached, does not keep the node from cleaning up. */
 export async function leave(env: AgentEnv, network: string): Promise<{ network: string; left: true; controllerNotified: boolean }> {
   const st = await loadState(env.configDir, network);
-  let notified = false;
+  // Mark the leave as ours first: a running agent that hears "removed" from the controller
+  // before this removes the state then knows it was the user's own leave, not a removal.
+  const marker = leavingFile(env.configDir, network);
+  await writeFile(marker, `${process.pid}\n`, { mode: 0o600 });
   try {
-    await firstAnswering(serversOf(st), async (s) => {
-      const client = new NodeClient(s, st.caPem, st.credential);
-      try {
-        await client.leave();
-      } finally {
-        client.close();
-      }
-    }, st.server);
-    notified = true;
-  } catch (err) {
-    if (!(err instanceof MeshError) || !['NODE_REMOVED', 'UNREACHABLE', 'STORE_UNAVAILABLE', 'UNAUTHENTICATED'].includes(err.code)) throw err;
-    env.log?.(`${network}: the controller was not told (${err.code}: ${err.message}); cleaning up locally`);
+    let notified = false;
+    try {
+      await firstAnswering(serversOf(st), async (s) => {
+        const client = new NodeClient(s, st.caPem, st.credential);
+        try {
+          await client.leave();
+        } finally {
+          client.close();
+        }
+      }, st.server);
+      notified = true;
+    } catch (err) {
+      if (!(err instanceof MeshError) || !['NODE_REMOVED', 'UNREACHABLE', 'STORE_UNAVAILABLE', 'UNAUTHENTICATED'].includes(err.code)) throw err;
+      env.log?.(`${network}: the controller was not told (${err.code}: ${err.message}); cleaning up locally`);
+    }
+    // State first, so that a running agent sees the network is gone and does not bring the
+    // interface back; put back if the interface cannot be removed, so that leave can be retried.
+    const key = await readFile(keyFile(env.configDir, network)).catch(() => null);
+    await removeState(env.configDir, network);
+    try {
+      await removeWireGuardInterface(env.runner, st.interface);
+    } catch (err) {
+      await saveState(env.configDir, st);
+      if (key) await writeFile(keyFile(env.configDir, network), key, { mode: 0o600 });
+      throw err;
+    }
+    for (const f of await runTeardownHooks(env, st)) env.log?.(`${network}: clean-up step failed: ${f}`);
+    return { network, left: true, controllerNotified: notified };
+  } finally {
+    await rm(marker, { force: true });
   }
-  // State first, so that a running agent sees the network is gone and does not bring the
-  // interface back; put back if the interface cannot be removed, so that leave can be retried.
-  const key = await readFile(keyFile(env.configDir, network)).catch(() => null);
-  await removeState(env.configDir, network);
-  try {
-    await setFirewall(env.runner, st.interface, null); // the routes go with the interface
-    await removeWireGuardInterface(env.runner, st.interface);
-  } catch (err) {
-    await saveState(env.configDir, st);
-    if (key) await writeFile(keyFile(env.configDir, network), key, { mode: 0o600 });
-    throw err;
-  }
-  return { network, left: true, controllerNotified: notified };
 }
 
 export interface PeerStatus {
@@ -260,16 +294,76 @@ export interface PeerStatus {
   txBytes: number;
 }
 
+/** Where a network stands on this node, as `meshctl status` shows it:
+ * - `in-step`: the controller answers and this node has its current version;
+ * - `behind`: the controller answers with a newer version than this node has applied;
+ * - `pending-approval`: joined, waiting for an admin (no peers until then);
+ * - `removed`: the controller says this node is no longer in the network;
+ * - `controller-unreachable`: the mesh runs from the cached view; `since` says from when, when known. */
+export type NetworkStateName = 'in-step' | 'behind' | 'pending-approval' | 'removed' | 'controller-unreachable';
+
 export interface NetworkStatus {
   network: string;
   interface: string;
   address: string;
   up: boolean;
+  /** The network's state here (see NetworkStateName). */
+  state: NetworkStateName;
+  /** The version of the view applied here (null: none yet). */
+  version: number | null;
+  /** `controller-unreachable`: since when (ISO 8601), when known; else null. */
+  since: string | null;
+  /** One sentence for people: what the state means and what to do. */
+  detail: string;
   peers: PeerStatus[];
 }
 
-/** What this node has, read from WireGuard itself; peer names come from the cached view. */
-export async function status(env: AgentEnv, network?: string): Promise<NetworkStatus[]> {
+/** What decides a network's state: the controller's answer (or why there was none), and the cached view. */
+export interface StateInput {
+  /** The controller's current version, when it answered. */
+  controllerVersion?: number;
+  /** Why the controller gave no answer (UNREACHABLE, NODE_REMOVED, …). */
+  error?: MeshError;
+  /** Since when the controller has been unreachable, when known. */
+  since?: Date | null;
+}
+
+/** The state of a network from what the controller said and the view applied here. Pure. */
+export function networkState(st: NetworkState, input: StateInput): Pick<NetworkStatus, 'state' | 'version' | 'since' | 'detail'> {
+  const version = st.view?.version ?? null;
+  const since = input.since ? input.since.toISOString() : null;
+  if (input.error?.code === 'NODE_REMOVED' || input.error?.code === 'UNAUTHENTICATED') {
+    return { state: 'removed', version, since: null, detail: `the controller no longer knows this node (${input.error.message}); the mesh runs from the cache until it is taken down. To clean up now: meshctl leave -n ${st.network}` };
+  }
+  if (input.error) {
+    return { state: 'controller-unreachable', version, since, detail: `the controller ${st.server} does not answer${since ? ` since ${since}` : ''} (${input.error.message}); the mesh runs from the cached view${version !== null ? ` at version ${version}` : ''}` };
+  }
+  if (input.controllerVersion !== undefined && input.controllerVersion !== version) {
+    return { state: 'behind', version, since: null, detail: `the controller is at version ${input.controllerVersion}, this node at ${version ?? 'none'}: meshctl checkin -n ${st.network} (or run meshctl agent)` };
+  }
+  if (st.view && !st.view.self.approved) {
+    return { state: 'pending-approval', version, since: null, detail: `waiting for an admin to approve this node: meshctl nodes approve ${st.network} ${st.view.self.name}` };
+  }
+  return { state: 'in-step', version, since: null, detail: `in step with the controller at version ${version ?? 0}` };
+}
+
+/** Asks the controller (one check-in, 5 s at most) where `st` stands; for `status` without an agent. */
+export async function probeState(env: AgentEnv, st: NetworkState): Promise<StateInput> {
+  const client = new NodeClient(st.server, st.caPem, st.credential);
+  try {
+    const reply = await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: st.view?.version ?? 0, handshakes: await handshakesOf(env, st.interface) }, 5000);
+    return { controllerVersion: reply.version };
+  } catch (err) {
+    if (err instanceof MeshError) return { error: err };
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
+/** What this node has, read from WireGuard itself; peer names come from the cached view. The
+ * state comes from `stateOf` (a running agent knows it), else from asking the controller once. */
+export async function status(env: AgentEnv, network?: string, stateOf?: (network: string) => StateInput | undefined): Promise<NetworkStatus[]> {
   const nets = network ? [network] : await joinedNetworks(env.configDir);
   const out: NetworkStatus[] = [];
   for (const n of nets) {
@@ -281,6 +375,7 @@ export async function status(env: AgentEnv, network?: string): Promise<NetworkSt
       interface: st.interface,
       address: actual?.addresses[0] ?? (st.view ? `${st.view.self.address}/${st.view.self.prefixLength}` : ''),
       up: actual?.up ?? false,
+      ...networkState(st, stateOf?.(n) ?? (await probeState(env, st))),
       peers: (actual?.peers ?? []).map((p) => ({
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',

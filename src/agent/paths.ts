@@ -15,6 +15,8 @@ function networkPath(configDir: string, network: string, suffix: string): string
 
 export const stateFile = (configDir: string, network: string) => networkPath(configDir, network, '.json');
 export const keyFile = (configDir: string, network: string) => networkPath(configDir, network, '.key');
+/** Present while `meshctl leave` of `network` runs (so a running agent can tell a leave from a removal). */
+export const leavingFile = (configDir: string, network: string) => networkPath(configDir, network, '.leaving');
 
 /** `mesh-<network>` cut to the kernel's 15-character limit. */
 export const defaultInterface = (network: string) => `mesh-${network}`.slice(0, 15);

@@ -5,8 +5,9 @@ import type { Runner } from '../platform/runner.ts';
 import { setConfig, plan } from '../platform/wireguard.ts';
 
 /** The interface config a view asks for. */
-export function wgConfigOf(view: NodeView, iface: string, privateKeyPath: string, listenPort: number): WgConfig {
+export function wgConfigOf(view: NodeView, iface: string, privateKeyPath: string, listenPort: number, previous: NodeView | null = null): WgConfig {
   return {
+    ...(previous ? { previousEndpoints: Object.fromEntries(previous.peers.map((p) => [p.publicKey, p.endpoint || null])) } : {}),
     interface: iface,
     privateKeyPath,
     listenPort,

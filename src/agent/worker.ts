@@ -7,12 +7,12 @@ import { applyDelta, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
-import { failoverJitterMs, serversOf } from './failover.ts';
+import { failoverJitterMs, newControllerList, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
-import { stateFile } from './paths.ts';
+import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
-import { setFirewall } from '../platform/firewall.ts';
-import { applyView, handshakesOf, type AgentEnv, type CheckInResult } from './node.ts';
+import { isRemoval, teardownNetwork } from './teardown.ts';
+import { applyView, handshakesOf, type AgentEnv, type CheckInResult, type StateInput } from './node.ts';
 
 export interface WorkerOptions {
   reconcileMs?: number;
@@ -42,6 +42,10 @@ export class NetworkWorker {
   }
   /** True while the Watch stream is open. */
   connected = false;
+  /** When the controller stopped answering (null while in contact). */
+  lostSince: Date | null = null;
+  /** The last error from the controller, while not in contact. */
+  lastError: MeshError | null = null;
   /** Set when the controller says this node is gone; the worker then stops. */
   removed: MeshError | null = null;
 
@@ -77,14 +81,14 @@ export class NetworkWorker {
     this.connect();
   }
 
-  private async apply(view: NodeView): Promise<string[]> {
+  private async apply(view: NodeView, previous: NodeView | null = this.st.view): Promise<string[]> {
     // `meshctl leave` removes the state, then the interface: never bring back what it removed.
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
       this.stop();
       return [];
     }
-    return applyView(this.env, this.st, view);
+    return applyView(this.env, this.st, view, false, previous);
   }
 
   private async reapply(): Promise<void> {
@@ -92,8 +96,14 @@ export class NetworkWorker {
   }
 
   private async adopt(view: NodeView): Promise<string[]> {
+    const previous = this.st.view;
+    if (previous && view.version < previous.version) {
+      // A late reply (a check-in answered before a pushed update) must not take the node back.
+      this.log(`ignoring a view of version ${view.version}, older than the one applied (${previous.version})`);
+      return [];
+    }
     this.st = { ...this.st, view };
-    const changes = await this.apply(view);
+    const changes = await this.apply(view, previous);
     await saveState(this.env.configDir, this.st);
     return changes;
   }
@@ -107,6 +117,8 @@ export class NetworkWorker {
       if (opened || this.stopped || this.cancelWatch !== cancel) return;
       opened = true;
       this.connected = true;
+      this.lostSince = null;
+      this.lastError = null;
       this.attempt = 0;
       this.log(how);
     };
@@ -133,13 +145,19 @@ export class NetworkWorker {
 
   private onEnd(err: Error): void {
     this.connected = false;
+    this.lostSince ??= new Date();
+    this.lastError = err instanceof MeshError ? err : new MeshError('UNREACHABLE', err.message);
     this.cancelWatch = null;
     if (this.stopped) return;
-    if (err instanceof MeshError && (err.code === 'NODE_REMOVED' || err.code === 'UNAUTHENTICATED')) {
+    if (isRemoval(err)) {
+      void this.removedByController(err);
+      return;
+    }
+    if (err instanceof MeshError && err.code === 'UNAUTHENTICATED') {
+      // Not the controller's word that the node is gone (it may have been restored from an old
+      // backup): stop, but leave the mesh as it is.
       this.removed = err;
-      // No longer a member, so no longer a gateway: our forwarding and NAT rules go now.
-      void setFirewall(this.env.runner, this.st.interface, null).catch((e) => this.log(`removing firewall rules: ${(e as Error).message}`));
-      this.log(`stopped: ${err.message}. The interface stays as it is; run \`meshctl leave -n ${this.network}\` to remove it`);
+      this.log(`stopped: ${err.message}. The interface stays up from the cached view; if this node was really removed, run \`meshctl leave -n ${this.network}\``);
       this.stop();
       return;
     }
@@ -167,6 +185,21 @@ export class NetworkWorker {
     }, delay);
   }
 
+  /** The controller says this node is no longer in the network: stop, and take the network down
+   * here (unless the user's own `meshctl leave` is what removed it: then there is nothing to do). */
+  private async removedByController(err: MeshError): Promise<void> {
+    if (this.removed) return;
+    this.removed = err;
+    this.stop();
+    await this.serial(async () => {
+      if (!existsSync(stateFile(this.env.configDir, this.network)) || existsSync(leavingFile(this.env.configDir, this.network))) {
+        this.log('left this network (meshctl leave); stopped');
+        return;
+      }
+      await teardownNetwork(this.env, this.st, err.message);
+    }).catch((e) => this.log(`removing the network after the controller removed this node: ${(e as Error).message}`));
+  }
+
   /** A periodic check-in got through while the stream waits out its backoff: the controller is
    * back, so reconnect now instead of at the end of a delay of up to 30 s. Check-in timers are
    * spread over the nodes, so this does not bring them all back at once. */
@@ -186,9 +219,29 @@ export class NetworkWorker {
       endpoint: this.st.endpoint,
       knownVersion: this.st.view?.version ?? 0,
       handshakes: await handshakesOf(this.env, this.st.interface),
+    }).catch(async (err: unknown) => {
+      if (isRemoval(err)) await this.removedByController(err);
+      throw err;
     });
+    const current = this.server;
+    const servers = newControllerList(this.servers, reply.controllers, current);
+    if (servers) {
+      // Learned from the controller: keep talking to the one in use, fail over along the new list.
+      this.servers = servers;
+      this.serverIdx = servers.indexOf(current);
+      this.st = { ...this.st, servers: this.servers };
+      if (!reply.view) await this.serial(() => saveState(this.env.configDir, this.st));
+      this.log(`controllers: ${this.servers.join(', ')}`);
+    }
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
+  }
+
+  /** What `meshctl status` shows for this network (see networkState). */
+  stateInput(): StateInput {
+    if (this.removed) return { error: this.removed };
+    if (!this.connected) return { error: this.lastError ?? new MeshError('UNREACHABLE', 'not connected to the controller yet'), since: this.lostSince };
+    return { controllerVersion: this.st.view?.version ?? 0 };
   }
 
   stop(): void {

@@ -13,7 +13,7 @@ export const adminApi = (c: AdminClient) => ({
   deleteNetwork: (name: string, force: boolean) => c.call<void>('DELETE', `/networks/${seg(name)}${force ? '?force=true' : ''}`),
 
   listKeys: (network: string) => c.call<KeyView[]>('GET', `/networks/${seg(network)}/keys`),
-  createKey: (network: string, req: { name?: string; uses?: number; expires?: string }) => c.call<KeyView & { token: string }>('POST', `/networks/${seg(network)}/keys`, req),
+  createKey: (network: string, req: { name?: string; uses?: number | 'unlimited'; expires?: string }) => c.call<KeyView & { token: string }>('POST', `/networks/${seg(network)}/keys`, req),
   revokeKey: (network: string, name: string) => c.call<KeyView>('DELETE', `/networks/${seg(network)}/keys/${seg(name)}`),
 
   listNodes: (network?: string) => c.call<MeshNode[]>('GET', network ? `/networks/${seg(network)}/nodes` : '/nodes'),

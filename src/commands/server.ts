@@ -11,6 +11,8 @@ export default class Server extends MeshCommand {
     'grpc-addr': Flags.string({ description: 'node API listen address HOST:PORT (default 0.0.0.0:50051)', env: 'MESHCTL_GRPC_ADDR' }),
     'no-api': Flags.boolean({ description: 'do not serve the admin API', env: 'MESHCTL_NO_API' }),
     'no-grpc': Flags.boolean({ description: 'do not serve the node API', env: 'MESHCTL_NO_GRPC' }),
+    'metrics-addr': Flags.string({ description: 'unauthenticated /metrics, /healthz, /readyz listener HOST:PORT (default 127.0.0.1:9090; /metrics on the API port needs the admin token)', env: 'MESHCTL_METRICS_ADDR' }),
+    'no-metrics': Flags.boolean({ description: 'do not serve the metrics listener', env: 'MESHCTL_NO_METRICS' }),
     'public-host': Flags.string({ description: 'HOST[:PORT][,HOST[:PORT]…] nodes dial, put in join tokens in this order: with several controllers, this one first, then the others (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
     'ca-dir': Flags.string({ description: 'directory holding the CA (ca.crt, ca.key) that several controllers share (default <data-dir>/tls)', env: 'MESHCTL_CA_DIR' }),
     store: Flags.string({ description: 'sqlite (embedded, in the data dir; default) or postgres://USER@HOST/DB (several controllers share it)', env: 'MESHCTL_STORE' }),
@@ -30,6 +32,8 @@ export default class Server extends MeshCommand {
       ...(flags['no-api'] ? { noApi: true } : {}),
       ...(flags['no-grpc'] ? { noGrpc: true } : {}),
       ...(flags['public-host'] !== undefined ? { publicHost: flags['public-host'] } : {}),
+      ...(flags['metrics-addr'] !== undefined ? { metricsAddr: flags['metrics-addr'] } : {}),
+      ...(flags['no-metrics'] ? { noMetrics: true } : {}),
       ...(flags.store !== undefined ? { store: flags.store } : {}),
       ...(flags['ca-dir'] !== undefined ? { caDir: flags['ca-dir'] } : {}),
     });

@@ -6,6 +6,14 @@ import type { NetworkStatus } from '../agent/node.ts';
 
 const ago = (iso: string | null) => (iso ? `${Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))}s ago` : 'never');
 
+const STATE_LABEL: Record<string, string> = {
+  'in-step': 'in step',
+  behind: 'BEHIND',
+  'pending-approval': 'PENDING APPROVAL',
+  removed: 'REMOVED',
+  'controller-unreachable': 'CONTROLLER UNREACHABLE',
+};
+
 export default class Status extends MeshCommand {
   static override summary = 'Show this node\'s networks: interface, address, peers and handshakes.';
   static override flags = { ...agentFlags, network: Flags.string({ char: 'n', description: 'only this network' }) };
@@ -21,7 +29,7 @@ export default class Status extends MeshCommand {
     this.out(
       rs.length === 0
         ? 'Not joined to any network. Join with: meshctl join -t TOKEN'
-        : rs.map((r) => `${r.network}: ${r.interface} ${r.address} ${r.up ? 'up' : 'DOWN'}\n` +
+        : rs.map((r) => `${r.network}: ${r.interface} ${r.address} ${r.up ? 'up' : 'DOWN'}, ${STATE_LABEL[r.state] ?? r.state}: ${r.detail}\n` +
             (r.peers.length ? table(['PEER', 'ADDRESS', 'ENDPOINT', 'HANDSHAKE', 'RX', 'TX'], r.peers.map((p) => [p.name, p.address, p.endpoint, ago(p.latestHandshake), p.rxBytes, p.txBytes])) : '  no peers')).join('\n\n'),
     );
     return rs;

@@ -20,7 +20,13 @@ export interface ServerConfig {
   caDir?: string;
   /** Where the config file came from, if any. */
   configFile: string | null;
+  /** The unauthenticated /metrics, /healthz, /readyz listener (absent or null: none). `explicit`:
+   * the operator named the address, so failing to listen there is fatal; the default address
+   * (127.0.0.1:9090, which a local Prometheus may hold) is only warned about. */
+  metrics?: { addr: HostPort; explicit: boolean } | null;
 }
+
+export const DEFAULT_METRICS_ADDR = '127.0.0.1:9090';
 
 export interface ServerInputs {
   dataDir?: string;
@@ -31,10 +37,12 @@ export interface ServerInputs {
   noGrpc?: boolean;
   publicHost?: string;
   store?: string;
+  metricsAddr?: string;
+  noMetrics?: boolean;
   caDir?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir', 'metricsAddr', 'noMetrics'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -52,7 +60,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noMetrics';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -94,5 +102,7 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   parseStoreSpec(store);
   publicAddrs(publicHost, 50051); // validates every entry
   const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
-  return { dataDir, api, grpc, publicHost, store, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile };
+  const named = inputs.metricsAddr ?? (file.metricsAddr as string | undefined);
+  const metrics = pick(inputs.noMetrics, file.noMetrics, false) ? null : { addr: parseHostPort(named ?? DEFAULT_METRICS_ADDR, 'metrics address'), explicit: named !== undefined };
+  return { dataDir, api, grpc, publicHost, store, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
 }

@@ -17,6 +17,8 @@ import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
+import { setStateSources } from './metrics.ts';
+import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
 export interface RunningController {
   ctx: ControllerContext;
@@ -24,6 +26,8 @@ export interface RunningController {
   apiUrl: string | null;
   /** The bound port of the node API, when serving it. */
   grpcPort: number | null;
+  /** The bound port of the metrics listener, when serving it. */
+  metricsPort: number | null;
   nodeApi: NodeApi;
   hub: WatchHub;
   /**
@@ -64,6 +68,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   const store = await openStore(cfg.store, cfg.dataDir, log);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
     const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
@@ -77,9 +82,24 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       now: () => new Date(),
     };
     const health = new HealthBook();
+    health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
     const nodeApi = new NodeApi(ctx, health, views);
     const hub = new WatchHub(store, views, log);
+    const admin = new AdminService(ctx, health);
+    setStateSources({
+      nodes: async () => {
+        const counts = new Map<string, { network: string; status: string; count: number }>();
+        for (const n of await admin.listNodes()) {
+          const k = `${n.network}\0${n.status}`;
+          const c = counts.get(k) ?? { network: n.network, status: n.status, count: 0 };
+          c.count++;
+          counts.set(k, c);
+        }
+        return [...counts.values()];
+      },
+      streams: () => hub.size,
+    });
     let grpcPort: number | null = null;
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
@@ -95,7 +115,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     }
     let apiUrl: string | null = null;
     if (cfg.api) {
-      api = await buildApi(store, new AdminService(ctx, health), log, version);
+      api = await buildApi(store, admin, log, version);
       const addr = formatHostPort(cfg.api);
       try {
         await api.listen({ host: cfg.api.host, port: cfg.api.port });
@@ -107,14 +127,39 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiUrl = `http://${formatHostPort({ host: cfg.api.host === '0.0.0.0' ? '127.0.0.1' : cfg.api.host, port })}`;
       log.info({ url: apiUrl, dataDir: cfg.dataDir }, 'admin API listening');
     }
+    let metricsPort: number | null = null;
+    if (cfg.metrics) {
+      const { addr: m, explicit } = cfg.metrics;
+      let closed = false;
+      const ready: Readiness = {
+        problems: () => [
+          ...(closed ? ['shutting down'] : []),
+          ...(cfg.grpc && !grpcServer ? ['the node API is not listening'] : []),
+          ...(cfg.api && !api?.server.listening ? ['the admin API is not listening'] : []),
+        ],
+      };
+      try {
+        metricsServer = await startMetricsServer(m.host, m.port, ready, log);
+        const inner = metricsServer;
+        metricsServer = { port: inner.port, close: () => ((closed = true), inner.close()) };
+        metricsPort = metricsServer.port;
+        log.info({ url: `http://${formatHostPort({ host: m.host, port: metricsPort })}/metrics` }, 'metrics listening (also /healthz, /readyz; no authentication)');
+      } catch (err) {
+        if (explicit) throw listenError(err, 'metrics', formatHostPort(m));
+        // The default address may be a local Prometheus's own (9090): do not refuse to start for it.
+        log.warn({ addr: formatHostPort(m), err: (err as Error).message }, 'not serving metrics: the default metrics address is taken; pick one with --metrics-addr (or --no-metrics)');
+      }
+    }
     return {
       ctx,
       apiUrl,
       grpcPort,
+      metricsPort,
       nodeApi,
       hub,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
         const t0 = Date.now();
+        await metricsServer?.close();
         // Both stop accepting now; each gets the same grace, then is closed hard.
         const closing = [
           grpcServer ? within(grpcServer.close(graceMs), graceMs + 1000) : Promise.resolve(),
@@ -127,6 +172,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       },
     };
   } catch (err) {
+    await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
     await api?.close().catch(() => {});
     await store.close();

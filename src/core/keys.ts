@@ -3,12 +3,24 @@ import { MeshError, invalid } from './errors.ts';
 import type { AccessKey } from './types.ts';
 
 export const MAX_USES = 1_000_000;
+/** A key made without --uses admits one node; without --expires it lasts a day. */
+export const DEFAULT_USES = 1;
+export const DEFAULT_EXPIRES = '24h';
 
-export function assertUses(uses: number | undefined): void {
-  if (uses === undefined) return;
-  if (!Number.isInteger(uses) || uses < 1 || uses > MAX_USES) {
-    throw invalid(`uses ${uses} must be a whole number from 1 to ${MAX_USES}`, 'Leave --uses out for a key with unlimited uses');
+/** `--uses`: a whole number from 1 to MAX_USES, or "unlimited" (null). Default: DEFAULT_USES. */
+export function resolveUses(uses: number | string | undefined): number | null {
+  if (uses === undefined) return DEFAULT_USES;
+  if (uses === 'unlimited') return null;
+  const n = typeof uses === 'string' && /^\d{1,7}$/.test(uses) ? Number(uses) : uses;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_USES) {
+    throw invalid(`uses ${String(uses).slice(0, 40)} must be a whole number from 1 to ${MAX_USES}, or "unlimited"`, 'For example: --uses 3, or --uses unlimited');
   }
+  return n;
+}
+
+/** Kept for callers that validate a count alone. */
+export function assertUses(uses: number | undefined): void {
+  if (uses !== undefined) resolveUses(uses);
 }
 
 /** Throws KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP when `key` cannot admit a node at `now`. */

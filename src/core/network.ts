@@ -1,6 +1,6 @@
 // Network specs: validation and defaults. Pure.
 import { invalid, MeshError } from './errors.ts';
-import { formatPrefix, overlaps, parseNetworkCidr } from './cidr.ts';
+import { formatPrefix, overlaps, parseIPv4, parseNetworkCidr } from './cidr.ts';
 import type { Network, NetworkPatch, NetworkSpec } from './types.ts';
 
 export const DEFAULT_LISTEN_PORT = 51821;
@@ -37,10 +37,31 @@ export function assertKeepalive(k: number): void {
   }
 }
 
+/** Ranges a mesh cannot use: "this network", loopback, link-local, multicast, reserved. */
+export const UNUSABLE_RANGES: readonly { cidr: string; why: string }[] = [
+  { cidr: '0.0.0.0/8', why: '"this network" addresses, which hosts do not route' },
+  { cidr: '127.0.0.0/8', why: 'loopback: every host keeps it for itself' },
+  { cidr: '169.254.0.0/16', why: 'link-local: not routed, and used for cloud metadata services' },
+  { cidr: '224.0.0.0/4', why: 'multicast' },
+  { cidr: '240.0.0.0/4', why: 'reserved (and the broadcast address)' },
+];
+
+/** Throws INVALID_ARGUMENT when `cidr` shares any address with an unusable range. */
+export function assertUsableRange(cidr: string): void {
+  const p = parseNetworkCidr(cidr);
+  for (const r of UNUSABLE_RANGES) {
+    const [ip, bits] = r.cidr.split('/');
+    if (overlaps(p, { base: parseIPv4(ip!), bits: Number(bits) })) {
+      throw invalid(`range ${cidr} overlaps ${r.cidr}, ${r.why}`, 'Use a private range such as 10.10.0.0/24, 172.16.0.0/24 or 192.168.50.0/24');
+    }
+  }
+}
+
 /** Validates a spec and fills defaults. Version starts at 1. */
 export function newNetwork(spec: NetworkSpec): Network {
   assertDnsLabel(spec.name, 'network name');
   const p = parseNetworkCidr(spec.cidr);
+  assertUsableRange(formatPrefix(p));
   const listenPort = spec.listenPort ?? DEFAULT_LISTEN_PORT;
   const keepalive = spec.keepalive ?? DEFAULT_KEEPALIVE;
   assertPort(listenPort);

@@ -23,6 +23,11 @@ export interface WgConfig {
   peers: WgPeer[];
   /** Defaults to DEFAULT_MTU. */
   mtu?: number;
+  /** The endpoint the controller gave each peer (by public key) in the view applied before this
+   * one. A live endpoint that differs from the desired one was learned by WireGuard from a
+   * handshake (the peer roamed) and is kept, unless the controller's endpoint for that peer
+   * changed since. Absent: every desired endpoint is enforced. */
+  previousEndpoints?: Readonly<Record<string, string | null>>;
 }
 
 export interface WgPeerState extends WgPeer {
@@ -76,10 +81,12 @@ const sameSet = (a: string[], b: string[]) => {
   return x.length === y.length && x.every((v, i) => v === y[i]);
 };
 
-function peerFields(want: WgPeer, have: WgPeerState): PeerField[] {
+function peerFields(want: WgPeer, have: WgPeerState, previous: WgConfig['previousEndpoints']): PeerField[] {
   const f: PeerField[] = [];
   // HAZARD: wg reports endpoints as resolved IP:port, so a hostname endpoint differs every time.
-  if (want.endpoint !== null && want.endpoint !== have.endpoint) f.push('endpoint');
+  const controllerUnchanged = previous !== undefined && Object.hasOwn(previous, want.publicKey) && previous[want.publicKey] === want.endpoint;
+  const roamed = have.endpoint !== null && controllerUnchanged;
+  if (want.endpoint !== null && want.endpoint !== have.endpoint && !roamed) f.push('endpoint');
   if (!sameSet(want.allowedIps, have.allowedIps)) f.push('allowed-ips');
   if (want.keepalive !== have.keepalive) f.push('keepalive');
   return f;
@@ -111,7 +118,7 @@ export function diffWg(desired: WgConfig, desiredPublicKey: string, actual: WgAc
         describe: () => `${name}: add peer ${short(peer.publicKey)} allowed-ips ${peer.allowedIps.join(',') || '(none)'} endpoint ${peer.endpoint ?? '(none)'} keepalive ${peer.keepalive}` });
       continue;
     }
-    const fields = peerFields(peer, cur);
+    const fields = peerFields(peer, cur, desired.previousEndpoints);
     if (fields.length) {
       const was = { endpoint: cur.endpoint ?? '(none)', 'allowed-ips': cur.allowedIps.join(',') || '(none)', keepalive: String(cur.keepalive) };
       const now = { endpoint: peer.endpoint ?? '(none)', 'allowed-ips': peer.allowedIps.join(',') || '(none)', keepalive: String(peer.keepalive) };

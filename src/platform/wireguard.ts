@@ -1,9 +1,11 @@
 // The WireGuard adapter: an idempotent desired-state setter. setConfig(cfg) twice changes nothing
 // the second time. Kernel interface where the kernel has WireGuard, else wireguard-go.
 import { readFile, stat } from 'node:fs/promises';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { MeshError } from '../core/errors.ts';
 import { publicKeyOf } from '../core/wg-key.ts';
-import { diffWg, type WgActual, type WgChange, type WgConfig } from '../core/wg-diff.ts';
+import { diffWg, type WgActual, type WgChange, type WgConfig, type WgPeer } from '../core/wg-diff.ts';
 import { CommandError, type Runner } from './runner.ts';
 import { parseIpAddrJson, parseWgDump } from './wg-parse.ts';
 
@@ -78,9 +80,64 @@ export function changeArgv(c: WgChange): string[] {
   }
 }
 
-/** Carries out `changes` in order; stops at the first that fails (CommandError). */
-export async function apply(runner: Runner, changes: readonly WgChange[]): Promise<void> {
-  for (const c of changes) await runner.run(changeArgv(c));
+/** Resolves a host name to one IP address (an endpoint's host that is not an IP literal). */
+export type Resolve = (host: string) => Promise<string>;
+
+const RESOLVE_TIMEOUT_MS = 5000;
+
+/** The system resolver, with a deadline: `wg set` itself would retry a failing name for
+ * up to 90 s, holding up every change behind it. */
+export const systemResolve: Resolve = (host) =>
+  new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`resolving ${host}: timed out after ${RESOLVE_TIMEOUT_MS} ms`)), RESOLVE_TIMEOUT_MS);
+    lookup(host).then(
+      (r) => { clearTimeout(timer); resolve(r.address); },
+      (e: NodeJS.ErrnoException) => { clearTimeout(timer); reject(new Error(`resolving ${host}: ${e.code ?? e.message}`)); },
+    );
+  });
+
+/** A change that failed, and why. */
+export interface FailedChange {
+  change: WgChange;
+  error: Error;
+}
+
+const isPeerChange = (c: WgChange) => c.kind === 'add-peer' || c.kind === 'update-peer';
+
+/** The endpoint with its host resolved to an IP (an IP literal is kept as it is). */
+async function resolveEndpoint(endpoint: string, resolve: Resolve): Promise<string> {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(endpoint) ?? /^([^:]+):(\d+)$/.exec(endpoint);
+  if (!m || isIP(m[1]!)) return endpoint;
+  const ip = await resolve(m[1]!);
+  return ip.includes(':') ? `[${ip}]:${m[2]}` : `${ip}:${m[2]}`;
+}
+
+/** Carries out `changes` in order, each on its own: one that fails never keeps the others (the
+ * other peers, the node's own address and link) from being made. A peer whose endpoint cannot
+ * be resolved is still configured, without an endpoint (it can still reach us). Returns the
+ * failures. */
+export async function apply(runner: Runner, changes: readonly WgChange[], resolve: Resolve = systemResolve): Promise<FailedChange[]> {
+  const failed: FailedChange[] = [];
+  for (const c of changes) {
+    try {
+      if (isPeerChange(c) && (c as { peer: WgPeer }).peer.endpoint !== null) {
+        const peer = (c as { peer: WgPeer }).peer;
+        let endpoint: string | null;
+        try {
+          endpoint = await resolveEndpoint(peer.endpoint!, resolve);
+        } catch (err) {
+          await runner.run(changeArgv({ ...c, peer: { ...peer, endpoint: null } } as WgChange));
+          throw err;
+        }
+        await runner.run(changeArgv({ ...c, peer: { ...peer, endpoint } } as WgChange));
+      } else {
+        await runner.run(changeArgv(c));
+      }
+    } catch (err) {
+      failed.push({ change: c, error: err as Error });
+    }
+  }
+  return failed;
 }
 
 /** The public key of the base64 X25519 private key in `path`; refuses a key file others can read. */
@@ -111,11 +168,16 @@ export async function plan(runner: Runner, cfg: WgConfig): Promise<WgChange[]> {
 }
 
 /** Makes the interface match `cfg` (ensure, read, diff, apply); returns the changes made, [] when already in step. */
-export async function setConfig(runner: Runner, cfg: WgConfig): Promise<WgChange[]> {
+export async function setConfig(runner: Runner, cfg: WgConfig, resolve: Resolve = systemResolve): Promise<WgChange[]> {
   await ensureInterface(runner, cfg.interface);
   const changes = await plan(runner, cfg);
-  await apply(runner, changes);
-  return changes;
+  const failed = await apply(runner, changes, resolve);
+  // A peer that could not be set is reported, and tried again at the next reconcile; a failure
+  // of the interface itself (key, port, address, link) fails the whole, after all was tried.
+  const fatal = failed.find((f) => !isPeerChange(f.change));
+  if (fatal) throw fatal.error;
+  const why = new Map(failed.map((f) => [f.change, f.error.message]));
+  return changes.map((c) => (why.has(c) ? { ...c, describe: () => `${c.describe()} (failed: ${why.get(c)})` } : c));
 }
 
 /** True when a link called `name` exists on this host (of any kind). */

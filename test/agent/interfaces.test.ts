@@ -28,7 +28,7 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
   if (!res.ok) throw new Error(`${method} ${path}: ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
 }
-const tokenFor = async (network: string) => (await admin<{ token: string }>('POST', `/networks/${network}/keys`, {})).token;
+const tokenFor = async (network: string) => (await admin<{ token: string }>('POST', `/networks/${network}/keys`, { uses: 'unlimited' })).token;
 const newDir = async () => {
   const d = await mkdtemp(pathJoin(tmpdir(), 'meshctl-if-'));
   dirs.push(d);

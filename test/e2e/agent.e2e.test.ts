@@ -135,10 +135,10 @@ t.test('issue 4: the agent follows pushed changes, outlives the controller, and 
       assert.deepEqual(peers.map((p) => p.publicKey).sort(), rest.filter((o) => o !== h).map((o) => keys[o]).sort(), `${h} keeps the other two`);
       assert.ok(!peers.some((p) => p.allowedIps.split(',').includes(`${office.n2}/32`)), `${h} no longer routes n2's ${office.n2}`);
     }
-    // n2's own agent was told and stopped following the network; it does not crash.
+    // n2's own agent was told, took the network down and says so (issue 8 item 4); it does not crash.
     const end = Date.now() + 5000;
-    while (!/office: stopped: /.test(agents.n2!.output()) && Date.now() < end) await sleep(100);
-    assert.match(agents.n2!.output(), /office: stopped: .*removed/, `n2's agent says the node was removed:\n${tail(agents.n2!.output())}`);
+    while (!/office: the controller says /.test(agents.n2!.output()) && Date.now() < end) await sleep(100);
+    assert.match(agents.n2!.output(), /office: the controller says .*removed.*; removed interface mesh-office/, `n2's agent says the node was removed:\n${tail(agents.n2!.output())}`);
     assert.equal(agents.n2!.child.exitCode, null, 'n2\'s agent keeps running');
   });
 

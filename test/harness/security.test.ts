@@ -1,13 +1,20 @@
 // Issue 9 holes whose proof needs a real controller (gRPC + TLS on loopback) and agents on a
 // simulated platform. Each test is named after the hole it closes.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { startHarness } from '../helpers/harness.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/core/join-token.ts';
-import { join } from '../../src/agent/node.ts';
+import { checkIn, join } from '../../src/agent/node.ts';
+import { loadState, saveState } from '../../src/agent/state.ts';
 import { simHost } from '../platform/wg-sim.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { fetchPinnedCa } from '../../src/agent/pin.ts';
+import { NodeClient } from '../../src/agent/client.ts';
+
+/** A fresh WireGuard public key (base64 of 32 bytes). */
+const wgPublicKey = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
 
 // Servers start slowly on a loaded machine: the file's deadline is the sum of the tests' own.
 t.setTimeout(600_000);
@@ -39,4 +46,148 @@ t.test('hole 1: a join token naming ../ writes and deletes nothing outside the c
   // The same token with its real network name joins (the refusal is about the name alone).
   const ok = await join({ configDir, runner: simHost({ kernel: true }).runner }, { token, name: 'n1' });
   t.equal(ok.network, 'office');
+});
+
+/** One admin call, answered as is (status and JSON body), never thrown. */
+async function raw(h: Awaited<ReturnType<typeof startHarness>>, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${h.apiUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${h.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+t.test('hole 11: a key made without --uses or --expires admits one node within 24 h; unlimited and never are explicit and shown', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const t0 = Date.now();
+  const def = await raw(h, 'POST', '/networks/office/keys', { name: 'default' });
+  t.equal(def.status, 201);
+  t.equal(def.body.usesRemaining, 1, 'one use by default');
+  const exp = Date.parse(String(def.body.expiresAt));
+  t.ok(Math.abs(exp - (t0 + 24 * 3600e3)) < 60e3, `expires in 24 h by default (${String(def.body.expiresAt)})`);
+  const open = await raw(h, 'POST', '/networks/office/keys', { name: 'open', uses: 'unlimited', expires: '0' });
+  t.equal(open.status, 201);
+  t.equal(open.body.usesRemaining, null, '--uses unlimited');
+  t.equal(open.body.expiresAt, null, '--expires 0 is never');
+  const listed = await h.admin<{ name: string; usesRemaining: number | null; expiresAt: string | null }[]>('GET', '/networks/office/keys');
+  t.same(listed.map((k) => [k.name, k.usesRemaining, k.expiresAt === null]), [['default', 1, false], ['open', null, true]], 'keys list shows the choice');
+  for (const uses of [0, -1, 1_000_001, 'many', 1.5]) {
+    t.equal((await raw(h, 'POST', '/networks/office/keys', { uses })).status, 400, `uses ${JSON.stringify(uses)} is refused`);
+  }
+  // The default key admits exactly one node.
+  const env1 = await h.agent();
+  const env2 = await h.agent();
+  await join(env1, { token: String(def.body.token), name: 'n1' });
+  const second = await join(env2, { token: String(def.body.token), name: 'n2' }).then(() => null, (e: unknown) => e as { code?: string });
+  t.equal(second?.code, 'KEY_USED_UP', 'a second join with a default key is refused');
+});
+
+t.test('low: --expires 99999999999w and other far or malformed expiries are a 400, not a 500', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  for (const expires of ['99999999999w', '9999999999999999999999s', '10000-01-01', '275760-09-13', '2026-13-45', '1y', '-1h', '']) {
+    const r = await raw(h, 'POST', '/networks/office/keys', { expires });
+    t.equal(r.status, 400, `expires ${JSON.stringify(expires)}: ${r.status} ${String(r.body.detail)}`);
+    t.equal(r.body.code, 'INVALID_ARGUMENT');
+  }
+  t.same(await h.admin('GET', '/networks/office/keys'), [], 'no key was made');
+});
+
+t.test('hole 8: health cannot be forged: only approved members of the same network vouch, one word is not enough, and a delete clears it', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24', manualApproval: true });
+  await h.admin('POST', '/networks', { name: 'other', cidr: '10.20.0.0/24' });
+  const officeKey = decodeJoinToken((await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' })).token);
+  const otherKey = decodeJoinToken((await h.admin<{ token: string }>('POST', '/networks/other/keys', { uses: 'unlimited' })).token);
+  const ca = await fetchPinnedCa(officeKey.server, officeKey.caPin);
+  const clients: NodeClient[] = [];
+  t.teardown(() => { for (const c of clients) c.close(); });
+  const joinAs = async (key: typeof officeKey, name: string, publicKey = wgPublicKey()) => {
+    const c = new NodeClient(key.server, ca);
+    clients.push(c);
+    await c.join({ network: key.network, keyName: key.keyName, keySecret: key.secret, name, publicKey, listenPort: 51821, endpoint: '' });
+    return { c, publicKey };
+  };
+  const a = await joinAs(officeKey, 'a');
+  const b = await joinAs(officeKey, 'b');
+  const s = await joinAs(officeKey, 'silent');
+  const p = await joinAs(officeKey, 'pending');
+  const x = await joinAs(otherKey, 'x');
+  for (const n of ['a', 'b', 'silent']) await h.admin('POST', `/networks/office/nodes/${n}/approve`);
+  // `silent` last talked to the controller ten minutes ago.
+  const silentId = (await h.admin<{ id: string; name: string }[]>('GET', '/networks/office/nodes')).find((n) => n.name === 'silent')!.id;
+  h.ctl.ctx.store.touchNode(silentId, new Date(Date.now() - 10 * 60_000).toISOString());
+  const statusOf = async (name: string) => (await h.admin<{ name: string; status: string }[]>('GET', '/networks/office/nodes')).find((n) => n.name === name)?.status;
+  const vouch = (from: { c: NodeClient }, pk: string) =>
+    from.c.checkIn({ listenPort: 51821, endpoint: '', knownVersion: 0, handshakes: [{ publicKey: pk, latestHandshake: Math.floor(Date.now() / 1000), rxBytes: 1, txBytes: 1 }] });
+  t.equal(await statusOf('silent'), 'down', 'a silent node is down');
+  await vouch(p, s.publicKey);
+  t.equal(await statusOf('silent'), 'down', 'a pending node\'s report does not count');
+  await vouch(x, s.publicKey);
+  t.equal(await statusOf('silent'), 'down', 'a node of another network cannot vouch');
+  await vouch(a, s.publicKey);
+  t.equal(await statusOf('silent'), 'down', 'one member\'s word alone does not make a silent node healthy');
+  await vouch(b, s.publicKey);
+  t.equal(await statusOf('silent'), 'healthy', 'two approved members vouching do');
+  // Deleted, then back with the same public key: the old reports are not its health.
+  await h.admin('DELETE', '/networks/office/nodes/silent');
+  await joinAs(officeKey, 'silent', s.publicKey);
+  await h.admin('POST', '/networks/office/nodes/silent/approve');
+  const backId = (await h.admin<{ id: string; name: string }[]>('GET', '/networks/office/nodes')).find((n) => n.name === 'silent')!.id;
+  h.ctl.ctx.store.touchNode(backId, new Date(Date.now() - 10 * 60_000).toISOString());
+  t.equal(await statusOf('silent'), 'down', 'a delete clears what was reported about the node');
+});
+
+/** An agent environment whose simulated host the test can look at. */
+async function simAgent(t: Test) {
+  const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-sec-agent-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const sim = simHost({ kernel: true });
+  return { env: { configDir: dir, runner: sim.runner }, sim };
+}
+
+t.test('hole 9: a check-in keeps an endpoint WireGuard learned from a handshake, until the controller\'s endpoint for that peer changes', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' });
+  const n1 = await simAgent(t);
+  const n2 = await simAgent(t);
+  await join(n1.env, { token, name: 'n1' });
+  await join(n2.env, { token, name: 'n2' });
+  await checkIn(n1.env, 'office');
+  const n2pk = (await loadState(n2.env.configDir, 'office')).view!.self;
+  const n2key = (await h.admin<{ name: string; publicKey: string }[]>('GET', '/networks/office/nodes')).find((n) => n.name === 'n2')!.publicKey;
+  const peer = () => n1.sim.state.peers.get(n2key)!;
+  t.match(peer().endpoint, /^127\.0\.0\.1:\d+$/, 'n1 has n2 at the endpoint the controller saw');
+  peer().endpoint = '198.51.100.7:40000'; // n2 roamed: WireGuard learned its new address from a handshake
+  await checkIn(n1.env, 'office');
+  t.equal(peer().endpoint, '198.51.100.7:40000', 'a check-in does not undo the roaming');
+  // The controller's endpoint for n2 changes (n2 now states one): that one is set.
+  const st2 = await loadState(n2.env.configDir, 'office');
+  await saveState(n2.env.configDir, { ...st2, endpoint: '192.0.2.50' });
+  await checkIn(n2.env, 'office');
+  await checkIn(n1.env, 'office');
+  t.equal(peer().endpoint, `192.0.2.50:${n2pk.listenPort}`, 'a new endpoint from the controller replaces the learned one');
+});
+
+t.test('low: the agent never applies a view older than one it already applied', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' });
+  const n1 = await simAgent(t);
+  await join(n1.env, { token, name: 'n1' });
+  const st = await loadState(n1.env.configDir, 'office');
+  const ahead = 2 ** 52;
+  await saveState(n1.env.configDir, { ...st, view: { ...st.view!, version: ahead } });
+  const r = await checkIn(n1.env, 'office');
+  t.ok(r.version < ahead, `the controller answered with its own, older version ${r.version}`);
+  t.equal((await loadState(n1.env.configDir, 'office')).view!.version, ahead, 'the older view was not adopted');
 });

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { MeshCommand } from '../../cli/base.ts';
 import { adminFlags, clientFrom } from '../../cli/admin-flags.ts';
 import { adminApi } from '../../cli/admin-api.ts';
+import { resolveUses } from '../../core/keys.ts';
 import type { KeyView } from '../../controller/services/views.ts';
 
 export default class KeysCreate extends MeshCommand {
@@ -11,15 +12,15 @@ export default class KeysCreate extends MeshCommand {
   static override flags = {
     ...adminFlags,
     name: Flags.string({ description: 'key name (default: generated)' }),
-    uses: Flags.integer({ description: 'how many nodes may join with it (default: unlimited)' }),
-    expires: Flags.string({ description: 'expiry: a duration (30m, 24h, 7d, 2w) or an ISO date' }),
+    uses: Flags.string({ description: 'how many nodes may join with it: a number, or "unlimited" (default: 1)' }),
+    expires: Flags.string({ description: 'expiry: a duration (30m, 24h, 7d, 2w), an ISO date, or 0 for never (default: 24h)' }),
   };
 
   async run(): Promise<KeyView & { token: string }> {
     const { args, flags } = await this.parse(KeysCreate);
     const k = await adminApi(clientFrom(flags)).createKey(args.network, {
       ...(flags.name !== undefined ? { name: flags.name } : {}),
-      ...(flags.uses !== undefined ? { uses: flags.uses } : {}),
+      ...(flags.uses !== undefined ? { uses: flags.uses === 'unlimited' ? 'unlimited' as const : resolveUses(flags.uses)! } : {}),
       ...(flags.expires !== undefined ? { expires: flags.expires } : {}),
     });
     this.out(

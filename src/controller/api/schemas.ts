@@ -40,8 +40,8 @@ export const KeySchema = Type.Object({
 
 export const KeyCreate = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 63 })),
-  uses: Type.Optional(Type.Integer()),
-  expires: Type.Optional(Type.String({ maxLength: 40 })),
+  uses: Type.Optional(Type.Union([Type.Integer(), Type.Literal('unlimited')], { description: 'default 1' })),
+  expires: Type.Optional(Type.String({ maxLength: 40, description: 'a duration (24h), an ISO date, or "0" for never; default 24h' })),
 }, strict);
 export type KeyCreate = Static<typeof KeyCreate>;
 

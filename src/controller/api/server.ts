@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import type { AdminService } from '../services/admin.ts';
 import { errorHandler, sendProblem, toProblem } from './problem.ts';
 import { registerRoutes } from './routes.ts';
+import { scrape } from '../metrics.ts';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -55,6 +56,16 @@ export async function buildApi(store: Store, svc: AdminService, log: Logger, ver
     return sendProblem(reply, toProblem(new MeshError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'See GET /api/v1/openapi.json' })));
   });
   registerRoutes(app, svc);
+  // Metrics on the API port: behind the admin token like every route here (the onRequest hook).
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    const m = await scrape();
+    return reply.type(m.contentType).send(m.body);
+  });
+  // Admin actions in the log (structured; route and parameters, never a body, so never a secret).
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return;
+    log.info({ actor: (req as typeof req & { actor?: string }).actor ?? null, method: req.method, route: req.routeOptions.url ?? null, params: req.params, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin action');
+  });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

@@ -9,6 +9,7 @@ import type { ViewBuilder } from './view-builder.ts';
 import type { ControllerContext } from '../context.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
+import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
 
 const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -45,7 +46,13 @@ export class NodeApi {
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
   async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView }> {
     const sourceHost = peerHost(source) ?? source;
-    this.limiter.check(sourceHost);
+    try {
+      this.limiter.check(sourceHost);
+    } catch (err) {
+      rateLimited.inc({ what: 'join' });
+      this.ctx.log.warn({ source: sourceHost, network: req.network, key: req.keyName }, 'join refused: rate limited (too many failed joins from this address)');
+      throw err;
+    }
     try {
       assertDnsLabel(req.name, 'node name');
       const net = await this.ctx.store.getNetwork(req.network);
@@ -64,11 +71,16 @@ export class NodeApi {
         this.ctx.now(),
       );
       this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
+      joins.inc({ network: row.network });
       return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row) };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.
       if (err instanceof MeshError && (err.code === 'KEY_INVALID' || err.code === 'NOT_FOUND')) this.limiter.fail(sourceHost);
+      const code = err instanceof MeshError ? err.code : 'INTERNAL';
+      failedJoins.inc({ code });
+      // Never the secret: the network, key name, node name and where it came from.
+      this.ctx.log.warn({ source: sourceHost, network: req.network, key: req.keyName, node: req.name, code, reason: err instanceof MeshError ? err.message : 'internal error' }, 'join refused');
       throw err;
     }
   }
@@ -100,9 +112,10 @@ export class NodeApi {
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
-  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView }> {
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; controllers: string[] }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
+    checkIns.inc({ network: node.network });
     let current = node;
     const listenPort = req.listenPort || node.listenPort;
     assertPort(listenPort);
@@ -110,19 +123,26 @@ export class NodeApi {
     if (listenPort !== node.listenPort || endpoint !== node.endpoint || node.endpointStated !== (req.endpoint !== '')) {
       current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
     }
-    if (req.handshakes.length) {
-      const peers = new Set((await this.views.membersOf(node.network)).rows.map((n) => n.publicKey));
-      this.health.report(req.handshakes.filter((h) => peers.has(h.publicKey) && h.publicKey !== node.publicKey));
+    if (req.handshakes.length && node.approved) {
+      // Only an approved member's word counts, and only about the other approved members of its network.
+      const members = new Map((await this.views.membersOf(node.network)).rows.filter((n) => n.approved && n.id !== node.id).map((n) => [n.publicKey, n.id]));
+      const about = req.handshakes.flatMap((h) => {
+        const id = members.get(h.publicKey);
+        return id === undefined ? [] : [{ nodeId: id, latestHandshake: h.latestHandshake }];
+      });
+      this.health.report(node.network, node.id, about, now.getTime());
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
-    if (req.knownVersion === version) return { version, changed: false };
-    return { version, changed: true, view: await this.view(current) };
+    // Every check-in names the controllers, so that a node that joined before a controller was
+    // added (or before the store moved to PostgreSQL) learns where to fail over to.
+    const controllers = this.ctx.grpcPublicAddr.split(',');
+    if (req.knownVersion === version) return { version, changed: false, controllers };
+    return { version, changed: true, view: await this.view(current), controllers };
   }
 
   async leave(node: NodeRow): Promise<void> {
     await this.ctx.store.leaveNode(node.id);
-    this.health.forget(node.publicKey);
     this.ctx.log.info({ network: node.network, node: node.name }, 'node left');
   }
 }

@@ -8,6 +8,7 @@ import { MeshError } from '../../core/errors.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
 import type { Logger } from 'pino';
+import { pushLatency } from '../metrics.ts';
 
 export interface Subscriber {
   send(ev: WatchEvent): void;
@@ -56,7 +57,7 @@ export class WatchHub {
     };
   }
 
-  private enqueueSnapshot(sub: Sub): void {
+  private enqueueSnapshot(sub: Sub, sent?: () => void): void {
     sub.queue = sub.queue.then(async () => {
       await this.nextTurn();
       try {
@@ -64,6 +65,7 @@ export class WatchHub {
         sub.approved = snapshot.self.approved;
         sub.snapshotVersion = snapshot.version;
         sub.out.send({ version: snapshot.version, snapshot });
+        sent?.();
       } catch (err) {
         sub.out.end(err instanceof MeshError ? err : new MeshError('INTERNAL', 'building a snapshot failed'));
       }
@@ -80,18 +82,23 @@ export class WatchHub {
   private fanOut(c: Change): void {
     const subs = this.byNetwork.get(c.network);
     if (!subs) return;
+    const t0 = performance.now();
+    const sent = () => pushLatency.observe((performance.now() - t0) / 1000);
     for (const sub of subs.values()) {
       const d = deltaFor({ id: sub.node.id, approved: sub.approved }, c);
       if (d === 'snapshot') {
         if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
-        this.enqueueSnapshot(sub);
+        this.enqueueSnapshot(sub, sent);
       } else if (d === 'removed') {
         subs.delete(sub.node.id);
         const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
         sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
       } else {
         sub.queue = sub.queue.then(() => {
-          if (c.version > sub.snapshotVersion) sub.out.send({ version: c.version, delta: d });
+          if (c.version > sub.snapshotVersion) {
+            sub.out.send({ version: c.version, delta: d });
+            sent();
+          }
         });
       }
     }

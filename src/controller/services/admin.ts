@@ -1,8 +1,8 @@
 // The admin operations behind the REST API: validate with core, then one store call each.
 import { randomBytes } from 'node:crypto';
 import { assertDnsLabel, newNetwork } from '../../core/network.ts';
-import { assertUses } from '../../core/keys.ts';
-import { parseExpiry } from '../../core/duration.ts';
+import { DEFAULT_EXPIRES, resolveUses } from '../../core/keys.ts';
+import { resolveExpiry } from '../../core/duration.ts';
 import { encodeJoinToken } from '../../core/join-token.ts';
 import { hashSecret, newSecret } from '../../core/secret.ts';
 import { assertRecord } from '../../core/dns.ts';
@@ -16,7 +16,9 @@ import { GatewayService } from './gateways.ts';
 
 export interface KeyRequest {
   name?: string;
-  uses?: number;
+  /** A count, or "unlimited"; default 1. */
+  uses?: number | 'unlimited';
+  /** A duration or date, or "0" for never; default 24h. */
   expires?: string;
 }
 
@@ -33,7 +35,7 @@ export class AdminService {
   }
 
   private view(n: NodeRow, now = this.ctx.now()): MeshNode {
-    return nodeView(n, now, this.health?.lastHandshake(n.publicKey));
+    return nodeView(n, now, this.health?.lastHandshake(n.network, n.id));
   }
 
   listNetworks(): Promise<Network[]> {
@@ -66,10 +68,10 @@ export class AdminService {
   async createKey(network: string, req: KeyRequest, actor: string): Promise<KeyView & { token: string }> {
     const name = req.name ?? `key-${randomBytes(4).toString('hex')}`;
     assertDnsLabel(name, 'key name');
-    assertUses(req.uses);
-    const expiresAt = req.expires === undefined ? null : parseExpiry(req.expires, this.ctx.now()).toISOString();
+    const usesRemaining = resolveUses(req.uses);
+    const expiresAt = resolveExpiry(req.expires ?? DEFAULT_EXPIRES, this.ctx.now())?.toISOString() ?? null;
     const secret = newSecret();
-    const key = await this.ctx.store.createKey({ network, name, secretHash: hashSecret(secret), usesRemaining: req.uses ?? null, expiresAt }, actor);
+    const key = await this.ctx.store.createKey({ network, name, secretHash: hashSecret(secret), usesRemaining, expiresAt }, actor);
     const token = encodeJoinToken({ server: this.ctx.grpcPublicAddr, network, keyName: name, secret, caPin: this.ctx.caPin });
     return { ...keyView(key), token };
   }

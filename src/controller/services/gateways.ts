@@ -28,7 +28,7 @@ export class GatewayService {
   }
 
   private view(n: NodeRow): MeshNode {
-    return nodeView(n, this.ctx.now(), this.health?.lastHandshake(n.publicKey));
+    return nodeView(n, this.ctx.now(), this.health?.lastHandshake(n.network, n.id));
   }
 
   /** Makes `node` an ingress gateway, or (on = false) no longer one. */

@@ -1,6 +1,7 @@
 // Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
 import { MeshError } from '../../../core/errors.ts';
 import type { DnsRecord } from '../../../core/types.ts';
+import { assertNameFree, type NameUse } from '../../../core/names.ts';
 import type { Q } from './engine.ts';
 
 export async function listDns(q: Q, network: string): Promise<DnsRecord[]> {
@@ -12,11 +13,17 @@ export async function listDns(q: Q, network: string): Promise<DnsRecord[]> {
   ];
 }
 
+/** What uses `name` in `network` (one name space for nodes and custom records). */
+export async function nameUse(q: Q, network: string, name: string): Promise<NameUse> {
+  return {
+    node: (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name])) !== undefined,
+    record: (await q.get('SELECT 1 FROM dns_records WHERE network = $1 AND name = $2', [network, name])) !== undefined,
+  };
+}
+
 /** The caller holds the network's lock (node names cannot change under this check). */
 export async function insertDns(q: Q, network: string, name: string, address: string): Promise<DnsRecord> {
-  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name])) {
-    throw new MeshError('NAME_TAKEN', `"${name}" is the name of a node in network "${network}"; its record comes from the node`, { hint: 'Pick another record name' });
-  }
+  assertNameFree(network, name, 'record', { node: (await nameUse(q, network, name)).node, record: false }); // a second record: ON CONFLICT below
   const inserted = await q.run('INSERT INTO dns_records (network, name, address, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
     network, name, address, new Date().toISOString(),
   ]);

@@ -57,6 +57,8 @@ export class PgEngine {
   readonly pool: pg.Pool;
   readonly url: string;
   private closed = false;
+  /** Writes started and not yet finished: close() lets them finish, as the embedded store does. */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(url: string, opts: PgEngineOptions) {
     this.url = url;
@@ -131,8 +133,16 @@ export class PgEngine {
   /** Runs `fn` as one READ COMMITTED transaction and resolves after COMMIT. Writers that must
    * not interleave lock the same row first (the network's, see networks.ts). The whole
    * transaction is retried on a serialization failure or deadlock. */
-  async write<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+  write<T>(fn: (q: Q) => Promise<T>): Promise<T> {
     this.assertOpen();
+    const p = this.transact(fn);
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async transact<T>(fn: (q: Q) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect().catch((err) => {
         throw connectError(err, this.url);
@@ -166,6 +176,7 @@ export class PgEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.inflight]);
     await this.pool.end();
   }
 }

@@ -1,4 +1,6 @@
 // Table `nodes` (and `removed_nodes`, the tombstones): queries.
+import { assertNameFree } from '../../../core/names.ts';
+import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
 import { allocate } from '../../../core/ipam.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
@@ -90,9 +92,7 @@ export async function mustNode(q: Q, network: string, ref: string): Promise<Node
  * no other controller allocates in this network meanwhile; the UNIQUE (network, address)
  * constraint stays the last word. */
 export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boolean): Promise<NodeRow> {
-  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [n.network, n.name])) {
-    throw new MeshError('NAME_TAKEN', `a node named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
-  }
+  assertNameFree(n.network, n.name, 'node', await nameUse(q, n.network, n.name));
   if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [n.network, n.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
   }

@@ -1,6 +1,7 @@
 // Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
 import { MeshError } from '../../../core/errors.ts';
 import type { DnsRecord } from '../../../core/types.ts';
+import { assertNameFree, type NameUse } from '../../../core/names.ts';
 import type { Sql } from './engine.ts';
 
 export function listDns(sql: Sql, network: string): DnsRecord[] {
@@ -12,13 +13,16 @@ export function listDns(sql: Sql, network: string): DnsRecord[] {
   ];
 }
 
+/** What uses `name` in `network` (one name space for nodes and custom records). */
+export function nameUse(sql: Sql, network: string, name: string): NameUse {
+  return {
+    node: sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name]) !== undefined,
+    record: sql.get('SELECT 1 FROM dns_records WHERE network = ? AND name = ?', [network, name]) !== undefined,
+  };
+}
+
 export function insertDns(sql: Sql, network: string, name: string, address: string): DnsRecord {
-  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name])) {
-    throw new MeshError('NAME_TAKEN', `"${name}" is the name of a node in network "${network}"; its record comes from the node`, { hint: 'Pick another record name' });
-  }
-  if (sql.get('SELECT 1 FROM dns_records WHERE network = ? AND name = ?', [network, name])) {
-    throw new MeshError('ALREADY_EXISTS', `record "${name}" already exists in network "${network}"`, { hint: `Remove it first: meshctl dns rm ${network} ${name}` });
-  }
+  assertNameFree(network, name, 'record', nameUse(sql, network, name));
   sql.run('INSERT INTO dns_records (network, name, address, created_at) VALUES (?, ?, ?, ?)', [network, name, address, new Date().toISOString()]);
   return { name, network, address, source: 'custom' };
 }

@@ -2,6 +2,7 @@
 // Writes run as synchronous transactions (so no two interleave), then wait for a flush that
 // puts the image durably on disk. With group commit, every write that lands while a flush is
 // running shares the next flush.
+import { storeFlush, storeFlushGroup } from '../../metrics.ts';
 import initSqlJs from 'sql.js';
 import type { Database, SqlValue } from 'sql.js';
 import { readFile } from 'node:fs/promises';
@@ -214,10 +215,14 @@ export class SqliteEngine {
   }
 
   private async flushOnce(upTo: number): Promise<void> {
+    const t0 = performance.now();
+    const group = Math.max(1, upTo - this.flushedSeq);
     const image = this.db.export();
     this.applyPragmas();
     await writeFileDurably(this.path, image);
     if (upTo > this.flushedSeq) this.flushedSeq = upTo;
+    storeFlush.observe((performance.now() - t0) / 1000);
+    storeFlushGroup.observe(group);
   }
 
   /** Persists the current image (including soft state changed by `mutate`). */

@@ -1,4 +1,6 @@
 // Table `nodes`: queries.
+import { assertNameFree } from '../../../core/names.ts';
+import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
 import { allocate } from '../../../core/ipam.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
@@ -88,9 +90,7 @@ export function mustNode(sql: Sql, network: string, ref: string): NodeRow {
 
 /** Inserts a node at the lowest free address of `cidr`. */
 export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean): NodeRow {
-  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [n.network, n.name])) {
-    throw new MeshError('NAME_TAKEN', `a node named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
-  }
+  assertNameFree(n.network, n.name, 'node', nameUse(sql, n.network, n.name));
   if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND public_key = ?', [n.network, n.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
   }
