@@ -46,7 +46,7 @@ t.test('ingress and egress gateways, external clients: API, CLI and what every a
   const h = await startHarness();
   t.teardown(() => h.stopAll());
   await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
-  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', {});
+  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' });
   const hosts: Record<string, { env: AgentEnv; gw: ReturnType<typeof gatewayHost> }> = {};
   for (const name of ['gw', 'n2', 'n3']) {
     const env = await h.agent();
@@ -134,7 +134,7 @@ t.test('`clients create` prints the config and a QR code that decodes to exactly
   const h = await startHarness();
   t.teardown(() => h.stopAll());
   await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
-  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', {});
+  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' });
   await join(await h.agent(), { token, name: 'gw' });
   const flags = ['--server', h.apiUrl, '--token', h.token];
   t.equal((await cli(['nodes', 'ingress', 'office', 'gw', ...flags])).code, 0);
