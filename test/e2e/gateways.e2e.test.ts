@@ -15,7 +15,22 @@ import { prereqSkip } from './prereqs.ts';
 import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type JoinOut } from './mesh-helpers.ts';
 import { decodeTerminalQr } from '../helpers/qr.ts';
 
-const skip = await prereqSkip();
+/** This test also drives nftables, iptables-save and wg-quick (CI installs them: .ci/run). */
+async function gatewayPrereqs(): Promise<string | false> {
+  const base = await prereqSkip();
+  if (base) return base;
+  const r = new ExecaRunner({ timeoutMs: 10_000 });
+  const missing: string[] = [];
+  for (const [argv, pkg] of [[['nft', '--version'], 'nftables'], [['iptables-save', '--version'], 'iptables'], [['sh', '-c', 'command -v wg-quick'], 'wireguard-tools']] as const) {
+    if (!(await r.run([...argv]).then(() => true, () => false))) missing.push(pkg);
+  }
+  if (missing.length === 0) return false;
+  const why = `missing: apt-get install -y ${missing.join(' ')}`;
+  if (process.env.CI === 'true') throw new Error(why);
+  return why;
+}
+
+const skip = await gatewayPrereqs();
 const STEM = 'mg';
 const NET = 'office';
 const CIDR = '10.66.0.0/24';
