@@ -204,12 +204,18 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
     const pk = (await admin<{ publicKey: string }>(['clients', 'show', NET, 'phone'])).publicKey;
     const s0 = performance.now();
     await admin(['clients', 'delete', NET, 'phone']);
+    const answeredAt = Date.now();
     const returned = performance.now() - s0;
-    const gone = await until('the client to leave gw\'s peers', 5000, async () => ((await m.wgPeers('gw', iface.gw!)).some((p) => p.publicKey === pk) ? undefined : performance.now() - s0));
-    st.comment(`delete returned after ${secs(returned)}; the client was gone from gw after ${secs(gone)}, ${secs(gone - returned)} after the controller's answer`);
+    await until('the client to leave gw\'s peers', 10_000, async () => ((await m.wgPeers('gw', iface.gw!)).some((p) => p.publicKey === pk) ? undefined : true));
+    // When gw's agent removed the peer, by its own log (same clock): a poll of `wg show` from
+    // here costs several process starts on this shared machine and would blur the figure.
+    const line = new RegExp(`^(\\S+) ${NET}: \\S+: remove peer ${pk.slice(0, 8).replace(/[+/]/g, '\\$&')}`, 'm');
+    const removedAt = Date.parse(line.exec(agents.gw!.output())?.[1] ?? 'NaN');
+    assert.ok(Number.isFinite(removedAt), `gw's agent logged no removal of the client:\n${agents.gw!.output().slice(-2000)}`);
+    st.comment(`delete returned after ${secs(returned)}; gw's agent removed the client ${secs(removedAt - answeredAt)} after that`);
     // Timed from the command's return (the delete is durable once the API answers): starting a CLI
     // process on this shared machine alone can take seconds, which says nothing about the push.
-    assert.ok(gone - returned <= CUT_MS, `the client was dropped ${secs(gone - returned)} after the delete returned (limit ${CUT_MS} ms)`);
+    assert.ok(removedAt - answeredAt <= CUT_MS, `the client was dropped ${secs(removedAt - answeredAt)} after the delete returned (limit ${CUT_MS} ms)`);
     const ping = await lab.run('cl', ['ping', '-n', '-c2', '-W1', addr.n2!], { allowFail: true });
     assert.notEqual(ping.exitCode, 0, 'the deleted client no longer reaches the mesh');
     for (const h of NODES) assert.ok(!(await m.wgPeers(h, iface[h]!)).some((p) => p.allowedIps.includes(clientAddr)), `${h} routes the client nowhere`);
