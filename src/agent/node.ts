@@ -149,10 +149,14 @@ export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView,
   const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) {
-    // Routes to egress ranges behind peers, and this node's own forwarding and NAT as a gateway.
-    changes.push(...(await setRoutes(env.runner, st.interface, egressRoutesOf(view))));
-    changes.push(...(await setFirewall(env.runner, st.interface, firewallSpecOf(view, st.interface))));
     for (const c of changes) env.log?.(`${st.network}: ${c}`);
+    // Routes to egress ranges behind peers, and this node's own forwarding and NAT as a gateway.
+    const more = [
+      ...(await setRoutes(env.runner, st.interface, egressRoutesOf(view))),
+      ...(await setFirewall(env.runner, st.interface, firewallSpecOf(view, st.interface))),
+    ];
+    for (const c of more) env.log?.(`${st.network}: ${c}`);
+    changes.push(...more);
   }
   return changes;
 }
