@@ -23,12 +23,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { NodeClient } from '../src/agent/client.ts';
-import { fetchPinnedCa } from '../src/agent/pin.ts';
+import { fetchPinnedCa } from '../src/net/pinned-ca.ts';
 import { decodeJoinToken } from '../src/core/join-token.ts';
 import { applyDelta, type WatchEvent } from '../src/core/change.ts';
 import type { NodeView, PeerView } from '../src/core/view.ts';
 import { nodeService } from '../src/rpc/proto.ts';
 import { freePort } from '../test/helpers/server-process.ts';
+import { adminFetchFor } from '../test/helpers/admin-fetch.ts';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -143,20 +144,21 @@ async function startController(root: string, profileDir: string | undefined): Pr
   });
   closeSync(logFd);
   children.add(proc);
-  const apiUrl = `http://127.0.0.1:${api}`;
+  const apiUrl = `https://127.0.0.1:${api}`;
+  const adminFetch = adminFetchFor(dataDir);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`meshctl server exited with ${proc.exitCode}:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`meshctl server did not answer within 30 s:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
     try {
-      await fetch(`${apiUrl}/api/v1/networks`, { signal: AbortSignal.timeout(1000) });
+      await adminFetch(`${apiUrl}/api/v1/networks`);
       if (existsSync(join(dataDir, 'admin.token'))) break;
     } catch { /* not yet */ }
     await sleep(50);
   }
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${apiUrl}/api/v1${path}`, {
+    const res = await adminFetch(`${apiUrl}/api/v1${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -10,7 +10,7 @@ import type { Runner } from '../platform/runner.ts';
 import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { chooseInterface } from './interfaces.ts';
 import { isRemoval, onNetworkTeardown, runTeardownHooks, teardownNetwork } from './teardown.ts';
-import { fetchPinnedCa } from './pin.ts';
+import { fetchPinnedCa } from '../net/pinned-ca.ts';
 import { firstAnswering, newControllerList, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';

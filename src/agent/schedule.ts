@@ -5,18 +5,34 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runner } from '../platform/runner.ts';
 import {
-  detectDaemonMode, installSystemdUnit, removeSystemdUnit, installCronLine, removeCronLine, offInstructions,
+  cronDaemonRunning, detectDaemonMode, installSystemdUnit, removeSystemdUnit, installCronLine, removeCronLine, offInstructions,
   DEFAULT_UNIT_DIR, UNIT_NAME,
 } from '../platform/service.ts';
 import { joinedNetworks } from './state.ts';
+import { callAgent, socketPath } from './control.ts';
 import { MeshError } from '../core/errors.ts';
 
 export type DaemonChoice = 'systemd' | 'cron' | 'off' | 'auto';
 
 export interface ScheduleResult {
-  daemon: 'systemd' | 'cron' | 'off';
+  /** What keeps the node in step: `agent` when an agent already runs for this config dir. */
+  daemon: 'systemd' | 'cron' | 'off' | 'agent';
   detail: string;
+  /** Set when what was installed will not run as things stand (no cron daemon). */
+  warning?: string;
 }
+
+/** What installSchedule looks at on the host (injected in tests). */
+export interface ScheduleProbe {
+  /** Whether an agent already serves this config dir (its control socket answers). */
+  agentRunning(configDir: string): Promise<boolean>;
+  cronRunning(): Promise<boolean>;
+}
+
+export const hostProbe: ScheduleProbe = {
+  agentRunning: async (configDir) => (await callAgent(socketPath(configDir), 'Status', '').catch(() => undefined)) !== undefined,
+  cronRunning: () => cronDaemonRunning(),
+};
 
 /** The scheduler `choice` comes to on this host; refuses one the host cannot run, so that join
  * can stop before it changes anything. */
@@ -43,14 +59,23 @@ export async function resolveDaemon(runner: Runner, choice: DaemonChoice): Promi
 }
 
 /** Installs the chosen scheduler for `command` (the argv that runs meshctl itself). */
-export async function installSchedule(runner: Runner, choice: DaemonChoice, command: string[], configDir: string): Promise<ScheduleResult> {
+export async function installSchedule(runner: Runner, choice: DaemonChoice, command: string[], configDir: string, probe: ScheduleProbe = hostProbe): Promise<ScheduleResult> {
   const mode = await resolveDaemon(runner, choice);
+  if (mode === 'cron' && (await probe.agentRunning(configDir))) {
+    // A running agent picks up new networks by itself (it rescans every few seconds); a crontab
+    // line beside it would only run check-ins the agent already does.
+    return { daemon: 'agent', detail: `An agent already runs for ${configDir} and keeps this network in step; no crontab line added.` };
+  }
   if (mode === 'systemd') {
     const r = await installSystemdUnit(runner, { command, configDir });
     return { daemon: 'systemd', detail: `systemd unit ${r.unitPath} enabled and started` };
   }
   if (mode === 'cron') {
     await installCronLine(runner, { command, configDir });
+    if (!(await probe.cronRunning())) {
+      const warning = 'no cron daemon is running on this host, so nothing runs that line: until one runs (e.g. service cron start), this node only changes when you run `meshctl checkin`; or run `meshctl agent` under your supervisor';
+      return { daemon: 'cron', detail: `crontab line installed (\`meshctl checkin\` every minute), but ${warning}`, warning };
+    }
     return { daemon: 'cron', detail: 'crontab line installed: `meshctl checkin` every minute' };
   }
   return { daemon: 'off', detail: offInstructions(command, configDir) };

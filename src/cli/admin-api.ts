@@ -1,5 +1,5 @@
 // Typed calls of the admin REST API, one per admin command.
-import type { DnsRecord, ExtClient, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
+import type { AdminToken, DnsRecord, ExtClient, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
 import type { KeyView } from '../controller/services/views.ts';
 import type { AdminClient } from './admin-client.ts';
 
@@ -36,4 +36,9 @@ export const adminApi = (c: AdminClient) => ({
   listDns: (network: string) => c.call<DnsRecord[]>('GET', `/networks/${seg(network)}/dns`),
   addDns: (network: string, name: string, address: string) => c.call<DnsRecord>('POST', `/networks/${seg(network)}/dns`, { name, address }),
   removeDns: (network: string, name: string) => c.call<void>('DELETE', `/networks/${seg(network)}/dns/${seg(name)}`),
+
+  listAdminTokens: () => c.call<AdminToken[]>('GET', '/admin/tokens'),
+  createAdminToken: (req: { name: string; expires?: string }) => c.call<AdminToken & { token: string }>('POST', '/admin/tokens', req),
+  revokeAdminToken: (name: string) => c.call<AdminToken>('DELETE', `/admin/tokens/${seg(name)}`),
+  whoami: () => c.call<AdminToken>('GET', '/admin/whoami'),
 });

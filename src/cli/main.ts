@@ -19,6 +19,8 @@ const pjson = {
       keys: { description: 'Access keys and join tokens.' },
       nodes: { description: 'Nodes of a network.' },
       dns: { description: 'Private DNS records.' },
+      admin: { description: 'Administration of the controller itself.' },
+      'admin:token': { description: 'Named, revocable admin tokens.' },
     },
   },
 };
@@ -38,7 +40,7 @@ export async function main(argv: string[], root: string): Promise<number> {
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const c = classify(err);
+    const c = classify(err, Object.keys(COMMANDS));
     if (err instanceof Errors.ExitError) return (err as { oclif: { exit: number } }).oclif.exit;
     if (c.exit === 0) return 0;
     if (process.env.MESHCTL_DEBUG) process.stderr.write(`${(err as Error).stack ?? err}\n`);

@@ -29,6 +29,11 @@ import CheckIn from './checkin.ts';
 import Leave from './leave.ts';
 import Status from './status.ts';
 import Agent from './agent.ts';
+import Login from './login.ts';
+import Logout from './logout.ts';
+import AdminTokenCreate from './admin/token/create.ts';
+import AdminTokenList from './admin/token/list.ts';
+import AdminTokenRevoke from './admin/token/revoke.ts';
 
 export const COMMANDS = {
   server: Server,
@@ -61,4 +66,9 @@ export const COMMANDS = {
   leave: Leave,
   status: Status,
   agent: Agent,
+  login: Login,
+  logout: Logout,
+  'admin:token:create': AdminTokenCreate,
+  'admin:token:list': AdminTokenList,
+  'admin:token:revoke': AdminTokenRevoke,
 };

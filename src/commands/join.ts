@@ -16,7 +16,7 @@ export default class Join extends MeshCommand {
     daemon: Flags.string({ options: ['systemd', 'cron', 'off'], description: 'what keeps this node in step: a systemd unit running `meshctl agent`, a crontab line running `meshctl checkin`, or nothing (default: systemd where it runs, else cron)' }),
   };
 
-  async run(): Promise<JoinResult & { daemon: string }> {
+  async run(): Promise<JoinResult & { daemon: string; warning?: string }> {
     const { flags } = await this.parse(Join);
     const { join } = await import('../agent/node.ts');
     const { installSchedule, resolveDaemon } = await import('../agent/schedule.ts');
@@ -38,6 +38,6 @@ export default class Join extends MeshCommand {
         : `Joined network ${r.network} as ${r.name} (${r.address}) on ${r.interface} with ${r.peers} peer${r.peers === 1 ? '' : 's'}.`) +
         `\n${sched.detail}`,
     );
-    return { ...r, daemon: sched.daemon };
+    return { ...r, daemon: sched.daemon, ...(sched.warning ? { warning: sched.warning } : {}) };
   }
 }

@@ -14,6 +14,8 @@ export interface ServerConfig {
   api: HostPort | null;
   grpc: HostPort | null;
   publicHost: string;
+  /** Serve the admin API over plain HTTP instead of HTTPS (--api-insecure). */
+  apiInsecure?: boolean;
   /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
   store: string;
   /** Where the CA (ca.crt, ca.key) lives when several controllers share it; default <data-dir>/tls. */
@@ -36,13 +38,14 @@ export interface ServerInputs {
   noApi?: boolean;
   noGrpc?: boolean;
   publicHost?: string;
+  apiInsecure?: boolean;
   store?: string;
   metricsAddr?: string;
   noMetrics?: boolean;
   caDir?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir', 'metricsAddr', 'noMetrics'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir', 'metricsAddr', 'noMetrics', 'apiInsecure'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -60,7 +63,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noMetrics';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noMetrics' || k === 'apiInsecure';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -98,11 +101,12 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const api = noApi ? null : parseHostPort(pick(inputs.apiAddr, file.apiAddr, '0.0.0.0:8081'), 'api address');
   const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
+  const apiInsecure = pick(inputs.apiInsecure, file.apiInsecure, false);
   const store = pick(inputs.store, file.store, 'sqlite');
   parseStoreSpec(store);
   publicAddrs(publicHost, 50051); // validates every entry
   const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
   const named = inputs.metricsAddr ?? (file.metricsAddr as string | undefined);
   const metrics = pick(inputs.noMetrics, file.noMetrics, false) ? null : { addr: parseHostPort(named ?? DEFAULT_METRICS_ADDR, 'metrics address'), explicit: named !== undefined };
-  return { dataDir, api, grpc, publicHost, store, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
+  return { dataDir, api, grpc, publicHost, store, apiInsecure, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
 }

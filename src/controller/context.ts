@@ -9,5 +9,7 @@ export interface ControllerContext {
    * in the order nodes try them. */
   grpcPublicAddr: string;
   caPin: string;
+  /** URL of the admin API that login tokens send admins to (set once it listens). */
+  apiPublicUrl?: string;
   now(): Date;
 }

@@ -10,7 +10,7 @@ import { openStore } from './store/open.ts';
 import { ensureTls } from './tls.ts';
 import { ensureAdminToken } from './admin-token.ts';
 import { AdminService } from './services/admin.ts';
-import { buildApi } from './api/server.ts';
+import { routeTableOf, buildApi } from './api/server.ts';
 import type { ControllerContext } from './context.ts';
 import { HealthBook } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
@@ -22,12 +22,14 @@ import { startMetricsServer, type MetricsServer, type Readiness } from './metric
 
 export interface RunningController {
   ctx: ControllerContext;
-  /** http://host:port of the admin API, when serving it. */
+  /** https://host:port (http:// under --api-insecure) of the admin API, when serving it. */
   apiUrl: string | null;
   /** The bound port of the node API, when serving it. */
   grpcPort: number | null;
   /** The bound port of the metrics listener, when serving it. */
   metricsPort: number | null;
+  /** Every admin API route (method, fastify URL pattern), for tests that must cover them all. */
+  apiRoutes: readonly { method: string; url: string }[];
   nodeApi: NodeApi;
   hub: WatchHub;
   /**
@@ -54,6 +56,17 @@ function listenError(err: unknown, what: string, addr: string): MeshError {
   return new MeshError('INTERNAL', `listening on ${addr}: ${(err as Error).message}`, { cause: err });
 }
 
+export interface StartOptions {
+  /** Failed admin authentications allowed per source address and minute (default 10). */
+  authFailuresPerMinute?: number;
+}
+
+/** The admin API URL to put in login tokens: the bound address, or the public host for a wildcard. */
+function apiPublicUrl(cfg: ServerConfig, port: number): string {
+  const host = cfg.api && cfg.api.host !== '0.0.0.0' && cfg.api.host !== '::' ? cfg.api.host : parseHostPort(publicAddrs(cfg.publicHost, 50051)[0]!, 'public host').host;
+  return `${cfg.apiInsecure ? 'http' : 'https'}://${formatHostPort({ host, port })}`;
+}
+
 /** Closes the admin API: no new connections; after `graceMs`, every open one is destroyed. */
 async function closeApi(api: FastifyInstance, graceMs: number): Promise<void | 'late'> {
   const closed = api.close();
@@ -62,7 +75,7 @@ async function closeApi(api: FastifyInstance, graceMs: number): Promise<void | '
   return within(closed, 1000);
 }
 
-export async function startController(cfg: ServerConfig, log: Logger, version: string): Promise<RunningController> {
+export async function startController(cfg: ServerConfig, log: Logger, version: string, opts: StartOptions = {}): Promise<RunningController> {
   await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
   await chmod(cfg.dataDir, 0o700);
   const store = await openStore(cfg.store, cfg.dataDir, log);
@@ -72,8 +85,6 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   try {
     const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
     const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
-    const token = await ensureAdminToken(store, cfg.dataDir);
-    log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
     const ctx: ControllerContext = {
       store,
       log,
@@ -81,6 +92,10 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       caPin: tls.caPin,
       now: () => new Date(),
     };
+    // admin.token exists (and its secret is accepted) before anything listens; once the API's port
+    // is known it is rewritten if that changed the URL it carries.
+    const tokenAt = (port: number) => ensureAdminToken(store, cfg.dataDir, { apiUrl: apiPublicUrl(cfg, port), caPin: tls.caPin });
+    let token = await tokenAt(cfg.api?.port ?? 8081);
     const health = new HealthBook();
     health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
@@ -115,7 +130,12 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     }
     let apiUrl: string | null = null;
     if (cfg.api) {
-      api = await buildApi(store, admin, log, version);
+      // HTTPS unless asked otherwise; the chain carries the CA so that clients can check their pin.
+      const https = cfg.apiInsecure ? undefined : { key: tls.keyPem, cert: `${tls.certPem.trim()}\n${tls.caCertPem.trim()}\n` };
+      api = await buildApi(store, admin, log, version, {
+        ...(https ? { https } : {}),
+        ...(opts.authFailuresPerMinute !== undefined ? { authFailuresPerMinute: opts.authFailuresPerMinute } : {}),
+      });
       const addr = formatHostPort(cfg.api);
       try {
         await api.listen({ host: cfg.api.host, port: cfg.api.port });
@@ -124,9 +144,14 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       }
       const bound = api.server.address();
       const port = typeof bound === 'object' && bound ? bound.port : cfg.api.port;
-      apiUrl = `http://${formatHostPort({ host: cfg.api.host === '0.0.0.0' ? '127.0.0.1' : cfg.api.host, port })}`;
+      apiUrl = `${cfg.apiInsecure ? 'http' : 'https'}://${formatHostPort({ host: cfg.api.host === '0.0.0.0' ? '127.0.0.1' : cfg.api.host, port })}`;
+      ctx.apiPublicUrl = apiPublicUrl(cfg, port);
+      if (port !== cfg.api.port) token = { ...(await tokenAt(port)), created: token.created };
+      if (cfg.apiInsecure) log.warn({ url: apiUrl }, 'the admin API is plain HTTP (--api-insecure): admin tokens cross the network in clear');
       log.info({ url: apiUrl, dataDir: cfg.dataDir }, 'admin API listening');
     }
+    if (token.revoked) log.warn({ path: token.path }, 'the admin token in this file was revoked: it no longer works');
+    else log.info({ path: token.path }, token.created ? 'created the admin token' : 'admin token');
     let metricsPort: number | null = null;
     if (cfg.metrics) {
       const { addr: m, explicit } = cfg.metrics;
@@ -155,6 +180,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiUrl,
       grpcPort,
       metricsPort,
+      apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,
       hub,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {

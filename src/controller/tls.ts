@@ -2,7 +2,8 @@
 // signs for the gRPC node API. Keys are written 0600 and never leave the data directory.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, webcrypto, X509Certificate } from 'node:crypto';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import { pinOf } from '../core/ca-pin.ts';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,11 +23,6 @@ export interface TlsMaterial {
   caPin: string;
 }
 
-/** The pin of a PEM certificate's public key: sha256 over its SPKI DER. */
-export function pinOf(certPem: string): string {
-  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
-  return 'sha256:' + createHash('sha256').update(spki).digest('hex');
-}
 
 async function pemKey(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);

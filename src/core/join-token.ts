@@ -3,6 +3,7 @@
 // controller's node API address, in the order the node should try them, and the pin of the CA
 // they all share.
 import { MeshError } from './errors.ts';
+import { PIN_FORMAT } from './ca-pin.ts';
 import { isDnsLabel } from './network.ts';
 import { parseHostPort } from './address.ts';
 
@@ -19,7 +20,6 @@ export interface JoinToken {
 }
 
 const PREFIX = 'mc1.';
-const PIN = /^sha256:[0-9a-f]{64}$/;
 
 /** Encodes a token; `servers` (else `server`) travel comma-separated in one field, so a token
  * naming one controller reads as it always did. */
@@ -46,7 +46,7 @@ export function decodeJoinToken(token: string): JoinToken {
   const str = (k: string) => (typeof body[k] === 'string' && (body[k] as string).length > 0 ? (body[k] as string) : undefined);
   const server = str('s'), network = str('n'), keyName = str('k'), secret = str('x'), caPin = str('p');
   if (!server || !network || !keyName || !secret || !caPin) throw bad('a field is missing');
-  if (!PIN.test(caPin)) throw bad('the CA pin is malformed');
+  if (!PIN_FORMAT.test(caPin)) throw bad('the CA pin is malformed');
   // The network name becomes file names, an interface name and a DNS zone on the node: only a
   // DNS label may pass (a name such as "x/../../etc/y" would reach outside the config dir).
   if (!isDnsLabel(network)) throw bad('the network name is not a valid name');

@@ -23,6 +23,18 @@ export function assertUses(uses: number | undefined): void {
   if (uses !== undefined) resolveUses(uses);
 }
 
+/** KEY_INVALID for a presented key that is not accepted: `known` says whether the network has a
+ * key of that name (then the secret was wrong: the token is damaged or cut short). */
+export function keyNotAccepted(network: string, name: string, known: boolean): MeshError {
+  return known
+    ? new MeshError('KEY_INVALID', `the secret in this token does not match access key "${name}" of network "${network}": the token is damaged or incomplete`, {
+        hint: 'Copy the whole token (it is one long line starting with mc1.), or ask an admin for a new one: meshctl keys create ' + network,
+      })
+    : new MeshError('KEY_INVALID', `network "${network}" has no access key named "${name}" (it was never made on this controller, or the network was deleted and made again)`, {
+        hint: 'Ask an admin for a current token: meshctl keys create ' + network,
+      });
+}
+
 /** Throws KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP when `key` cannot admit a node at `now`. */
 export function assertKeyUsable(key: AccessKey, now: Date): void {
   if (key.revoked) {

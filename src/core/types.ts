@@ -67,6 +67,14 @@ export interface DnsRecord {
   source: 'node' | 'custom';
 }
 
+/** A named admin token (the secret is only ever stored hashed). */
+export interface AdminToken {
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
 export interface AuditEntry {
   at: string;
   actor: string;

@@ -2,7 +2,7 @@
 // running `meshctl checkin` every minute. Both are idempotent desired-state setters: installing
 // twice with the same options changes nothing the second time, and removing what is absent is
 // a no-op.
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { MeshError } from '../core/errors.ts';
 import { writeFileDurably } from './durable-file.ts';
@@ -18,6 +18,16 @@ const SYSTEMD_RUN_DIR = '/run/systemd/system';
 const CRON_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const CRON_TAG = '# meshctl-checkin ';
 const NO_SYSTEMD = /not been booted with systemd|Failed to connect to bus|Host is down/i;
+
+/** True when a cron daemon (cron, crond, fcron) runs on this host: a crontab line does nothing without one. */
+export async function cronDaemonRunning(procDir = '/proc'): Promise<boolean> {
+  const pids = (await readdir(procDir).catch(() => [] as string[])).filter((d) => /^\d+$/.test(d));
+  for (const pid of pids) {
+    const comm = await readFile(join(procDir, pid, 'comm'), 'utf8').catch(() => '');
+    if (/^(cron|crond|fcron)$/.test(comm.trim())) return true;
+  }
+  return false;
+}
 
 /** 'systemd' when PID 1 is systemd (/run/systemd/system exists), else 'cron'. */
 export async function detectDaemonMode(runner: Runner): Promise<DaemonMode> {

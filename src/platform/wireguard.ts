@@ -23,6 +23,23 @@ export function assertInterfaceName(name: string): void {
   }
 }
 
+/** wireguard-go's start-up banner ("Running wireguard-go is not required because this kernel has
+ * first class support for WireGuard…", in a box) is printed whatever happens next: it is never
+ * the reason. What it failed on, in the user's terms, with what to do. */
+export function wireguardGoReason(stderr: string): { message: string; hint: string } {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^[┌│└─┐┘]/.test(l) && !/^WARNING WARNING/.test(l));
+  const text = lines.join('; ');
+  if (/\/dev\/net\/tun|TUN device/i.test(text)) {
+    return { message: `it could not open a TUN device (${text})`, hint: 'Load the tun module (modprobe tun) and check /dev/net/tun exists; in a container, pass the device in (--device /dev/net/tun) and CAP_NET_ADMIN' };
+  }
+  if (/UAPI listen error|socket in use/i.test(text)) {
+    return { message: `its control socket is taken (${text})`, hint: 'Another wireguard-go serves an interface of that name: pick another --interface, or stop it' };
+  }
+  if (/permission|not permitted/i.test(text)) return { message: `permission denied (${text})`, hint: 'Run meshctl as root (sudo), or grant CAP_NET_ADMIN' };
+  if (text === '') return { message: 'it exited without saying why', hint: `Run \`wireguard-go -f IFNAME\` by hand to see the error; ${INSTALL_HINT}` };
+  return { message: text, hint: INSTALL_HINT };
+}
+
 /** Makes interface `name` exist: kernel WireGuard, else wireguard-go; leaves an existing one. Says which. */
 export async function ensureInterface(runner: Runner, name: string): Promise<'existing' | 'kernel' | 'userspace'> {
   assertInterfaceName(name);
@@ -42,8 +59,9 @@ export async function ensureInterface(runner: Runner, name: string): Promise<'ex
     throw new MeshError('WIREGUARD_UNAVAILABLE', `creating interface ${name}: the kernel has no WireGuard and wireguard-go could not run`, { hint: INSTALL_HINT, cause: e });
   }
   if (u.exitCode !== 0) {
-    const why = u.exitCode === 127 ? 'wireguard-go is not installed' : `wireguard-go failed: ${u.stderr.trim()}`;
-    throw new MeshError('WIREGUARD_UNAVAILABLE', `creating interface ${name}: the kernel has no WireGuard and ${why}`, { hint: INSTALL_HINT });
+    if (u.exitCode === 127) throw new MeshError('WIREGUARD_UNAVAILABLE', `creating interface ${name}: the kernel has no WireGuard and wireguard-go is not installed`, { hint: INSTALL_HINT });
+    const why = wireguardGoReason(u.stderr);
+    throw new MeshError('WIREGUARD_UNAVAILABLE', `creating interface ${name} with wireguard-go: ${why.message}`, { hint: why.hint });
   }
   return 'userspace';
 }

@@ -33,13 +33,27 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details: 'internal error; see the controller log', metadata };
 }
 
+/** Why a call found no controller, in a user's words, from grpc-js's status details. */
+export function unreachableReason(err: Pick<grpc.ServiceError, 'code' | 'details'>): string {
+  const d = err.details ?? '';
+  if (/ECONNREFUSED/.test(d)) return 'connection refused (nothing listens on that port, or a firewall rejects it)';
+  if (/ENOTFOUND|EAI_AGAIN|Name resolution failed|DNS resolution failed/i.test(d)) return 'the host name does not resolve';
+  if (/EHOSTUNREACH|ENETUNREACH/.test(d)) return 'no route to that address from this host';
+  if (/ECONNRESET|EPIPE/.test(d)) return 'the connection was cut';
+  if (/certificate|SSL|TLS|handshake/i.test(d)) return 'the TLS handshake failed (is that port the controller\'s node API?)';
+  if (err.code === grpc.status.DEADLINE_EXCEEDED || /ETIMEDOUT|Deadline exceeded|timed? ?out/i.test(d)) return 'no answer in time (the host is down, or packets are dropped on the way)';
+  return 'no connection could be made';
+}
+
 /** A MeshError for a failed call, with the controller's code and hint when it sent them. */
 export function fromGrpcError(err: grpc.ServiceError, server: string): MeshError {
   const code = err.metadata?.get('meshctl-code')[0]?.toString();
   const hint = err.metadata?.get('meshctl-hint')[0]?.toString();
   if (code && isErrorCode(code)) return new MeshError(code, err.details, hint ? { hint } : {});
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-    return new MeshError('UNREACHABLE', `cannot reach the controller at ${server}: ${err.details}`, {
+    // grpc-js details read like "No connection established. Last error: connect ECONNREFUSED
+    // 10.0.0.1:50051 (2026-…). Resolution note: …": say what they mean; the original is the cause.
+    return new MeshError('UNREACHABLE', `cannot reach the controller at ${server}: ${unreachableReason(err)}`, {
       hint: 'Check that `meshctl server` runs there and that this host can reach its gRPC port',
       cause: err,
     });

@@ -95,7 +95,7 @@ t.test('the single executable runs self-contained', { timeout: 90_000 }, async (
   await t.test('server from the binary serves `network create` from the binary', async (t) => {
     const dataDir = join(dir, 'data');
     const [apiPort, grpcPort] = [await freePort(), await freePort()];
-    const api = `http://127.0.0.1:${apiPort}`;
+    const api = `https://127.0.0.1:${apiPort}`;
     const server = spawn(bin, ['server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${apiPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`], {
       cwd: dir,
       env: {},

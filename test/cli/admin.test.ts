@@ -8,7 +8,7 @@ let tc: TestController;
 let env: Record<string, string>;
 t.before(async () => {
   tc = await startTestController();
-  env = { MESHCTL_SERVER: tc.apiUrl, MESHCTL_TOKEN: tc.token };
+  env = { MESHCTL_SERVER: tc.apiUrl, MESHCTL_TOKEN: tc.token, MESHCTL_DATA_DIR: tc.dataDir };
 });
 t.teardown(async () => {
   await tc.stop();

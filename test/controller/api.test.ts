@@ -18,7 +18,7 @@ const call = (method: string, path: string, opts: { token?: string | null; body?
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(tc.apiUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  return tc.fetch(tc.apiUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
 };
 
 t.test('every route answers 401 without the admin token or with a wrong one', async () => {

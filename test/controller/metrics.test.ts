@@ -43,7 +43,8 @@ t.test('metrics, health and structured logs of a real controller', async (t) => 
   const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-metrics-'));
   const agentDir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-metrics-agent-'));
   const [api, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpc}`, '--public-host', '127.0.0.1', '--metrics-addr', `127.0.0.1:${metrics}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Plain HTTP on loopback (--api-insecure): this test is about metrics, and curls the API port.
+  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpc}`, '--public-host', '127.0.0.1', '--metrics-addr', `127.0.0.1:${metrics}`, '--api-insecure'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
   const kill = async () => {

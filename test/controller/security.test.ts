@@ -2,12 +2,12 @@
 // hole it closes.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { acquireLock } from '../../src/controller/store/sqlite/lock.ts';
 import { randomUUID } from 'node:crypto';
 import { SqliteStore, DB_FILE } from '../../src/controller/store/sqlite/index.ts';
@@ -15,6 +15,7 @@ import { MIGRATIONS } from '../../src/controller/store/sqlite/migrations.ts';
 import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret } from '../../src/core/secret.ts';
 import { freePort, killAllStarted, startServer } from '../helpers/server-process.ts';
+import { adminFetchFor } from '../helpers/admin-fetch.ts';
 
 // Servers start slowly on a loaded machine: the file's deadline is the sum of the tests' own.
 t.setTimeout(600_000);
@@ -81,7 +82,7 @@ t.test('hole 4: kill -9 the server, a fresh process that reuses the lock\'s pid 
   const deadline = Date.now() + 90_000;
   let status = 0;
   while (Date.now() < deadline && next.exitCode === null) {
-    status = await fetch(`http://127.0.0.1:${api}/api/v1/networks`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
+    status = await adminFetchFor(dir)(`https://127.0.0.1:${api}/api/v1/networks`).then((r) => r.status, () => 0);
     if (status) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -148,4 +149,62 @@ t.test('hole 12: a migration that leaves a broken reference is refused and the f
   const err = await SqliteStore.open(dir).then(async (s) => { await s.close(); return null; }, (e: unknown) => e as Error);
   t.match(err?.message ?? 'opened', /broken reference/, 'the migration is refused for the references it breaks');
   t.ok(Buffer.compare(await readFile(join(dir, DB_FILE)), image) === 0, 'the database file is unchanged');
+});
+
+t.test('hole 7: a failed flush rolls memory back; the caller\'s error is the truth', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshctl-hole7a-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await SqliteStore.open(dir);
+  t.teardown(() => store.close().catch(() => {}));
+  await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
+  const before = (await store.getNetwork('office'))!;
+  // Make the next flush fail for real: the database's path becomes a non-empty directory, so
+  // the rename of the new image onto it fails.
+  const dbPath = join(dir, DB_FILE);
+  const saved = await readFile(dbPath);
+  await rm(dbPath);
+  await mkdir(join(dbPath, 'x'), { recursive: true });
+  const err = await store.updateNetwork('office', { keepalive: 30 }, 'test').then(() => null, (e: unknown) => e as Error);
+  t.ok(err, `the write that could not be made durable fails: ${err?.message}`);
+  t.equal((await store.getNetwork('office'))!.keepalive, before.keepalive, 'memory no longer has the change');
+  t.equal((await store.listKeys('office')).length, 0);
+  // The disk works again: the next write is made, and the failed one does not ride along with it.
+  await rm(dbPath, { recursive: true });
+  await writeFile(dbPath, saved);
+  await store.createKey({ network: 'office', name: 'k1', secretHash: hashSecret('s'), usesRemaining: 1, expiresAt: null }, 'test');
+  await store.close();
+  const again = await SqliteStore.open(dir);
+  try {
+    t.equal((await again.getNetwork('office'))!.keepalive, before.keepalive, 'the failed change is not on disk');
+    t.equal((await again.listKeys('office')).length, 1, 'the later write is');
+  } finally {
+    await again.close();
+  }
+});
+
+t.test('hole 7: a version number is never reused for different content after a crash', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshctl-hole7b-'));
+  const crashed = await mkdtemp(join(tmpdir(), 'meshctl-hole7c-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  t.teardown(() => rm(crashed, { recursive: true, force: true }));
+  const store = await SqliteStore.open(dir);
+  await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
+  // A write is in memory and a check-in reads it (a node is told this version)...
+  const pending = store.updateNetwork('office', { keepalive: 30 }, 'test');
+  const seen = (await store.getNetwork('office'))!;
+  t.equal(seen.keepalive, 30);
+  // ...and the process dies before the image reaches the disk: the disk is what it was.
+  copyFileSync(join(dir, DB_FILE), join(crashed, DB_FILE));
+  copyFileSync(join(dir, 'server.lock'), join(crashed, 'server.lock')); // a dead owner's lock
+  await pending;
+  await store.close();
+  const after = await SqliteStore.open(crashed);
+  try {
+    t.equal((await after.getNetwork('office'))!.keepalive, 20, 'the write that died is not there');
+    const next = await after.updateNetwork('office', { keepalive: 40 }, 'test');
+    t.not(next.version, seen.version, `version ${seen.version} (keepalive 30) is not reused for keepalive 40`);
+    t.ok(next.version > seen.version, 'versions keep growing across the restart');
+  } finally {
+    await after.close();
+  }
 });

@@ -27,7 +27,7 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 50
 }
 
 async function admin<T>(tc: TestController, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   assert.ok(res.ok, `${method} ${path}: ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;

@@ -25,8 +25,8 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20
   throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
 }
 
-async function admin<T>(tc: Pick<TestController, 'apiUrl' | 'token'>, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+async function admin<T>(tc: Pick<TestController, 'apiUrl' | 'token' | 'fetch'>, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return (text ? JSON.parse(text) : undefined) as T;
@@ -46,7 +46,7 @@ t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { s
   t.teardown(() => b.stop());
 
   // admin tokens are shared: each controller accepts the other's
-  await admin({ apiUrl: a.apiUrl, token: b.token }, 'POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  await admin({ apiUrl: a.apiUrl, token: b.token, fetch: a.fetch }, 'POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
   const viaA = (await admin<{ token: string }>(a, 'POST', '/networks/office/keys', { name: 'ka' })).token;
   const viaB = (await admin<{ token: string }>(b, 'POST', '/networks/office/keys', { name: 'kb' })).token;
   t.same(decodeJoinToken(viaA).servers, [`127.0.0.1:${pa}`, `127.0.0.1:${pb}`], 'a token names both controllers, its own first');

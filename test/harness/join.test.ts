@@ -10,7 +10,7 @@ import { join, checkIn, leave } from '../../src/agent/node.ts';
 import { loadState } from '../../src/agent/state.ts';
 import { keyFile } from '../../src/agent/paths.ts';
 import { NodeClient } from '../../src/agent/client.ts';
-import { fetchPinnedCa } from '../../src/agent/pin.ts';
+import { fetchPinnedCa } from '../../src/net/pinned-ca.ts';
 import { decodeJoinToken } from '../../src/core/join-token.ts';
 import { MeshError } from '../../src/core/errors.ts';
 import type { MeshNode } from '../../src/core/types.ts';
@@ -157,7 +157,7 @@ t.test('a network with nodes is deleted only with force; its nodes are then told
   await h.admin('POST', '/networks', { name: 'doomed', cidr: '10.30.0.0/24' });
   const env = await h.agent();
   await join(env, { token: await token('doomed'), name: 'd1' });
-  const res = await fetch(`${h.apiUrl}/api/v1/networks/doomed`, { method: 'DELETE', headers: { authorization: `Bearer ${h.token}` } });
+  const res = await h.fetch(`${h.apiUrl}/api/v1/networks/doomed`, { method: 'DELETE', headers: { authorization: `Bearer ${h.token}` } });
   assert.equal(res.status, 409);
   const p = (await res.json()) as { code: string; hint: string };
   assert.equal(p.code, 'NETWORK_NOT_EMPTY');

@@ -10,7 +10,7 @@ import { checkIn, join } from '../../src/agent/node.ts';
 import { loadState, saveState } from '../../src/agent/state.ts';
 import { simHost } from '../platform/wg-sim.ts';
 import { generateKeyPairSync } from 'node:crypto';
-import { fetchPinnedCa } from '../../src/agent/pin.ts';
+import { fetchPinnedCa } from '../../src/net/pinned-ca.ts';
 import { NodeClient } from '../../src/agent/client.ts';
 
 /** A fresh WireGuard public key (base64 of 32 bytes). */
@@ -50,7 +50,7 @@ t.test('hole 1: a join token naming ../ writes and deletes nothing outside the c
 
 /** One admin call, answered as is (status and JSON body), never thrown. */
 async function raw(h: Awaited<ReturnType<typeof startHarness>>, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${h.apiUrl}/api/v1${path}`, {
+  const res = await h.fetch(`${h.apiUrl}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${h.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -190,4 +190,79 @@ t.test('low: the agent never applies a view older than one it already applied', 
   const r = await checkIn(n1.env, 'office');
   t.ok(r.version < ahead, `the controller answered with its own, older version ${r.version}`);
   t.equal((await loadState(n1.env.configDir, 'office')).view!.version, ahead, 'the older view was not adopted');
+});
+
+t.test('hole 10: one node cannot force a durable write and a push per check-in, nor flood check-ins, Watch streams or credential guesses', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const key = decodeJoinToken((await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' })).token);
+  const ca = await fetchPinnedCa(key.server, key.caPin);
+  const clients: NodeClient[] = [];
+  t.teardown(() => { for (const c of clients) c.close(); });
+  const node = async (name: string) => {
+    const c = new NodeClient(key.server, ca);
+    clients.push(c);
+    const r = await c.join({ network: 'office', keyName: key.keyName, keySecret: key.secret, name, publicKey: wgPublicKey(), listenPort: 51821, endpoint: '' });
+    return { c, r };
+  };
+  const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e));
+  const version = async () => (await h.admin<{ version: number }>('GET', '/networks/office')).version;
+
+  // Alternating endpoints: at most one durable change (and push) in the window.
+  const a = await node('a');
+  const v0 = await version();
+  for (let i = 0; i < 12; i++) {
+    await a.c.checkIn({ listenPort: 51821, endpoint: i % 2 ? '192.0.2.1' : '192.0.2.2', knownVersion: 0, handshakes: [] });
+  }
+  t.ok((await version()) - v0 <= 1, `12 check-ins alternating the endpoint bumped the version ${(await version()) - v0} time(s), at most once`);
+
+  // Check-ins of one node, back to back: some are refused.
+  const b = await node('b');
+  const burst = await Promise.all(Array.from({ length: 60 }, () => codeOf(b.c.checkIn({ listenPort: 51821, endpoint: '', knownVersion: 0, handshakes: [] }))));
+  t.ok(burst.includes('RATE_LIMITED'), `60 check-ins at once: ${burst.filter((x) => x === 'RATE_LIMITED').length} refused as RATE_LIMITED`);
+  t.ok(burst.filter((x) => x === 'ok').length >= 10, 'and the first ones are served');
+
+  // Watch streams opened by one node, back to back: some are refused.
+  const w = await node('w');
+  const ends = await Promise.all(Array.from({ length: 25 }, () => new Promise<string>((resolve) => {
+    let cancel = () => {};
+    const timer = setTimeout(() => { cancel(); resolve('open'); }, 3000);
+    cancel = w.c.watch(0, () => {}, (err) => { clearTimeout(timer); resolve((err as { code?: string }).code ?? err.message); });
+  })));
+  t.ok(ends.includes('RATE_LIMITED'), `25 Watch streams at once: ${ends.filter((x) => x === 'RATE_LIMITED').length} refused as RATE_LIMITED`);
+
+  // Wrong credentials from one address: past a budget, refused before they are checked.
+  const guesses: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const g = new NodeClient(key.server, ca, `${a.r.nodeId}.${'x'.repeat(43)}`);
+    guesses.push(await codeOf(g.checkIn({ listenPort: 51821, endpoint: '', knownVersion: 0, handshakes: [] })));
+    g.close();
+  }
+  t.equal(guesses[0], 'UNAUTHENTICATED');
+  t.equal(guesses.at(-1), 'RATE_LIMITED', `after ${guesses.indexOf('RATE_LIMITED')} failures, guesses from this address are refused`);
+});
+
+t.test('low: a Watch cancelled during authentication is not registered', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const key = decodeJoinToken((await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' })).token);
+  const ca = await fetchPinnedCa(key.server, key.caPin);
+  const clients: NodeClient[] = [];
+  t.teardown(() => { for (const c of clients) c.close(); });
+  for (let i = 0; i < 10; i++) {
+    const c = new NodeClient(key.server, ca);
+    clients.push(c);
+    await c.join({ network: 'office', keyName: key.keyName, keySecret: key.secret, name: `n${i}`, publicKey: wgPublicKey(), listenPort: 51821, endpoint: '' });
+    await c.checkIn({ listenPort: 51821, endpoint: '', knownVersion: 0, handshakes: [] }); // the connection is up
+  }
+  // Each stream is cancelled as soon as it is sent, while the controller is still authenticating it.
+  await Promise.all(clients.map((c) => new Promise<void>((resolve) => {
+    const cancel = c.watch(0, () => {}, () => resolve());
+    setImmediate(cancel);
+  })));
+  const end = Date.now() + 3000;
+  while (h.ctl.hub.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  t.equal(h.ctl.hub.size, 0, 'no stream is left registered');
 });

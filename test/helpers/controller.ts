@@ -4,21 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startController, type RunningController } from '../../src/controller/server.ts';
+import { adminFetchFor } from './admin-fetch.ts';
 
 export interface TestController {
   ctl: RunningController;
   dataDir: string;
   apiUrl: string;
   token: string;
+  /** fetch() for this controller's admin API (HTTPS, trusting its CA). */
+  fetch: ReturnType<typeof adminFetchFor>;
   stop(): Promise<void>;
 }
 
-export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string; caDir?: string; publicHost?: string } = {}): Promise<TestController> {
+/** `authFailuresPerMinute` defaults to a budget no test exhausts by accident (tests of the limit set it). */
+export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string; caDir?: string; publicHost?: string; authFailuresPerMinute?: number } = {}): Promise<TestController> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshctl-test-')));
   const ctl = await startController(
     { dataDir, api: { host: '127.0.0.1', port: opts.apiPort ?? 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: opts.grpcPort ?? 0 } : null, publicHost: opts.publicHost ?? '127.0.0.1', store: opts.store ?? 'sqlite', ...(opts.caDir ? { caDir: opts.caDir } : {}), configFile: null },
     pino({ level: 'silent' }),
     '0.0.0-test',
+    { authFailuresPerMinute: opts.authFailuresPerMinute ?? 100_000 },
   );
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
   return {
@@ -26,6 +31,7 @@ export async function startTestController(opts: { grpc?: boolean; dataDir?: stri
     dataDir,
     apiUrl: ctl.apiUrl!,
     token,
+    fetch: adminFetchFor(dataDir, opts.caDir),
     stop: async () => {
       await ctl.close();
       await rm(dataDir, { recursive: true, force: true });

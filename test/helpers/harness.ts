@@ -17,7 +17,7 @@ export async function startHarness(): Promise<Harness> {
   const tc = await startTestController({ grpc: true });
   const dirs: string[] = [];
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${tc.apiUrl}/api/v1${path}`, {
+    const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, {
       method,
       headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),

@@ -7,10 +7,13 @@ import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN } from './cli.ts';
+import { adminFetchFor } from './admin-fetch.ts';
 
 export interface ServerProcess {
   pid: number;
+  /** https:// URL of the admin API. */
   url: string;
+  dataDir: string;
   token: string;
   proc: ChildProcess;
   /** Resolves when the process has exited. */
@@ -77,16 +80,17 @@ export async function startServer(dataDir: string, opts: { umask?: string; timeo
   });
   let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((e) => (gone = e));
-  const url = `http://127.0.0.1:${ports.api}`;
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  const url = `https://127.0.0.1:${ports.api}`;
+  const adminFetch = adminFetchFor(dataDir);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000); // a loaded 2-core machine starts a server slowly
   for (;;) {
     if (gone) throw new Error(`meshctl server exited (code ${gone.code}, signal ${gone.signal}) before answering:\n${stderr}`);
     if (Date.now() > deadline) {
       try { process.kill(proc.pid!, 'SIGKILL'); } catch { /* gone */ }
-      throw new Error(`meshctl server did not answer within ${opts.timeoutMs ?? 20_000} ms:\n${stderr}`);
+      throw new Error(`meshctl server did not answer within ${opts.timeoutMs ?? 60_000} ms:\n${stderr}`);
     }
     try {
-      await fetch(url + '/api/v1/networks', { signal: AbortSignal.timeout(1000) });
+      await adminFetch(url + '/api/v1/networks');
       break; // any answer (401 without a token) means it is serving
     } catch {
       await new Promise((r) => setTimeout(r, 25));
@@ -102,6 +106,7 @@ export async function startServer(dataDir: string, opts: { umask?: string; timeo
   return {
     pid: proc.pid!,
     url,
+    dataDir,
     token,
     proc,
     exited,
@@ -112,8 +117,8 @@ export async function startServer(dataDir: string, opts: { umask?: string; timeo
 }
 
 /** An admin API call with the server's token. */
-export function api(s: Pick<ServerProcess, 'url' | 'token'>, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(s.url + '/api/v1' + path, {
+export function api(s: Pick<ServerProcess, 'url' | 'token' | 'dataDir'>, method: string, path: string, body?: unknown): Promise<Response> {
+  return adminFetchFor(s.dataDir)(s.url + '/api/v1' + path, {
     method,
     headers: { authorization: `Bearer ${s.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,10 +1,9 @@
 // The service adapter against the real tools: systemd-analyze judges the unit we write, and
 // the real crontab stores and gives back the line. Missing tools skip these tests locally and
-// fail them under CI=true. The cron test changes the invoking user's (root's) crontab and puts
-// the previous one back afterwards.
+// fail them under CI=true. The cron test runs the real crontab on a private cron spool (a mount
+// namespace), never on root's own crontab.
 import t from 'tap';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,16 +76,14 @@ const noCrontab = await missing(['crontab', '-l'], 'cron');
 
 t.test('the real crontab: install shows our line beside the others, twice changes nothing, remove leaves the rest', { skip: skipUnlessCi(noCrontab) }, async (t) => {
   if (noCrontab) assert.fail(noCrontab);
-  // Save the crontab byte for byte (the runner trims the final newline) and put it back after.
-  const saved = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
-  const before = saved.status === 0 ? saved.stdout : null;
-  t.teardown(() => {
-    const r = before === null ? spawnSync('crontab', ['-r'], { encoding: 'utf8' }) : spawnSync('crontab', ['-'], { input: before, encoding: 'utf8' });
-    if (before !== null && r.status !== 0) throw new Error(`restoring the crontab: ${r.stderr}`);
-  });
+  // Never root's real crontab (issue 8 item 2): every crontab call runs in a mount namespace whose
+  // cron spool is a temp directory, with the real crontab program.
+  const spool = await tempDir(t, 'meshctl-spool-');
+  await chmod(spool, 0o1730);
+  const cron = new ExecaRunner({ timeoutMs: 20_000, prefix: ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /var/spool/cron/crontabs && shift && exec "$@"', 'sh', spool] });
 
   const others = 'MAILTO=""\n17 3 * * * /bin/true # not meshctl\n';
-  await runner.run(['crontab', '-'], { input: others });
+  await cron.run(['crontab', '-'], { input: others });
 
   // A recorder in a directory with a space stands in for meshctl, so the line can be run as cron runs it.
   const dir = await tempDir(t, 'meshctl cron ');
@@ -96,15 +93,15 @@ t.test('the real crontab: install shows our line beside the others, twice change
   await chmod(recorder, 0o755);
   const configDir = join(dir, "conf 100% it's");
 
-  const first = await installCronLine(runner, { command: [recorder], configDir });
+  const first = await installCronLine(cron, { command: [recorder], configDir });
   assert.equal(first.changed, true);
-  assert.equal((await runner.run(['crontab', '-l'])).stdout, others + first.line);
-  assert.equal((await installCronLine(runner, { command: [recorder], configDir })).changed, false);
-  assert.equal((await runner.run(['crontab', '-l'])).stdout, others + first.line);
+  assert.equal((await cron.run(['crontab', '-l'])).stdout, others + first.line);
+  assert.equal((await installCronLine(cron, { command: [recorder], configDir })).changed, false);
+  assert.equal((await cron.run(['crontab', '-l'])).stdout, others + first.line);
 
   // Run the stored line the way cron does: the text after the five time fields, \% turned
   // back into %, through /bin/sh -c. The recorder must see exactly our argv and sbin on PATH.
-  const stored = (await runner.run(['crontab', '-l'])).stdout.split('\n').at(-1) ?? '';
+  const stored = (await cron.run(['crontab', '-l'])).stdout.split('\n').at(-1) ?? '';
   const command = stored.split(' ').slice(5).join(' ');
   assert.ok(!/(^|[^\\])%/.test(command), 'an unescaped % would cut the command short under cron');
   await runner.run(['/bin/sh', '-c', command.replaceAll('\\%', '%')]);
@@ -112,7 +109,7 @@ t.test('the real crontab: install shows our line beside the others, twice change
   assert.match(seen[0] ?? '', /^PATH=.*\/usr\/sbin/);
   assert.deepEqual(seen.slice(1), ['checkin', '--config-dir', configDir, '--json', '']);
 
-  assert.equal(await removeCronLine(runner, configDir), true);
-  assert.equal((await runner.run(['crontab', '-l'])).stdout + '\n', others);
-  assert.equal(await removeCronLine(runner, configDir), false);
+  assert.equal(await removeCronLine(cron, configDir), true);
+  assert.equal((await cron.run(['crontab', '-l'])).stdout + '\n', others);
+  assert.equal(await removeCronLine(cron, configDir), false);
 });

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { AdminService } from '../services/admin.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
-  ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
+  AdminTokenCreate, AdminTokenSchema, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
   NodeSchema, ProblemSchema, RecordCreate, RecordSchema,
 } from './schemas.ts';
 
@@ -56,5 +56,11 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
       return reply.status(204).send();
     });
 
+  app.get(`${v1}/admin/tokens`, { schema: { tags: ['admin'], response: { 200: Type.Array(AdminTokenSchema), ...errors } } }, () => svc.listAdminTokens());
+  app.post<{ Body: AdminTokenCreate }>(`${v1}/admin/tokens`, { schema: { tags: ['admin'], body: AdminTokenCreate, response: { 201: AdminTokenSchema, ...errors } } },
+    async (req, reply) => reply.status(201).send(await svc.createAdminToken(req.body, actor(req))));
+  app.delete<{ Params: { name: string } }>(`${v1}/admin/tokens/:name`, { schema: { tags: ['admin'], params: NameParams, response: { 200: AdminTokenSchema, ...errors } } },
+    (req) => svc.revokeAdminToken(req.params.name, actor(req)));
+  app.get(`${v1}/admin/whoami`, { schema: { tags: ['admin'], response: { 200: AdminTokenSchema, ...errors } } }, (req) => svc.whoami(actor(req)));
   registerGatewayRoutes(app, svc.gateways);
 }

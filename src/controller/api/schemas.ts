@@ -104,6 +104,22 @@ export const NetworkParams = Type.Object({ network: Type.String({ maxLength: 63 
 export const NetworkItemParams = Type.Object({ network: Type.String({ maxLength: 63 }), name: Type.String({ maxLength: 63 }) }, strict);
 export const ForceQuery = Type.Object({ force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, strict);
 
+export const AdminTokenSchema = Type.Object({
+  name: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+  token: Type.Optional(Type.String()),
+});
+
+export const AdminTokenCreate = Type.Object({
+  name: Type.String({ maxLength: 63 }),
+  expires: Type.Optional(Type.String({ maxLength: 40 })),
+}, strict);
+export type AdminTokenCreate = Static<typeof AdminTokenCreate>;
+
+export const NameParams = Type.Object({ name: Type.String({ maxLength: 63 }) }, strict);
+
 export const ProblemSchema = Type.Object({
   type: Type.String(),
   title: Type.String(),

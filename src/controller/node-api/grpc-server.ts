@@ -13,6 +13,9 @@ import type { Store } from '../store/store.ts';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
+/** How long a Watch stream may leave its updates unread before it is closed. */
+const WATCH_DRAIN_MS = 30_000;
+
 const credentialOf = (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) =>
   call.metadata.get('authorization')[0]?.toString();
 
@@ -41,23 +44,41 @@ export async function startNodeGrpc(opts: { host: string; port: number; tls: Tls
   server.addService(nodeService().service, {
     Join: unary(log, async (call: grpc.ServerUnaryCall<JoinInput, unknown>) => api.join(call.request, call.getPeer())),
     CheckIn: unary(log, async (call: grpc.ServerUnaryCall<CheckInInput, unknown>) => {
-      const node = await api.authenticate(credentialOf(call));
+      const node = await api.authenticate(credentialOf(call), call.getPeer());
+      api.limitCall(node, 'check-in');
       return api.checkIn(node, call.request, call.getPeer());
     }),
     Leave: unary(log, async (call: grpc.ServerUnaryCall<unknown, unknown>) => {
-      const node = await api.authenticate(credentialOf(call));
+      const node = await api.authenticate(credentialOf(call), call.getPeer());
       await api.leave(node);
       return { left: true };
     }),
     Watch: (call: grpc.ServerWritableStream<{ knownVersion: number }, WatchEvent>) => {
       void (async () => {
-        const node = await api.authenticate(credentialOf(call));
+        const node = await api.authenticate(credentialOf(call), call.getPeer());
+        api.limitCall(node, 'watch');
         const net = await store.getNetwork(node.network);
         if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
+        // Cancelled while we were authenticating: registering now would leave a subscriber that
+        // nothing ever removes ('cancelled' has already fired).
+        if (call.cancelled || call.destroyed) return;
         store.touchNode(node.id, new Date().toISOString());
         const remove = hub.add(node, call.request.knownVersion, net.version, {
           send: (ev) => {
-            if (!call.cancelled) call.write(ev);
+            if (call.cancelled || call.destroyed) return;
+            // Backpressure: a full buffer waits for 'drain' (the hub queues behind it); a client
+            // that does not read for WATCH_DRAIN_MS is cut off, and gets a snapshot when it returns.
+            if (call.write(ev)) return;
+            return new Promise<void>((resolve) => {
+              const t = setTimeout(() => {
+                call.off('drain', done);
+                call.emit('error', toGrpcError(new MeshError('UNREACHABLE', 'this Watch stream did not read its updates; closed')));
+                resolve();
+              }, WATCH_DRAIN_MS);
+              const done = () => { clearTimeout(t); resolve(); };
+              call.once('drain', done);
+              call.once('close', done);
+            });
           },
           end: (err) => {
             remove();

@@ -7,10 +7,15 @@ export class JoinLimiter {
   private readonly failures = new Map<string, { count: number; since: number }>();
   private readonly maxFailures: number;
   private readonly windowMs: number;
+  private readonly what: string;
+  private readonly hint: string;
 
-  constructor(maxFailures = 10, windowMs = 60_000) {
+  /** `what` names the attempts in the refusal ("joins", "admin authentications"). */
+  constructor(maxFailures = 10, windowMs = 60_000, what = 'joins', hint = 'Check the join token; ask an admin for a fresh one') {
     this.maxFailures = maxFailures;
     this.windowMs = windowMs;
+    this.what = what;
+    this.hint = hint;
   }
 
   /** Throws RATE_LIMITED when `source` spent its failure budget. */
@@ -23,7 +28,7 @@ export class JoinLimiter {
     }
     if (f.count >= this.maxFailures) {
       const wait = Math.ceil((f.since + this.windowMs - now) / 1000);
-      throw new MeshError('RATE_LIMITED', `too many failed joins from ${source}; try again in ${wait}s`, { hint: 'Check the join token; ask an admin for a fresh one' });
+      throw new MeshError('RATE_LIMITED', `too many failed ${this.what} from ${source}; try again in ${wait}s`, { hint: this.hint });
     }
   }
 

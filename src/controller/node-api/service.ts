@@ -11,6 +11,10 @@ import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
 import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
+import { TokenBuckets } from './rate-limit.ts';
+
+/** The least time between two endpoint or port changes of one node taken from check-ins. */
+export const ENDPOINT_CHANGE_MS = 10_000;
 
 const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
@@ -35,6 +39,12 @@ export class NodeApi {
   private readonly ctx: ControllerContext;
   private readonly health: HealthBook;
   private readonly limiter = new JoinLimiter();
+  private readonly authLimiter = new JoinLimiter(20, 60_000);
+  private readonly checkInRate = new TokenBuckets('check-ins from this node', 20, 5);
+  private readonly watchRate = new TokenBuckets('Watch streams opened by this node', 10, 1);
+  /** When each node's endpoint or port last changed by a check-in (a durable write and a push to
+   * every stream of its network): at most one such change per ENDPOINT_CHANGE_MS. */
+  private readonly endpointChangedAt = new Map<string, number>();
   private readonly views: ViewBuilder;
 
   constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder) {
@@ -86,7 +96,24 @@ export class NodeApi {
   }
 
   /** The node a credential ("<id>.<secret>") belongs to; UNAUTHENTICATED or NODE_REMOVED otherwise. */
-  async authenticate(credential: string | undefined): Promise<NodeRow> {
+  async authenticate(credential: string | undefined, source?: string): Promise<NodeRow> {
+    // Guessing credentials costs like guessing join keys: failures are limited per source address.
+    const from = source === undefined ? undefined : (peerHost(source) ?? source);
+    if (from !== undefined) this.authLimiter.check(from);
+    try {
+      return await this.checkCredential(credential);
+    } catch (err) {
+      if (from !== undefined && err instanceof MeshError && err.code === 'UNAUTHENTICATED') this.authLimiter.fail(from);
+      throw err;
+    }
+  }
+
+  /** Per node: check-ins and Watch streams opened, so that one node cannot keep the controller busy. */
+  limitCall(node: NodeRow, kind: 'check-in' | 'watch', now = Date.now()): void {
+    (kind === 'check-in' ? this.checkInRate : this.watchRate).take(node.id, now);
+  }
+
+  private async checkCredential(credential: string | undefined): Promise<NodeRow> {
     const m = /^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,100})$/.exec(credential ?? '');
     const refuse = () => new MeshError('UNAUTHENTICATED', 'the node credential was not accepted', { hint: 'Join again with a fresh token: meshctl join -t TOKEN' });
     if (!m) throw refuse();
@@ -121,7 +148,14 @@ export class NodeApi {
     assertPort(listenPort);
     const endpoint = req.endpoint ? statedEndpoint(req.endpoint, listenPort) : (observedEndpoint(source, listenPort) ?? node.endpoint);
     if (listenPort !== node.listenPort || endpoint !== node.endpoint || node.endpointStated !== (req.endpoint !== '')) {
-      current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
+      // Rate-limited: a node alternating its endpoint would otherwise force a durable write and a
+      // push to every stream on every check-in. A change held back is taken at a later check-in.
+      const last = this.endpointChangedAt.get(node.id);
+      if (last === undefined || now.getTime() - last >= ENDPOINT_CHANGE_MS || now.getTime() < last) {
+        this.endpointChangedAt.set(node.id, now.getTime());
+        if (this.endpointChangedAt.size > 100_000) this.endpointChangedAt.delete(this.endpointChangedAt.keys().next().value!);
+        current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
+      }
     }
     if (req.handshakes.length && node.approved) {
       // Only an approved member's word counts, and only about the other approved members of its network.

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { pushLatency } from '../metrics.ts';
 
 export interface Subscriber {
-  send(ev: WatchEvent): void;
+  /** Sends one event; a promise means "wait before the next" (the stream's buffer is full). */
+  send(ev: WatchEvent): unknown;
   end(err: MeshError): void;
 }
 
@@ -64,7 +65,7 @@ export class WatchHub {
         const snapshot = await this.views.view(sub.node);
         sub.approved = snapshot.self.approved;
         sub.snapshotVersion = snapshot.version;
-        sub.out.send({ version: snapshot.version, snapshot });
+        await sub.out.send({ version: snapshot.version, snapshot });
         sent?.();
       } catch (err) {
         sub.out.end(err instanceof MeshError ? err : new MeshError('INTERNAL', 'building a snapshot failed'));
@@ -94,9 +95,9 @@ export class WatchHub {
         const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
         sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
       } else {
-        sub.queue = sub.queue.then(() => {
+        sub.queue = sub.queue.then(async () => {
           if (c.version > sub.snapshotVersion) {
-            sub.out.send({ version: c.version, delta: d });
+            await sub.out.send({ version: c.version, delta: d });
             sent();
           }
         });

@@ -6,7 +6,8 @@ import { resolveExpiry } from '../../core/duration.ts';
 import { encodeJoinToken } from '../../core/join-token.ts';
 import { hashSecret, newSecret } from '../../core/secret.ts';
 import { assertRecord } from '../../core/dns.ts';
-import type { DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../../core/types.ts';
+import { encodeLoginToken } from '../../core/login-token.ts';
+import type { AdminToken, DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../../core/types.ts';
 import type { ControllerContext } from '../context.ts';
 import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
@@ -111,5 +112,32 @@ export class AdminService {
 
   removeDns(network: string, name: string, actor: string): Promise<void> {
     return this.ctx.store.removeDns(network, name, actor);
+  }
+
+  listAdminTokens(): Promise<AdminToken[]> {
+    return this.ctx.store.listAdminTokens();
+  }
+
+  /** A new named admin token; its secret is returned once, as a login token (API URL, CA pin, secret). */
+  async createAdminToken(req: { name: string; expires?: string }, actor: string): Promise<AdminToken & { token: string }> {
+    assertDnsLabel(req.name, 'admin token name');
+    const expiresAt = req.expires === undefined ? null : resolveExpiry(req.expires, this.ctx.now())?.toISOString() ?? null;
+    const secret = newSecret();
+    const t = await this.ctx.store.createAdminToken({ name: req.name, hash: hashSecret(secret), expiresAt }, actor);
+    const server = this.ctx.apiPublicUrl ?? 'https://127.0.0.1:8081';
+    return { ...t, token: encodeLoginToken({ server, caPin: this.ctx.caPin, secret, name: t.name }) };
+  }
+
+  /** Revokes at once: the next request with it, on any route, is refused. */
+  revokeAdminToken(name: string, actor: string): Promise<AdminToken> {
+    return this.ctx.store.revokeAdminToken(name, actor);
+  }
+
+  /** The token the caller used (from its actor name "admin:<name>"). */
+  async whoami(actor: string): Promise<AdminToken> {
+    const name = actor.replace(/^admin:/, '');
+    const t = (await this.ctx.store.listAdminTokens()).find((x) => x.name === name);
+    if (!t) throw new MeshError('NOT_FOUND', `admin token "${name}" does not exist`);
+    return t;
   }
 }

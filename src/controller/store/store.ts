@@ -2,7 +2,7 @@
 // Every method is one atomic unit: invariants that need atomicity (unique names, CIDR overlap,
 // IP allocation, key consumption) are enforced inside it. A method that changes data resolves
 // only once the change is durable.
-import type { AccessKey, AuditEntry, DnsRecord, Network, NetworkPatch } from '../../core/types.ts';
+import type { AccessKey, AdminToken, AuditEntry, DnsRecord, Network, NetworkPatch } from '../../core/types.ts';
 import type { Change } from '../../core/change.ts';
 
 /** A node as stored: the public record plus what only the controller needs. */
@@ -134,8 +134,13 @@ export interface Store {
   addDns(network: string, name: string, address: string, actor: Actor): Promise<DnsRecord>;
   removeDns(network: string, name: string, actor: Actor): Promise<void>;
 
-  hasAdminToken(tokenHash: string): Promise<boolean>;
-  addAdminToken(tokenHash: string): Promise<void>;
+  /** The admin token whose secret hashes to `tokenHash`, revoked and expired ones included. */
+  getAdminTokenByHash(tokenHash: string): Promise<AdminToken | undefined>;
+  listAdminTokens(): Promise<AdminToken[]>;
+  /** Refuses a taken name (ALREADY_EXISTS), revoked ones included. */
+  createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor): Promise<AdminToken>;
+  /** Revokes for good (NOT_FOUND for an unknown name); the name stays taken. */
+  revokeAdminToken(name: string, actor: Actor): Promise<AdminToken>;
   listAudit(limit: number): Promise<AuditEntry[]>;
 
   /** Calls `listener` with each change nodes can see, after it is durable. Returns an unsubscribe. */

@@ -1,12 +1,33 @@
 // Tables `admin_tokens` and `audit_log`.
-import type { AuditEntry } from '../../../core/types.ts';
+import type { AdminToken, AuditEntry } from '../../../core/types.ts';
+import { MeshError } from '../../../core/errors.ts';
 import type { Q } from './engine.ts';
 
-export const hasAdminToken = async (q: Q, hash: string): Promise<boolean> =>
-  (await q.get('SELECT 1 FROM admin_tokens WHERE token_hash = $1', [hash])) !== undefined;
+const COLS = 'name, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"';
 
-export async function insertAdminToken(q: Q, hash: string): Promise<void> {
-  await q.run('INSERT INTO admin_tokens (token_hash, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [hash, new Date().toISOString()]);
+/** The token whose secret hashes to `hash`, revoked and expired ones included. */
+export const getAdminTokenByHash = (q: Q, hash: string): Promise<AdminToken | undefined> =>
+  q.get<AdminToken>(`SELECT ${COLS} FROM admin_tokens WHERE token_hash = $1`, [hash]);
+
+export const listAdminTokens = (q: Q): Promise<AdminToken[]> => q.all<AdminToken>(`SELECT ${COLS} FROM admin_tokens ORDER BY created_at, name`);
+
+/** Inserts a named token; refuses a taken name (revoked names stay taken). */
+export async function insertAdminToken(q: Q, t: { name: string; hash: string; expiresAt: string | null }): Promise<AdminToken> {
+  if (await q.get('SELECT 1 FROM admin_tokens WHERE name = $1', [t.name])) {
+    throw new MeshError('ALREADY_EXISTS', `an admin token named "${t.name}" exists (revoked names stay taken)`, { hint: 'Pick another name; see `meshctl admin token list`' });
+  }
+  const createdAt = new Date().toISOString();
+  await q.run('INSERT INTO admin_tokens (token_hash, name, created_at, expires_at) VALUES ($1, $2, $3, $4)', [t.hash, t.name, createdAt, t.expiresAt]);
+  return { name: t.name, createdAt, expiresAt: t.expiresAt, revokedAt: null };
+}
+
+export async function revokeAdminToken(q: Q, name: string): Promise<AdminToken> {
+  const t = await q.get<AdminToken>(`SELECT ${COLS} FROM admin_tokens WHERE name = $1`, [name]);
+  if (!t) throw new MeshError('NOT_FOUND', `admin token "${name}" does not exist`, { hint: 'List them with: meshctl admin token list' });
+  if (t.revokedAt) return t;
+  const revokedAt = new Date().toISOString();
+  await q.run('UPDATE admin_tokens SET revoked_at = $1 WHERE name = $2', [revokedAt, name]);
+  return { ...t, revokedAt };
 }
 
 export async function appendAudit(q: Q, actor: string, action: string, target: string): Promise<void> {

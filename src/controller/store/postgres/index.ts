@@ -362,8 +362,22 @@ export class PostgresStore implements Store {
     });
   }
 
-  hasAdminToken(hash: string) { return this.engine.read((q) => admin.hasAdminToken(q, hash)); }
-  addAdminToken(hash: string) { return this.engine.write((q) => admin.insertAdminToken(q, hash)); }
+  getAdminTokenByHash(hash: string) { return this.engine.read((q) => admin.getAdminTokenByHash(q, hash)); }
+  listAdminTokens() { return this.engine.read((q) => admin.listAdminTokens(q)); }
+  createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor) {
+    return this.engine.write(async (q) => {
+      const row = await admin.insertAdminToken(q, t);
+      await admin.appendAudit(q, actor, 'admin-token.create', t.name);
+      return row;
+    });
+  }
+  revokeAdminToken(name: string, actor: Actor) {
+    return this.engine.write(async (q) => {
+      const row = await admin.revokeAdminToken(q, name);
+      await admin.appendAudit(q, actor, 'admin-token.revoke', name);
+      return row;
+    });
+  }
   listAudit(limit: number) { return this.engine.read((q) => admin.listAudit(q, limit)); }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Table `access_keys`: queries. Secrets are stored only as hashes and never read back out.
 import { MeshError } from '../../../core/errors.ts';
-import { assertKeyUsable } from '../../../core/keys.ts';
+import { assertKeyUsable, keyNotAccepted } from '../../../core/keys.ts';
 import { secretMatches } from '../../../core/secret.ts';
 import type { AccessKey } from '../../../core/types.ts';
 import type { NewKey } from '../store.ts';
@@ -54,11 +54,7 @@ export async function revokeKey(q: Q, network: string, name: string): Promise<Ac
  * Throws KEY_INVALID / KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP. */
 export async function spendKey(q: Q, network: string, name: string, secret: string, now: Date): Promise<AccessKey> {
   const r = await findRow(q, network, name, true);
-  if (!r || !secretMatches(secret, r.secret_hash)) {
-    throw new MeshError('KEY_INVALID', `the access key in this token is not known to network "${network}"`, {
-      hint: 'Ask an admin for a current token: meshctl keys create ' + network,
-    });
-  }
+  if (!r || !secretMatches(secret, r.secret_hash)) throw keyNotAccepted(network, name, r !== undefined && r !== null);
   const key = toKey(r);
   assertKeyUsable(key, now);
   if (key.usesRemaining !== null) {

@@ -90,8 +90,22 @@ CREATE TABLE removed_nodes (
   },
   {
     version: 3,
+    name: 'named, expiring, revocable admin tokens',
+    // Tokens made before names existed keep working: the oldest is "initial", any other "initial-<n>".
+    sql: `
+ALTER TABLE admin_tokens ADD COLUMN name TEXT;
+ALTER TABLE admin_tokens ADD COLUMN expires_at TEXT;
+ALTER TABLE admin_tokens ADD COLUMN revoked_at TEXT;
+UPDATE admin_tokens t SET name = CASE WHEN o.n = 1 THEN 'initial' ELSE 'initial-' || o.n END
+  FROM (SELECT token_hash, row_number() OVER (ORDER BY created_at, token_hash) AS n FROM admin_tokens) o
+  WHERE o.token_hash = t.token_hash;
+CREATE UNIQUE INDEX admin_tokens_name ON admin_tokens (name);
+`,
+  },
+  {
+    version: 4,
     name: 'gateways and external clients',
-    // Twin of the embedded store's migration 3. No private key of a client is ever stored.
+    // Twin of the embedded store's migration 4. No private key of a client is ever stored.
     sql: `
 ALTER TABLE nodes ADD COLUMN ingress BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE nodes ADD COLUMN egress_ranges TEXT NOT NULL DEFAULT '';

@@ -1,11 +1,33 @@
 // Tables `admin_tokens` and `audit_log`.
-import type { AuditEntry } from '../../../core/types.ts';
+import type { AdminToken, AuditEntry } from '../../../core/types.ts';
+import { MeshError } from '../../../core/errors.ts';
 import type { Sql } from './engine.ts';
 
-export const hasAdminToken = (sql: Sql, hash: string): boolean => sql.get('SELECT 1 FROM admin_tokens WHERE token_hash = ?', [hash]) !== undefined;
+const COLS = 'name, created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt';
 
-export function insertAdminToken(sql: Sql, hash: string): void {
-  sql.run('INSERT OR IGNORE INTO admin_tokens (token_hash, created_at) VALUES (?, ?)', [hash, new Date().toISOString()]);
+/** The token whose secret hashes to `hash`, revoked and expired ones included. */
+export const getAdminTokenByHash = (sql: Sql, hash: string): AdminToken | undefined =>
+  sql.get<AdminToken>(`SELECT ${COLS} FROM admin_tokens WHERE token_hash = ?`, [hash]);
+
+export const listAdminTokens = (sql: Sql): AdminToken[] => sql.all<AdminToken>(`SELECT ${COLS} FROM admin_tokens ORDER BY created_at, name`);
+
+/** Inserts a named token; refuses a taken name (revoked names stay taken, so the audit log stays unambiguous). */
+export function insertAdminToken(sql: Sql, t: { name: string; hash: string; expiresAt: string | null }): AdminToken {
+  if (sql.get('SELECT 1 FROM admin_tokens WHERE name = ?', [t.name])) {
+    throw new MeshError('ALREADY_EXISTS', `an admin token named "${t.name}" exists (revoked names stay taken)`, { hint: 'Pick another name; see `meshctl admin token list`' });
+  }
+  const createdAt = new Date().toISOString();
+  sql.run('INSERT INTO admin_tokens (token_hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)', [t.hash, t.name, createdAt, t.expiresAt]);
+  return { name: t.name, createdAt, expiresAt: t.expiresAt, revokedAt: null };
+}
+
+export function revokeAdminToken(sql: Sql, name: string): AdminToken {
+  const t = sql.get<AdminToken>(`SELECT ${COLS} FROM admin_tokens WHERE name = ?`, [name]);
+  if (!t) throw new MeshError('NOT_FOUND', `admin token "${name}" does not exist`, { hint: 'List them with: meshctl admin token list' });
+  if (t.revokedAt) return t;
+  const revokedAt = new Date().toISOString();
+  sql.run('UPDATE admin_tokens SET revoked_at = ? WHERE name = ?', [revokedAt, name]);
+  return { ...t, revokedAt };
 }
 
 export function appendAudit(sql: Sql, actor: string, action: string, target: string): void {

@@ -24,6 +24,13 @@ export interface Sql {
 export interface EngineOptions {
   /** Share one flush among concurrent writes (default true). */
   groupCommit?: boolean;
+  /** Runs (in a transaction) after the database was opened and after memory was rolled back to
+   * the file because a flush failed: the store moves its version counters past anything that may
+   * have been read from memory, so that no version number is ever reused for other content. */
+  onReload?: (sql: Sql) => void;
+  /** Also run `onReload` at open (the last owner died without closing: memory it served may
+   * never have reached the file). */
+  reloadOnOpen?: boolean;
 }
 
 let sqlJs: Promise<initSqlJs.SqlJsStatic> | undefined;
@@ -36,7 +43,12 @@ export class SqliteEngine {
   private serial: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly sql: Sql;
-  private readonly db: Database;
+  private db: Database;
+  /** The image last made durable: what memory goes back to when a flush fails. */
+  private durable: Uint8Array | null = null;
+  /** How many times memory was rolled back: a write made before a rollback is lost. */
+  private reloads = 0;
+  private onReload: ((sql: Sql) => void) | undefined;
   readonly path: string;
   private readonly groupCommit: boolean;
 
@@ -100,7 +112,11 @@ export class SqliteEngine {
     }
     engine.applyPragmas();
     if (migrated && original && from > 0) await writeFileDurably(`${path}.v${from}.bak`, original);
-    if (migrated || !original) await engine.flush();
+    engine.durable = original;
+    engine.onReload = opts.onReload;
+    const moved = opts.onReload !== undefined && opts.reloadOnOpen === true;
+    if (moved) engine.mutate(opts.onReload!);
+    if (migrated || !original || moved) await engine.flush();
     return engine;
   }
 
@@ -172,8 +188,9 @@ export class SqliteEngine {
 
   /** Runs `fn` as one transaction, then resolves once the change is durably on disk. */
   async write<T>(fn: (sql: Sql) => T): Promise<T> {
+    const epoch = this.reloads;
     const result = this.mutate(fn);
-    await this.commit();
+    await this.commit(epoch);
     return result;
   }
 
@@ -193,25 +210,46 @@ export class SqliteEngine {
     return result;
   }
 
-  /** Waits until every write made so far is durable. */
-  async commit(): Promise<void> {
+  /** Waits until every write made so far is durable. Throws when a flush failed and memory was
+   * rolled back past a write made in `epoch` (that write is not made: the error is the truth). */
+  async commit(epoch = this.reloads): Promise<void> {
     const mine = this.writeSeq;
+    const lost = () => new MeshError('INTERNAL', `writing the database ${this.path} failed; the change was not made`, { hint: 'See the controller log; check the disk' });
     if (!this.groupCommit) {
       // One flush per write, in order: the baseline group commit is measured against.
-      const turn = this.serial.then(() => this.flushOnce(mine));
+      const turn = this.serial.then(() => {
+        if (this.reloads !== epoch) throw lost();
+        return this.flushOnce(mine);
+      });
       this.serial = turn.catch(() => {});
       return turn;
     }
     while (this.flushedSeq < mine) {
-      if (this.flushing) {
+      try {
+        if (!this.flushing) {
+          this.flushing = this.flushOnce(this.writeSeq).finally(() => {
+            this.flushing = null;
+          });
+        }
         await this.flushing;
-      } else {
-        this.flushing = this.flushOnce(this.writeSeq).finally(() => {
-          this.flushing = null;
-        });
-        await this.flushing;
+      } catch (err) {
+        if (this.reloads !== epoch) throw err; // our write went with the rollback
       }
     }
+    if (this.reloads !== epoch) throw lost();
+  }
+
+  /** Puts memory back to the last durable image (a flush failed: what memory holds beyond it
+   * was never acknowledged and must not be written by a later flush). */
+  private rollBack(): void {
+    this.db.close();
+    this.db = this.durable ? new this.SQL.Database(Uint8Array.from(this.durable)) : new this.SQL.Database();
+    if (!this.durable) this.migrate();
+    this.applyPragmas();
+    this.reloads++;
+    this.writeSeq++;
+    this.flushedSeq = this.writeSeq;
+    if (this.onReload) this.mutate(this.onReload);
   }
 
   private async flushOnce(upTo: number): Promise<void> {
@@ -219,7 +257,13 @@ export class SqliteEngine {
     const group = Math.max(1, upTo - this.flushedSeq);
     const image = this.db.export();
     this.applyPragmas();
-    await writeFileDurably(this.path, image);
+    try {
+      await writeFileDurably(this.path, image);
+    } catch (err) {
+      this.rollBack();
+      throw new MeshError('INTERNAL', `writing the database ${this.path}: ${(err as Error).message}; the change was not made`, { hint: 'Check the disk (space, permissions) and the controller log', cause: err });
+    }
+    this.durable = image;
     if (upTo > this.flushedSeq) this.flushedSeq = upTo;
     storeFlush.observe((performance.now() - t0) / 1000);
     storeFlushGroup.observe(group);

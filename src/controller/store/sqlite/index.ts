@@ -20,6 +20,14 @@ import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export const DB_FILE = 'meshctl.db';
 
+/** Network versions after a rollback, or a start after an owner that died: past anything memory
+ * may have served (a version read from memory whose write then failed or died with the process).
+ * They jump to at least the current time in ms, so a node never sees a number again with other
+ * content behind it, and versions still grow. A clean restart keeps them as they are. */
+export const moveVersionsPast = (sql: Sql): void => {
+  sql.run('UPDATE networks SET version = max(version + 1, ?)', [Date.now()]);
+};
+
 export interface SqliteStoreOptions extends EngineOptions {
   /** How often soft state is written out (ms). */
   softFlushMs?: number;
@@ -47,7 +55,7 @@ export class SqliteStore implements Store {
   static async open(dataDir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const lock = await acquireLock(join(dataDir, 'server.lock'), dataDir);
     try {
-      const engine = await SqliteEngine.open(join(dataDir, DB_FILE), opts);
+      const engine = await SqliteEngine.open(join(dataDir, DB_FILE), { onReload: moveVersionsPast, reloadOnOpen: lock.tookOver, ...opts });
       return new SqliteStore(engine, lock, opts.softFlushMs ?? 5000);
     } catch (err) {
       await lock.release();
@@ -363,8 +371,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  async hasAdminToken(hash: string) { return this.engine.read((s) => admin.hasAdminToken(s, hash)); }
-  addAdminToken(hash: string) { return this.engine.write((s) => admin.insertAdminToken(s, hash)); }
+  async getAdminTokenByHash(hash: string) { return this.engine.read((s) => admin.getAdminTokenByHash(s, hash)); }
+  async listAdminTokens() { return this.engine.read((s) => admin.listAdminTokens(s)); }
+  createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor) {
+    return this.engine.write((s) => {
+      const row = admin.insertAdminToken(s, t);
+      admin.appendAudit(s, actor, 'admin-token.create', t.name);
+      return row;
+    });
+  }
+  revokeAdminToken(name: string, actor: Actor) {
+    return this.engine.write((s) => {
+      const row = admin.revokeAdminToken(s, name);
+      admin.appendAudit(s, actor, 'admin-token.revoke', name);
+      return row;
+    });
+  }
   async listAudit(limit: number) { return this.engine.read((s) => admin.listAudit(s, limit)); }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Table `access_keys`: queries. Secrets are stored only as hashes and never read back out.
 import { MeshError } from '../../../core/errors.ts';
-import { assertKeyUsable } from '../../../core/keys.ts';
+import { assertKeyUsable, keyNotAccepted } from '../../../core/keys.ts';
 import { secretMatches } from '../../../core/secret.ts';
 import type { AccessKey } from '../../../core/types.ts';
 import type { NewKey } from '../store.ts';
@@ -53,11 +53,7 @@ export function revokeKey(sql: Sql, network: string, name: string): AccessKey {
 /** Verifies a presented key and spends one use of it. Throws KEY_INVALID / KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP. */
 export function spendKey(sql: Sql, network: string, name: string, secret: string, now: Date): AccessKey {
   const r = findRow(sql, network, name);
-  if (!r || !secretMatches(secret, r.secret_hash)) {
-    throw new MeshError('KEY_INVALID', `the access key in this token is not known to network "${network}"`, {
-      hint: 'Ask an admin for a current token: meshctl keys create ' + network,
-    });
-  }
+  if (!r || !secretMatches(secret, r.secret_hash)) throw keyNotAccepted(network, name, r !== undefined && r !== null);
   const key = toKey(r);
   assertKeyUsable(key, now);
   if (key.usesRemaining !== null) {

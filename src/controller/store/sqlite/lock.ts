@@ -3,7 +3,17 @@
 // pid is not running, or is running a process that started at another time (the pid was reused,
 // as when a container's server is pid 1 on every start), is stale and is taken over.
 import { readFileSync } from 'node:fs';
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+async function syncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
 import { MeshError } from '../../../core/errors.ts';
 
 /** The start time of process `pid` in clock ticks since boot, or null when it is not running (or
@@ -46,17 +56,25 @@ export function ownerAlive(content: string): boolean {
 
 export interface DirLock {
   release(): Promise<void>;
+  /** True when the lock was left by an owner that died (it did not close cleanly). */
+  readonly tookOver: boolean;
 }
 
 /** Takes `lockPath` for this process or throws DATA_DIR_LOCKED naming the owner. */
 export async function acquireLock(lockPath: string, dataDir: string): Promise<DirLock> {
   const mine = `${lockPath}.${process.pid}`;
+  let tookOver = false;
   await writeFile(mine, ownerLine(), { mode: 0o600 });
   try {
     for (let attempt = 0; attempt < 10; attempt++) {
       try {
         await link(mine, lockPath); // atomic: fails with EEXIST when someone holds it
+        // On disk before anything is served: after a power loss the next start must still see
+        // that this owner did not close cleanly.
+        await syncPath(lockPath).catch(() => {});
+        await syncPath(dirname(lockPath)).catch(() => {});
         return {
+          tookOver,
           release: async () => {
             const owner = await readFile(lockPath, 'utf8').catch(() => '');
             if (owner === ownerLine()) await unlink(lockPath).catch(() => {});
@@ -73,6 +91,7 @@ export async function acquireLock(lockPath: string, dataDir: string): Promise<Di
         });
       }
       await breakStaleLock(lockPath, content, mine); // its owner is gone
+      tookOver = true;
     }
     throw new MeshError('DATA_DIR_LOCKED', `could not take the lock ${lockPath}`, { hint: 'Check for another meshctl server on this data directory' });
   } finally {

@@ -77,6 +77,18 @@ CREATE TABLE removed_nodes (
   },
   {
     version: 3,
+    name: 'named, expiring, revocable admin tokens',
+    // Tokens made before names existed keep working: the oldest is "initial", any other "initial-<rowid>".
+    sql: `
+ALTER TABLE admin_tokens ADD COLUMN name TEXT;
+ALTER TABLE admin_tokens ADD COLUMN expires_at TEXT;
+ALTER TABLE admin_tokens ADD COLUMN revoked_at TEXT;
+UPDATE admin_tokens SET name = CASE WHEN rowid = (SELECT MIN(rowid) FROM admin_tokens) THEN 'initial' ELSE 'initial-' || rowid END;
+CREATE UNIQUE INDEX admin_tokens_name ON admin_tokens (name);
+`,
+  },
+  {
+    version: 4,
     name: 'gateways and external clients',
     // Egress ranges are stored comma-separated and canonical. A client goes with its gateway node.
     // No private key of a client is ever stored: only its public key.

@@ -1,10 +1,10 @@
-// src/agent/pin.ts: trust on first contact, pinned to the CA in the join token.
+// src/net/pinned-ca.ts: trust on first contact, pinned to the CA in the join token.
 import t, { type Test } from 'tap';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { createServer as createTcpServer, type Server, type AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { fetchPinnedCa } from '../../src/agent/pin.ts';
+import { fetchPinnedCa } from '../../src/net/pinned-ca.ts';
 import { ensureTls, type TlsMaterial } from '../../src/controller/tls.ts';
 
 const listen = async (s: Server | TlsServer) => {
