@@ -1,7 +1,7 @@
 // The agent's local control API: gRPC on a Unix socket that only root can open (mode 0600 in
 // a 0700 directory). `meshctl status` and `meshctl checkin` talk to a running agent through it.
 import * as grpc from '@grpc/grpc-js';
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MeshError } from '../core/errors.ts';
@@ -32,13 +32,18 @@ export async function serveControl(path: string, h: ControlHandlers): Promise<()
     );
   };
   server.addService(agentControlService().service, { Status: wrap(h.status), Resync: wrap(h.resync) });
-  const old = process.umask(0o177); // the socket is born 0600: no window where others can connect
+  // The socket is born in a private directory (mkdtemp: 0700), made 0600 there, and only then
+  // renamed into place: nobody else can ever connect. (Setting the process-wide umask around the
+  // bind instead leaked it, across the await, into every file other code created meanwhile.)
+  const nest = await mkdtemp(join(dirname(path), '.agent-sock-'));
+  const born = join(nest, 's');
   try {
-    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${born}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+    await chmod(born, 0o600);
+    await rename(born, path);
   } finally {
-    process.umask(old);
+    await rm(nest, { recursive: true, force: true });
   }
-  await chmod(path, 0o600);
   return () =>
     new Promise<void>((resolve) => {
       server.tryShutdown(() => {

@@ -208,3 +208,16 @@ t.test('hole 7: a version number is never reused for different content after a c
     await after.close();
   }
 });
+
+t.test('low: the store\'s read cache does not grow from misses (random node ids, 1 MB network names)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshctl-memo-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = await SqliteStore.open(dir);
+  t.teardown(() => store.close());
+  await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
+  const memo = (store as unknown as { memo: Map<string, unknown> }).memo;
+  for (let i = 0; i < 2000; i++) await store.getNodeById(randomUUID());
+  for (let i = 0; i < 20; i++) await store.getNetwork(`${i}${'x'.repeat(1 << 20)}`);
+  t.ok(memo.size <= 1, `after 2,000 unknown node ids and 20 names of 1 MB, the cache holds ${memo.size} entries`);
+  t.ok(await store.getNetwork('office'), 'a hit is still served');
+});

@@ -32,7 +32,8 @@ t.test('key usability: revoked, expired, used up', async () => {
 
 t.test('secrets: 256-bit, stored hashed, compared in constant time', async () => {
   const s = newSecret();
-  assert.ok(Buffer.from(s, 'base64url').length >= 16);
+  assert.equal(Buffer.from(s, 'base64url').length, 32, 'a secret carries 32 random bytes: 256 bits');
+  assert.equal(s.length, 43, 'as 43 base64url characters');
   assert.notEqual(newSecret(), s);
   const h = hashSecret(s);
   assert.ok(!h.includes(s));

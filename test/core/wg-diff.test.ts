@@ -42,7 +42,12 @@ t.test('a fresh interface gets key, port, every peer, address and link up', asyn
 });
 
 t.test('an interface in step yields no changes (peer order, allowed-ip order and learned endpoints do not matter)', async () => {
-  assert.deepEqual(diffWg(desired(), SELF, inStep()), []);
+  const live = inStep();
+  assert.ok(live.peers.some((p) => p.publicKey === PK_B && p.endpoint !== null), 'PK_B has an endpoint WireGuard learned, where none is desired');
+  assert.deepEqual(diffWg(desired(), SELF, live), []);
+  // PK_A roamed too: its live endpoint differs from the controller's, which did not change.
+  const roamed = { ...live, peers: live.peers.map((p) => (p.publicKey === PK_A ? { ...p, endpoint: '198.51.100.7:40000' } : p)) };
+  assert.deepEqual(diffWg({ ...desired(), previousEndpoints: { [PK_A]: '172.31.0.12:51821', [PK_B]: null } }, SELF, roamed), []);
 });
 
 t.test('changed peer fields become one update naming each field', async () => {

@@ -64,7 +64,7 @@ export function meshTools(lab: Lab, dataDir: string) {
   };
 
   /** Starts `meshctl server` on ctl with `dataDir`, and waits until both the admin API and gRPC answer. */
-  const startController = async (timeoutMs = 20_000): Promise<LabProcess> => {
+  const startController = async (timeoutMs = 60_000): Promise<LabProcess> => {
     const server = lab.spawn('ctl', [process.execPath, BIN, 'server', '--data-dir', dataDir, '--api-addr', '0.0.0.0:8081', '--grpc-addr', '0.0.0.0:50051', '--public-host', lab.ip('ctl')]);
     const end = Date.now() + timeoutMs;
     for (;;) {

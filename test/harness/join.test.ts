@@ -145,7 +145,7 @@ t.test('200 single-use keys: each admits exactly one node', async () => {
   const results = await Promise.all(toks.flatMap((tok, i) => [attempt(tok, `s${i}a`), attempt(tok, `s${i}b`)]));
   for (let i = 0; i < 200; i++) {
     const pair = [results[2 * i], results[2 * i + 1]].sort();
-    assert.ok(pair[0] === 'KEY_USED_UP' || pair[0] === 'RATE_LIMITED', `key ${i}: ${pair}`);
+    assert.equal(pair[0], 'KEY_USED_UP', `key ${i}: ${pair}`); // a spent key is not a failure that the join limiter counts
     assert.equal(pair[1], 'ok', `key ${i}: ${pair}`);
   }
   const nodes = await h.admin<MeshNode[]>('GET', '/networks/big/nodes');

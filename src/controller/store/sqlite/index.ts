@@ -19,6 +19,8 @@ import * as clients from './clients.ts';
 import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export const DB_FILE = 'meshctl.db';
+/** Entries of the check-in read cache, at most (one per network and per node is the need). */
+const MEMO_MAX = 20_000;
 
 /** Network versions after a rollback, or a start after an owner that died: past anything memory
  * may have served (a version read from memory whose write then failed or died with the process).
@@ -78,7 +80,9 @@ export class SqliteStore implements Store {
     }
     if (this.memo.has(key)) return this.memo.get(key) as T;
     const v = this.engine.read(read);
-    this.memo.set(key, v);
+    // Only hits are kept, and only so many: misses (random node ids, megabyte names) would
+    // otherwise grow the cache without bound between two writes.
+    if (v !== undefined && this.memo.size < MEMO_MAX) this.memo.set(key, v);
     return v;
   }
 
