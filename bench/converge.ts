@@ -139,7 +139,7 @@ async function startController(root: string, profileDir: string | undefined): Pr
   // (So not test/helpers/server-process.ts's startServer: it pipes stderr, and takes no --cpu-prof.)
   const logFd = openSync(logPath, 'w');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1'], {
+  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay'], {
     stdio: ['ignore', 'ignore', logFd],
   });
   closeSync(logFd);

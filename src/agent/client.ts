@@ -4,12 +4,15 @@ import * as grpc from '@grpc/grpc-js';
 import { nodeService } from '../rpc/proto.ts';
 import { fromGrpcError } from '../rpc/errors.ts';
 import type { NodeView } from '../core/view.ts';
-import type { WatchEvent } from '../core/change.ts';
+import type { PathUpdate, WatchEvent } from '../core/change.ts';
 
 export interface JoinReply {
   nodeId: string;
   credential: string;
   view: NodeView;
+  /** Where to reach each peer (an older controller sends none), and their version. */
+  paths: PathUpdate['paths'];
+  pathsTag: string;
 }
 
 export interface CheckInReply {
@@ -18,13 +21,29 @@ export interface CheckInReply {
   view: NodeView | null;
   /** Every controller's node API address, in order ([] from a controller that does not say). */
   controllers: string[];
+  /** Set when the paths the node holds (its pathsTag) are not the current ones. */
+  paths: PathUpdate | null;
+}
+
+export interface ReportedPeer {
+  publicKey: string;
+  latestHandshake: number;
+  rxBytes: number;
+  txBytes: number;
+  /** NAT traversal: the endpoint WireGuard holds, the path, whether every candidate failed, what won. */
+  endpoint?: string;
+  path?: string;
+  exhausted?: boolean;
+  winner?: { endpoint: string; kind: string } | null;
 }
 
 export interface CheckInRequest {
   listenPort: number;
   endpoint: string;
   knownVersion: number;
-  handshakes: { publicKey: string; latestHandshake: number; rxBytes: number; txBytes: number }[];
+  handshakes: ReportedPeer[];
+  localAddresses?: string[];
+  pathsTag?: string;
 }
 
 type Raw = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -65,15 +84,17 @@ export class NodeClient {
     });
   }
 
-  async join(req: { network: string; keyName: string; keySecret: string; name: string; publicKey: string; listenPort: number; endpoint: string }): Promise<JoinReply> {
+  async join(req: { network: string; keyName: string; keySecret: string; name: string; publicKey: string; listenPort: number; endpoint: string; localAddresses?: string[] }): Promise<JoinReply> {
     const r = await this.unary<JoinReply>('Join', req);
     this.credential = r.credential;
-    return r;
+    return { ...r, paths: r.paths ?? [], pathsTag: r.pathsTag ?? '' };
   }
 
   async checkIn(req: CheckInRequest, timeoutMs?: number): Promise<CheckInReply> {
-    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[] }>('CheckIn', req, timeoutMs);
-    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [] };
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[]; paths?: PathUpdate['paths']; pathsTag?: string }>('CheckIn', req, timeoutMs);
+    // proto3 sends no empty lists: a new tag with no paths is "no peers".
+    const paths = r.pathsTag && r.pathsTag !== req.pathsTag ? { paths: r.paths ?? [], tag: r.pathsTag } : null;
+    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [], paths };
   }
 
   async leave(): Promise<void> {

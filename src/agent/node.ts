@@ -20,6 +20,9 @@ import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
+import { localAddresses } from '../platform/local-addresses.ts';
+import { pathOf, staticEndpoints } from './traversal.ts';
+import type { PathUpdate } from '../core/change.ts';
 import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
 import { setRoutes } from '../platform/routes.ts';
 import { setFirewall } from '../platform/firewall.ts';
@@ -34,6 +37,9 @@ export interface AgentEnv {
   configDir: string;
   runner: Runner;
   log?: (msg: string) => void;
+  /** Sends a packet through the tunnel to a peer's mesh address (NAT traversal); absent: none is
+   * sent (tests with a fake platform must send nothing into the real network). */
+  nudge?: (address: string) => Promise<void>;
 }
 
 export interface JoinOptions {
@@ -83,17 +89,18 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
   try {
     let reply, server: string;
     try {
+      const lan = await localAddresses(env.runner, [iface]);
       ({ server, result: reply } = await firstAnswering(token.servers, async (s) => {
         client?.close();
         client = new NodeClient(s, caPem);
-        return client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint });
+        return client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint, localAddresses: lan });
       }, first));
     } catch (err) {
       await removeState(env.configDir, token.network); // nothing half-written
       throw err;
     }
     const joined = client!;
-    let st: NetworkState = { network: token.network, server, ...(token.servers.length > 1 ? { servers: token.servers } : {}), caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null };
+    let st: NetworkState = { network: token.network, server, ...(token.servers.length > 1 ? { servers: token.servers } : {}), caPem, caPin: token.caPin, nodeId: reply.nodeId, credential: reply.credential, interface: iface, listenPort: opts.port ?? 0, endpoint, view: null, paths: { paths: reply.paths, tag: reply.pathsTag } };
     try {
       let view = reply.view;
       if (opts.port === undefined) {
@@ -138,15 +145,15 @@ async function adopt(env: AgentEnv, st: NetworkState, view: NodeView): Promise<J
   const listenPort = listenPortOf(st, view);
   const next = { ...st, listenPort, view };
   await saveState(env.configDir, next);
-  await applyView(env, next, view);
+  await applyView(env, next, view, false, st.view, staticEndpoints(view, next.paths, null));
   return { network: st.network, name: view.self.name, address: view.self.address, interface: st.interface, status: view.self.approved ? 'joined' : 'pending', peers: view.peers.length };
 }
 
 /** Applies a view to the interface through the platform adapter (with `dryRun`, only works out
  * what it would change); returns the changes, described. */
-export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false, previous: NodeView | null = st.view): Promise<string[]> {
+export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView, dryRun = false, previous: NodeView | null = st.view, endpoints?: ReadonlyMap<string, string | null>): Promise<string[]> {
   assertSoundView(view, st.network);
-  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous);
+  const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous, endpoints);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
   if (!dryRun) {
     for (const c of changes) env.log?.(`${st.network}: ${c}`);
@@ -168,12 +175,6 @@ export function assertSoundView(view: NodeView, network: string): void {
   if (why) throw new MeshError('INVALID_ARGUMENT', `the controller sent a view of network "${network}" that this agent refuses: ${why}`, { hint: 'Check that the controller runs a matching meshctl' });
 }
 
-/** The handshakes this node sees, for the controller's health view. */
-export async function handshakesOf(env: AgentEnv, iface: string): Promise<CheckInRequest['handshakes']> {
-  const actual = await readActual(env.runner, iface).catch(() => null);
-  return (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes }));
-}
-
 export interface CheckInResult {
   network: string;
   version: number;
@@ -190,11 +191,16 @@ export interface CheckInResult {
  * nothing is saved or applied: the changes are only worked out. */
 export async function checkIn(env: AgentEnv, network: string, dryRun = false): Promise<CheckInResult> {
   const st = await loadState(env.configDir, network);
-  const handshakes = await handshakesOf(env, st.interface);
+  const actual = await readActual(env.runner, st.interface).catch(() => null);
+  const handshakes = (actual?.peers ?? []).map((p) => ({
+    publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes,
+    endpoint: p.endpoint ?? '', path: pathOf(st.paths, p.publicKey, p.endpoint).path,
+  }));
+  const lan = await localAddresses(env.runner, [st.interface]);
   const answer = await firstAnswering(serversOf(st), async (s) => {
     const client = new NodeClient(s, st.caPem, st.credential);
     try {
-      return await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: st.view?.version ?? 0, handshakes });
+      return await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: st.view?.version ?? 0, handshakes, localAddresses: lan, pathsTag: st.paths?.tag ?? '' });
     } finally {
       client.close();
     }
@@ -216,11 +222,12 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
   const fresh = older ? null : reply.view;
   if (fresh) assertSoundView(fresh, network);
   const view = fresh ?? st.view;
+  const paths: PathUpdate | undefined = reply.paths ?? st.paths;
   const servers = newControllerList(serversOf(st), reply.controllers, server);
   // The controller that answered is the one to try first next time.
-  if ((fresh || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view });
+  if ((fresh || reply.paths || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view, ...(paths ? { paths } : {}) });
   // Reconcile every time: someone may have changed the interface by hand.
-  const changes = view ? await applyView(env, st, view, dryRun) : [];
+  const changes = view ? await applyView(env, st, view, dryRun, st.view, staticEndpoints(view, paths, actual?.peers ?? null)) : [];
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
 }
 
@@ -293,6 +300,10 @@ export interface PeerStatus {
   name: string;
   address: string;
   endpoint: string | null;
+  /** `direct`, or `relayed` when WireGuard holds the pair's relay endpoint. */
+  path: 'direct' | 'relayed';
+  /** The candidate WireGuard holds (what won), when it is one the controller offered. */
+  candidate: { endpoint: string; kind: string } | null;
   latestHandshake: string | null;
   rxBytes: number;
   txBytes: number;
@@ -351,6 +362,12 @@ export function networkState(st: NetworkState, input: StateInput): Pick<NetworkS
   return { state: 'in-step', version, since: null, detail: `in step with the controller at version ${version ?? 0}` };
 }
 
+/** The handshakes this node sees, for the controller's health view. */
+async function handshakesOf(env: AgentEnv, iface: string): Promise<CheckInRequest['handshakes']> {
+  const actual = await readActual(env.runner, iface).catch(() => null);
+  return (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes }));
+}
+
 /** Asks the controller (one check-in, 5 s at most) where `st` stands; for `status` without an agent. */
 export async function probeState(env: AgentEnv, st: NetworkState): Promise<StateInput> {
   const client = new NodeClient(st.server, st.caPem, st.credential);
@@ -384,6 +401,7 @@ export async function status(env: AgentEnv, network?: string, stateOf?: (network
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',
         endpoint: p.endpoint,
+        ...pathOf(st.paths, p.publicKey, p.endpoint),
         latestHandshake: p.latestHandshake ? new Date(p.latestHandshake * 1000).toISOString() : null,
         rxBytes: p.rxBytes,
         txBytes: p.txBytes,

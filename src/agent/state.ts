@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { MeshError } from '../core/errors.ts';
 import { isDnsLabel } from '../core/network.ts';
 import type { NodeView } from '../core/view.ts';
+import type { PathUpdate } from '../core/change.ts';
 import { writeFileDurably } from '../platform/durable-file.ts';
 import { keyFile, networksDir, stateFile } from './paths.ts';
 
@@ -27,6 +28,8 @@ export interface NetworkState {
   endpoint: string;
   /** The last view applied (cache). */
   view: NodeView | null;
+  /** Where to reach each peer, as the controller last said (NAT traversal). */
+  paths?: PathUpdate;
 }
 
 /** The WireGuard listen port: the one chosen here, else the one the controller assigned (0: none yet). */

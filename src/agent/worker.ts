@@ -12,14 +12,22 @@ import { listenPortOf, loadState, saveState, type NetworkState } from './state.t
 import { leavingFile, stateFile } from './paths.ts';
 import { existsSync } from 'node:fs';
 import { isRemoval, teardownNetwork } from './teardown.ts';
-import { applyView, handshakesOf, type AgentEnv, type CheckInResult, type StateInput } from './node.ts';
+import { applyView, type AgentEnv, type CheckInResult, type StateInput } from './node.ts';
+import { applyPaths, type PathUpdate } from '../core/change.ts';
+import { readActual, resetPeer } from '../platform/wireguard.ts';
+import { localAddresses } from '../platform/local-addresses.ts';
+import { Traversal, pathTimersFromEnv } from './traversal.ts';
+
+/** How often paths are stepped while some peer is probing or relayed, and otherwise. */
+const TICK_BUSY_MS = 1000;
+const TICK_IDLE_MS = 5000;
 
 export interface WorkerOptions {
   reconcileMs?: number;
   checkInMs?: number;
 }
 
-type Wire = WatchEvent & { event?: string; snapshot?: NodeView | null; delta?: unknown };
+type Wire = WatchEvent & { event?: string; snapshot?: NodeView | null; delta?: unknown; paths?: PathUpdate | null };
 
 export class NetworkWorker {
   readonly network: string;
@@ -48,6 +56,9 @@ export class NetworkWorker {
   lastError: MeshError | null = null;
   /** Set when the controller says this node is gone; the worker then stops. */
   removed: MeshError | null = null;
+  private readonly traversal = new Traversal(pathTimersFromEnv());
+  private tickTimer: NodeJS.Timeout | null = null;
+  private soonCheckIn: NodeJS.Timeout | null = null;
 
   constructor(env: AgentEnv, network: string, opts: WorkerOptions = {}) {
     this.env = env;
@@ -79,6 +90,48 @@ export class NetworkWorker {
     this.timers.push(setInterval(() => void this.checkIn().then(() => this.reconnectNow(), () => {}), this.opts.checkInMs));
     for (const t of this.timers) t.unref();
     this.connect();
+    this.scheduleTick(0);
+  }
+
+  private scheduleTick(ms: number): void {
+    if (this.stopped) return;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      void this.serial(() => this.tick())
+        .catch((err) => this.log(`trying paths: ${(err as Error).message}`))
+        .finally(() => this.scheduleTick(this.traversal.busy ? TICK_BUSY_MS : TICK_IDLE_MS));
+    }, ms);
+    this.tickTimer.unref();
+  }
+
+  /** One NAT traversal step for every peer: set the endpoints it picks, send the packets that
+   * start handshakes, and tell the controller at once when a path was won or every candidate failed. */
+  private async tick(): Promise<void> {
+    const view = this.st.view;
+    if (!view || !this.st.paths || this.stopped) return;
+    const actual = await readActual(this.env.runner, this.st.interface).catch(() => null);
+    const r = this.traversal.tick(view, this.st.paths, actual?.peers ?? null);
+    for (const k of r.resets) await resetPeer(this.env.runner, this.st.interface, k).catch(() => {});
+    if (r.changed) await this.apply(view);
+    if (this.env.nudge) for (const a of r.nudges) void this.env.nudge(a);
+    for (const e of r.events) this.log(e);
+    if (r.events.length) this.checkInSoon();
+  }
+
+  private checkInSoon(): void {
+    if (this.soonCheckIn || this.stopped) return;
+    this.soonCheckIn = setTimeout(() => {
+      this.soonCheckIn = null;
+      void this.checkIn().catch(() => {});
+    }, 100);
+  }
+
+  private async adoptPaths(u: PathUpdate): Promise<void> {
+    if (!u.base && this.st.paths?.tag === u.tag && u.tag !== '') return;
+    this.st = { ...this.st, paths: applyPaths(this.st.paths, u) };
+    await saveState(this.env.configDir, this.st);
+    this.scheduleTick(0);
   }
 
   private async apply(view: NodeView, previous: NodeView | null = this.st.view): Promise<string[]> {
@@ -88,7 +141,7 @@ export class NetworkWorker {
       this.stop();
       return [];
     }
-    return applyView(this.env, this.st, view, false, previous);
+    return applyView(this.env, this.st, view, false, previous, this.traversal.endpoints);
   }
 
   private async reapply(): Promise<void> {
@@ -105,6 +158,7 @@ export class NetworkWorker {
     this.st = { ...this.st, view };
     const changes = await this.apply(view, previous);
     await saveState(this.env.configDir, this.st);
+    this.scheduleTick(0); // new peers start probing now
     return changes;
   }
 
@@ -136,7 +190,9 @@ export class NetworkWorker {
   }
 
   private async onEvent(ev: Wire): Promise<void> {
-    if (ev.snapshot && (ev.event === undefined || ev.event === 'snapshot')) {
+    if (ev.paths && (ev.event === undefined || ev.event === 'paths')) {
+      await this.adoptPaths(ev.paths);
+    } else if (ev.snapshot && (ev.event === undefined || ev.event === 'snapshot')) {
       await this.adopt(ev.snapshot);
     } else if (ev.delta && this.st.view) {
       await this.adopt(applyDelta(this.st.view, ev.version, ev.delta as Parameters<typeof applyDelta>[2]));
@@ -214,11 +270,14 @@ export class NetworkWorker {
   /** One check-in now: reports handshakes and own changes; applies the view when behind. */
   async checkIn(): Promise<CheckInResult> {
     if (!this.client) throw new MeshError('NOT_JOINED', `network ${this.network} is not running`);
+    const actual = await readActual(this.env.runner, this.st.interface).catch(() => null);
     const reply = await this.client.checkIn({
       listenPort: listenPortOf(this.st),
       endpoint: this.st.endpoint,
       knownVersion: this.st.view?.version ?? 0,
-      handshakes: await handshakesOf(this.env, this.st.interface),
+      handshakes: (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes, ...this.traversal.report(p) })),
+      localAddresses: await localAddresses(this.env.runner, [this.st.interface]),
+      pathsTag: this.st.paths?.tag ?? '',
     }).catch(async (err: unknown) => {
       if (isRemoval(err)) await this.removedByController(err);
       throw err;
@@ -234,6 +293,7 @@ export class NetworkWorker {
       this.log(`controllers: ${this.servers.join(', ')}`);
     }
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
+    if (reply.paths) await this.serial(() => this.adoptPaths(reply.paths!));
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
   }
 
@@ -247,6 +307,8 @@ export class NetworkWorker {
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.soonCheckIn) clearTimeout(this.soonCheckIn);
     if (this.retry) clearTimeout(this.retry);
     this.cancelWatch?.();
     this.client?.close();

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { DEFAULT_CONFIG_DIR } from '../agent/paths.ts';
 import type { AgentEnv } from '../agent/node.ts';
 import { ExecaRunner } from '../platform/runner.ts';
+import { nudge } from '../platform/nudge.ts';
 import { MeshError } from '../core/errors.ts';
 
 export const agentFlags = {
@@ -17,5 +18,5 @@ export function agentEnv(flags: { 'config-dir'?: string | undefined }, log: (m: 
   if (needsRoot && process.getuid?.() !== 0) {
     throw new MeshError('NOT_ROOT', 'this command configures WireGuard and must run as root', { hint: 'Run it with sudo' });
   }
-  return { configDir: configDirOf(flags), runner: new ExecaRunner(), log };
+  return { configDir: configDirOf(flags), runner: new ExecaRunner(), log, nudge };
 }

@@ -30,7 +30,7 @@ export default class Status extends MeshCommand {
       rs.length === 0
         ? 'Not joined to any network. Join with: meshctl join -t TOKEN'
         : rs.map((r) => `${r.network}: ${r.interface} ${r.address} ${r.up ? 'up' : 'DOWN'}, ${STATE_LABEL[r.state] ?? r.state}: ${r.detail}\n` +
-            (r.peers.length ? table(['PEER', 'ADDRESS', 'ENDPOINT', 'HANDSHAKE', 'RX', 'TX'], r.peers.map((p) => [p.name, p.address, p.endpoint, ago(p.latestHandshake), p.rxBytes, p.txBytes])) : '  no peers')).join('\n\n'),
+            (r.peers.length ? table(['PEER', 'ADDRESS', 'ENDPOINT', 'PATH', 'HANDSHAKE', 'RX', 'TX'], r.peers.map((p) => [p.name, p.address, p.endpoint, p.candidate ? `${p.path} (${p.candidate.kind})` : p.path, ago(p.latestHandshake), p.rxBytes, p.txBytes])) : '  no peers')).join('\n\n'),
     );
     return rs;
   }

@@ -14,6 +14,8 @@ export interface ServerConfig {
   api: HostPort | null;
   grpc: HostPort | null;
   publicHost: string;
+  /** The ciphertext relay's well-known UDP address; null (--no-relay) or absent: no relay. */
+  relay?: HostPort | null;
   /** Serve the admin API over plain HTTP instead of HTTPS (--api-insecure). */
   apiInsecure?: boolean;
   /** "sqlite" (embedded, in the data directory) or a postgres:// URL. */
@@ -38,6 +40,8 @@ export interface ServerInputs {
   noApi?: boolean;
   noGrpc?: boolean;
   publicHost?: string;
+  relayAddr?: string;
+  noRelay?: boolean;
   apiInsecure?: boolean;
   store?: string;
   metricsAddr?: string;
@@ -45,7 +49,7 @@ export interface ServerInputs {
   caDir?: string;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'store', 'caDir', 'metricsAddr', 'noMetrics', 'apiInsecure'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay', 'store', 'caDir', 'metricsAddr', 'noMetrics', 'apiInsecure'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -63,7 +67,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noMetrics' || k === 'apiInsecure';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noRelay' || k === 'noMetrics' || k === 'apiInsecure';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -100,6 +104,8 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const noGrpc = pick(inputs.noGrpc, file.noGrpc, false);
   const api = noApi ? null : parseHostPort(pick(inputs.apiAddr, file.apiAddr, '0.0.0.0:8081'), 'api address');
   const grpc = noGrpc ? null : parseHostPort(pick(inputs.grpcAddr, file.grpcAddr, '0.0.0.0:50051'), 'grpc address');
+  const noRelay = pick(inputs.noRelay, file.noRelay, false);
+  const relay = noRelay ? null : parseHostPort(pick(inputs.relayAddr, file.relayAddr, '0.0.0.0:3478'), 'relay address');
   const publicHost = pick(inputs.publicHost, file.publicHost, undefined as string | undefined) ?? firstNonLoopbackIPv4() ?? '127.0.0.1';
   const apiInsecure = pick(inputs.apiInsecure, file.apiInsecure, false);
   const store = pick(inputs.store, file.store, 'sqlite');
@@ -108,5 +114,5 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
   const named = inputs.metricsAddr ?? (file.metricsAddr as string | undefined);
   const metrics = pick(inputs.noMetrics, file.noMetrics, false) ? null : { addr: parseHostPort(named ?? DEFAULT_METRICS_ADDR, 'metrics address'), explicit: named !== undefined };
-  return { dataDir, api, grpc, publicHost, store, apiInsecure, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
+  return { dataDir, api, grpc, publicHost, relay, store, apiInsecure, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
 }

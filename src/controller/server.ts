@@ -17,6 +17,8 @@ import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
+import { PathBook } from './nat/path-book.ts';
+import { Relay } from '../relay/relay.ts';
 import { setStateSources } from './metrics.ts';
 import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
@@ -26,6 +28,8 @@ export interface RunningController {
   apiUrl: string | null;
   /** The bound port of the node API, when serving it. */
   grpcPort: number | null;
+  /** The bound UDP port of the relay, when running one. */
+  relayPort: number | null;
   /** The bound port of the metrics listener, when serving it. */
   metricsPort: number | null;
   /** Every admin API route (method, fastify URL pattern), for tests that must cover them all. */
@@ -81,6 +85,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   const store = await openStore(cfg.store, cfg.dataDir, log);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
+  let relay: Relay | undefined;
+  let paths: PathBook | undefined;
   let metricsServer: MetricsServer | undefined;
   try {
     const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
@@ -99,9 +105,26 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const health = new HealthBook();
     health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
-    const nodeApi = new NodeApi(ctx, health, views);
+    let relayPort: number | null = null;
+    if (cfg.relay) {
+      const addr = formatHostPort(cfg.relay);
+      relay = new Relay({ host: cfg.relay.host, port: cfg.relay.port, log: (m) => log.debug(m) });
+      try {
+        relayPort = await relay.start();
+      } catch (err) {
+        throw listenError(err, 'relay', addr);
+      }
+      log.info({ addr: formatHostPort({ host: cfg.relay.host, port: relayPort }) }, 'relay listening');
+    }
+    // Nodes dial the relay at its own address when it has one, else at this controller's first public host.
+    const relayHost = cfg.relay && cfg.relay.host !== '0.0.0.0' && cfg.relay.host !== '::' ? cfg.relay.host : parseHostPort(cfg.publicHost.split(',')[0]!.trim(), 'public host', 1).host;
+    const r = relay;
+    paths = new PathBook(views, store, r ? { host: relayHost, open: (id, a, b) => r.open(id, a, b), close: (id) => r.close(id) } : null, log);
+    const nodeApi = new NodeApi(ctx, health, views, paths);
     const hub = new WatchHub(store, views, log);
-    const admin = new AdminService(ctx, health);
+    paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
+    const pathBook = paths;
+    const admin = new AdminService(ctx, health, pathBook);
     setStateSources({
       nodes: async () => {
         const counts = new Map<string, { network: string; status: string; count: number }>();
@@ -119,7 +142,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
       try {
-        grpcServer = await startNodeGrpc({ host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log });
+        grpcServer = await startNodeGrpc({ host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log, onWatch: (node) => pathBook.resend(node) });
       } catch (err) {
         throw listenError(err, 'gRPC', addr);
       }
@@ -179,6 +202,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       ctx,
       apiUrl,
       grpcPort,
+      relayPort,
       metricsPort,
       apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,
@@ -193,6 +217,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
         ];
         const [g, a] = await Promise.all(closing);
         if (g === 'late' || a === 'late') log.warn({ grpc: g === 'late', api: a === 'late' }, 'connections did not close in time; left them to the exit');
+        paths?.close();
+        await relay?.stop();
         await store.close();
         log.info({ ms: Date.now() - t0 }, 'shut down');
       },
@@ -200,6 +226,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   } catch (err) {
     await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
+    paths?.close();
+    await relay?.stop().catch(() => {});
     await api?.close().catch(() => {});
     await store.close();
     throw err;

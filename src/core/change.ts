@@ -16,8 +16,27 @@ export interface PeerDelta {
   self?: SelfView;
 }
 
-/** What a Watch stream sends: a snapshot or a delta, with the network version it brings the node to. */
-export type WatchEvent = { version: number; snapshot: NodeView } | { version: number; delta: PeerDelta };
+/** Where to reach each peer (NAT traversal): candidates best first and the pair's relay endpoint. */
+export interface PathUpdate {
+  paths: { publicKey: string; candidates: { endpoint: string; kind: string }[]; relay: string }[];
+  /** The network's paths version this brings the node to. */
+  tag: string;
+  /** Set (non-empty): only the peers that changed since paths version `base`. */
+  base?: string;
+}
+
+/** Applies a path update to the paths a node holds. A partial update on top of another version
+ * than its base is applied too, but leaves the tag empty, so the next check-in brings all. */
+export function applyPaths(held: PathUpdate | undefined, u: PathUpdate): PathUpdate {
+  if (!u.base) return { paths: u.paths ?? [], tag: u.tag };
+  const byKey = new Map((held?.paths ?? []).map((p) => [p.publicKey, p]));
+  for (const p of u.paths ?? []) byKey.set(p.publicKey, p);
+  return { paths: [...byKey.values()], tag: held?.tag === u.base ? u.tag : '' };
+}
+
+/** What a Watch stream sends: a snapshot or a delta, with the network version it brings the node
+ * to; or the node's paths (version 0: they come from soft state, not the versioned view). */
+export type WatchEvent = { version: number; snapshot: NodeView } | { version: number; delta: PeerDelta } | { version: 0; paths: PathUpdate };
 
 /** What `receiver` must be sent for `change`: a delta, 'snapshot' (its own record changed),
  * 'removed' (the receiver itself is gone), or a version-only delta. O(1) per receiver. */

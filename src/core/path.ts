@@ -13,23 +13,27 @@ export type Phase = 'idle' | 'probing' | 'direct' | 'relayed' | 'retrying';
 export interface PathTimers {
   /** How long one candidate gets to bring a handshake (WireGuard retries an initiation every 5 s). */
   candidateWaitMs: number;
-  /** How often a relayed pair tries direct again. */
+  /** How often a relayed pair tries direct again (one candidate each time, in turn). */
   retryDirectMs: number;
+  /** How long a retry holds the direct candidate: the session exists, so packets flow at once
+   * if the NATs let them; meanwhile the relay is not used. */
+  retryWindowMs: number;
 }
 
-export const DEFAULT_PATH_TIMERS: PathTimers = { candidateWaitMs: 5_500, retryDirectMs: 60_000 };
+export const DEFAULT_PATH_TIMERS: PathTimers = { candidateWaitMs: 5_500, retryDirectMs: 60_000, retryWindowMs: 3_000 };
 
 /** WireGuard drops a session this old (REJECT_AFTER_TIME): a handshake older than this is no longer a working path. */
 export const HANDSHAKE_FRESH_MS = 180_000;
 
 export interface PathState {
   phase: Phase;
-  /** The candidates being tried, as endpoints (a new list restarts probing). */
-  tried: string[];
-  index: number;
+  /** The candidate being tried now (probing, retrying). */
+  current: string | null;
+  /** Candidates tried in this round: a candidate that arrives later is tried next, not from the start. */
+  attempted: string[];
   /** ms when the current candidate (or phase) started. */
   since: number;
-  /** rx bytes when the current retry window started. */
+  /** rx bytes at the last step (relayed, direct) or when the retry window started. */
   rxAtStart: number;
   /** True once every candidate was waited out without a handshake, until one works. */
   exhausted: boolean;
@@ -58,12 +62,14 @@ export interface PathStep {
   event: 'won' | 'exhausted' | 'lost' | null;
   /** True when the worker should send a packet through the tunnel (start a handshake, test a path). */
   nudge: boolean;
+  /** True when the worker should drop the peer's handshake state first (entering the relay with
+   * no session: the handshake through the relay then starts at once, not up to 5 s later). */
+  reset?: boolean;
 }
 
 const fresh = (i: PathInput) => i.handshakeAt > 0 && i.now - i.handshakeAt < HANDSHAKE_FRESH_MS;
 /** The handshake happened after `since` (WireGuard reports whole seconds). */
 const since = (i: PathInput, t: number) => i.handshakeAt > 0 && i.handshakeAt + 1000 >= t;
-const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, k) => x === b[k]);
 
 /** The next time at or after `now` that is `offset` into a period of `period` ms (wall clock: both ends agree). */
 export function nextRetryAt(now: number, period: number, offset: number): number {
@@ -78,12 +84,12 @@ export function retryOffset(pair: string, period: number): number {
   return h % period;
 }
 
-function winnerOf(i: PathInput, fallback: Candidate | undefined): Candidate | null {
+function winnerOf(i: PathInput, fallback: Candidate | null | undefined): Candidate | null {
   return i.candidates.find((c) => c.endpoint === i.endpoint) ?? (i.endpoint ? { endpoint: i.endpoint, kind: 'observed' } : (fallback ?? null));
 }
 
-const start = (i: PathInput, exhausted: boolean): PathState => ({
-  phase: 'probing', tried: i.candidates.map((c) => c.endpoint), index: 0, since: i.now, rxAtStart: i.rxBytes, exhausted, winner: null,
+const fresh0 = (phase: Phase, i: PathInput, exhausted: boolean): PathState => ({
+  phase, current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes, exhausted, winner: null,
 });
 
 /** Direct with a relay still assigned, but nothing received for this long: the direct path is gone. */
@@ -92,65 +98,70 @@ export const DIRECT_SILENT_MS = 60_000;
 /** One step for one peer. `prev` undefined: the peer is new to this worker. */
 export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimers = DEFAULT_PATH_TIMERS): PathStep {
   const list = i.candidates.map((c) => c.endpoint);
+  const byEndpoint = (e: string | null) => i.candidates.find((c) => c.endpoint === e);
   const step = (state: PathState, endpoint: string | null, event: PathStep['event'] = null, nudge = false): PathStep => ({ state, endpoint, event, nudge });
-  const relayed = (s: PathState, event: PathStep['event'] = null) =>
-    step({ ...s, phase: 'relayed', tried: list, index: 0, since: i.now, rxAtStart: i.rxBytes }, i.relay, event, true);
-  if (list.length === 0 && !i.relay) {
-    return step({ phase: 'idle', tried: [], index: 0, since: i.now, rxAtStart: i.rxBytes, exhausted: false, winner: null }, null);
-  }
+  const relayed = (s: PathState, event: PathStep['event'] = null) => ({
+    ...step({ ...s, phase: 'relayed', current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes }, i.relay, event, true),
+    reset: !fresh(i),
+  });
+  const direct = (s: PathState, winner: Candidate | null) =>
+    step({ ...s, phase: 'direct', current: null, attempted: [], exhausted: false, since: i.now, rxAtStart: i.rxBytes, winner }, null, 'won');
+  /** Moves to the next candidate not yet tried in this round; null when every one was. */
+  const next = (s: PathState): PathState | null => {
+    const attempted = s.current ? [...s.attempted, s.current] : s.attempted;
+    const c = list.find((e) => !attempted.includes(e));
+    return c === undefined ? null : { ...s, current: c, attempted, since: i.now, rxAtStart: i.rxBytes };
+  };
+  if (list.length === 0 && !i.relay) return step(fresh0('idle', i, false), null);
   // A peer that already has a working session (an agent restart, or WireGuard roamed by itself) is direct.
-  if (prev === undefined && fresh(i) && i.endpoint && i.endpoint !== i.relay) {
-    return step({ ...start(i, false), phase: 'direct', winner: winnerOf(i, undefined) }, null, 'won');
-  }
-  let s = prev ?? start(i, false);
-  if (s.phase === 'idle') s = start(i, false);
+  if (prev === undefined && fresh(i) && i.endpoint && i.endpoint !== i.relay) return direct(fresh0('probing', i, false), winnerOf(i, null));
+  let s = prev && prev.phase !== 'idle' ? prev : fresh0('probing', i, false);
   switch (s.phase) {
     case 'direct': {
-      const moved = i.rxBytes !== s.rxAtStart;
-      if (moved) s = { ...s, rxAtStart: i.rxBytes, since: i.now };
+      if (i.rxBytes !== s.rxAtStart) s = { ...s, rxAtStart: i.rxBytes, since: i.now };
       const silent = i.relay !== '' && i.now - s.since > DIRECT_SILENT_MS;
       if (fresh(i) && i.endpoint !== i.relay && !silent) return step(s, null);
       if (i.relay) return relayed({ ...s, winner: null }, 'lost');
-      return step(start(i, false), list[0] ?? null, 'lost', true);
+      const n = next(fresh0('probing', i, false));
+      return step(n ?? fresh0('probing', i, false), n?.current ?? null, 'lost', true);
     }
     case 'probing': {
-      if (!sameList(s.tried, list)) s = start(i, s.exhausted);
-      if (s.index < list.length && since(i, s.since) && i.endpoint !== i.relay) {
-        return step({ ...s, phase: 'direct', exhausted: false, since: i.now, rxAtStart: i.rxBytes, winner: winnerOf(i, i.candidates[s.index]) }, null, 'won');
-      }
-      // The other end gave up on direct and the controller gave the pair a relay: join it there.
+      if (s.current !== null && since(i, s.since) && i.endpoint !== i.relay) return direct(s, winnerOf(i, byEndpoint(s.current)));
+      // The other end gave up on direct, or the pair cannot go direct: the controller gave it a relay.
       if (i.relay) return relayed({ ...s, exhausted: true }, s.exhausted ? null : 'exhausted');
-      if (s.index < list.length && i.now - s.since < t.candidateWaitMs) return step(s, list[s.index]!, null, s.since === i.now);
-      const index = s.index + 1;
-      if (index < list.length) return step({ ...s, index, since: i.now }, list[index]!, null, true);
+      const waiting = s.current !== null && list.includes(s.current) && i.now - s.since < t.candidateWaitMs;
+      if (waiting) return step(s, s.current, null, false);
+      const n = next(s);
+      if (n) return step(n, n.current, null, true);
       // Every candidate waited out, no relay yet: say so once, and go round again (the peer's
       // NAT may open meanwhile) until the controller assigns one.
-      return step({ ...s, index: 0, since: i.now, exhausted: true }, list[0] ?? null, s.exhausted ? null : 'exhausted', true);
+      const again = next({ ...s, current: null, attempted: [], exhausted: true })!;
+      return step(again, again.current, s.exhausted ? null : 'exhausted', true);
     }
     case 'relayed': {
-      if (!i.relay) return step(start(i, true), list[0] ?? null, null, true);
-      // WireGuard roamed to a direct address by itself (the other end's retry got through): keep it.
-      if (fresh(i) && i.endpoint && i.endpoint !== i.relay && i.rxBytes > s.rxAtStart && list.length) {
-        return step({ ...s, phase: 'direct', exhausted: false, since: i.now, rxAtStart: i.rxBytes, winner: winnerOf(i, undefined) }, null, 'won');
+      if (!i.relay) {
+        const n = next(fresh0('probing', i, true));
+        return step(n ?? fresh0('probing', i, true), n?.current ?? null, null, true);
       }
+      // WireGuard roamed to a direct address by itself (the other end's retry got through): keep it.
+      if (fresh(i) && i.endpoint && i.endpoint !== i.relay && i.rxBytes > s.rxAtStart && list.length) return direct(s, winnerOf(i, null));
       const due = nextRetryAt(s.since + 1, t.retryDirectMs, i.retryOffsetMs);
       if (list.length && i.now >= due) {
-        return step({ ...s, phase: 'retrying', tried: list, index: 0, since: i.now, rxAtStart: i.rxBytes }, list[0]!, null, true);
+        // One candidate per retry, the next untried one (both ends hold the same list).
+        const n = next({ ...s, phase: 'retrying', current: null }) ?? next({ ...s, phase: 'retrying', current: null, attempted: [] })!;
+        return step({ ...n, rxAtStart: i.rxBytes }, n.current, null, true);
       }
       return step({ ...s, rxAtStart: i.rxBytes }, i.relay);
     }
     case 'retrying': {
       // Both ends switched at the same moment; packets that come through keep WireGuard on the
       // direct address (it roams to where authenticated packets come from).
-      const direct = i.endpoint !== null && i.endpoint !== i.relay;
-      if (i.now - s.since < t.candidateWaitMs) return step(s, direct ? null : list[s.index] ?? null, null, true);
-      if (direct && i.rxBytes > s.rxAtStart) {
-        return step({ ...s, phase: 'direct', exhausted: false, since: i.now, rxAtStart: i.rxBytes, winner: winnerOf(i, i.candidates[s.index]) }, null, 'won');
-      }
-      const index = s.index + 1;
-      if (index < list.length && i.relay) return step({ ...s, index, since: i.now, rxAtStart: i.rxBytes }, list[index]!, null, true);
-      if (!i.relay) return step(start(i, true), list[0] ?? null, null, true);
-      return relayed(s);
+      const onDirect = i.endpoint !== null && i.endpoint !== i.relay;
+      if (!i.relay) return step({ ...fresh0('probing', i, true), current: s.current, since: s.since }, s.current, null, false);
+      if (i.now - s.since < t.retryWindowMs) return step(s, onDirect ? null : s.current, null, true);
+      if (onDirect && i.rxBytes > s.rxAtStart) return direct(s, winnerOf(i, byEndpoint(s.current)));
+      const attempted = s.current ? [...s.attempted, s.current] : s.attempted;
+      return step({ ...s, phase: 'relayed', current: null, attempted, since: i.now, rxAtStart: i.rxBytes }, i.relay, null, true);
     }
   }
   return step(s, null);
@@ -159,3 +170,42 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
 /** What a peer's path is called in `status` and `nodes show`. */
 export const pathName = (s: PathState | undefined): 'direct' | 'relayed' | 'probing' =>
   s?.phase === 'relayed' ? 'relayed' : s?.phase === 'direct' || s?.phase === 'idle' || s === undefined ? 'direct' : 'probing';
+
+/** What one end of a pair last reported about the other. */
+export interface PathReport {
+  path: 'direct' | 'relayed' | 'probing' | '';
+  exhausted: boolean;
+  /** ms since epoch of the report. */
+  at: number;
+}
+
+/** A report older than this says nothing about the pair any more. */
+export const REPORT_TTL_MS = 120_000;
+
+/**
+ * The controller's relay-or-direct decision for a pair: assign a relay when both ends have tried
+ * every candidate without a handshake (or the pair is `hopeless`: see hardNat) and neither end has
+ * a direct path, while both are in contact with the controller; release it once both ends say
+ * they are direct again.
+ */
+export function relayDecision(d: { assigned: boolean; a?: PathReport; b?: PathReport; aHealthy: boolean; bHealthy: boolean; now: number; hopeless?: boolean }): 'assign' | 'release' | 'keep' {
+  const live = (r?: PathReport) => (r && d.now - r.at <= REPORT_TTL_MS ? r : undefined);
+  const a = live(d.a);
+  const b = live(d.b);
+  if (d.assigned) return a?.path === 'direct' && b?.path === 'direct' ? 'release' : 'keep';
+  // Both ends, not one: an end that waited out its candidates while the other was still coming up
+  // (its interface not there yet) has not shown that direct cannot work.
+  if (!((a?.exhausted && b?.exhausted) || d.hopeless)) return 'keep';
+  if (a?.path === 'direct' || b?.path === 'direct') return 'keep';
+  return d.aHealthy && d.bHealthy ? 'assign' : 'keep';
+}
+
+/**
+ * Whether a node sits behind a NAT that maps its WireGuard port anew per destination (symmetric
+ * style): a peer at another site observed it on a port other than its listen port. Its mapping
+ * towards any other peer is then unknown in advance, and a pair of it and another NATed node
+ * cannot go direct: the controller relays such pairs without waiting for the candidates to fail.
+ */
+export function hardNat(listenPort: number, observedPorts: readonly number[]): boolean {
+  return observedPorts.some((p) => p !== listenPort);
+}

@@ -44,6 +44,8 @@ export interface MeshNode {
   ingress: boolean;
   egressRanges: string[];
   egressNat: boolean;
+  /** `nodes show` only: how this node reaches each peer, as it last reported. */
+  peers?: NodePeerPath[];
 }
 
 /** An external client: a plain WireGuard peer behind an ingress gateway. `config` is its wg-quick
@@ -58,6 +60,14 @@ export interface ExtClient {
   dns: boolean;
   fullTunnel: boolean;
   config?: string;
+}
+
+export interface NodePeerPath {
+  name: string;
+  path: 'direct' | 'relayed' | 'probing' | 'unknown';
+  endpoint: string | null;
+  winner: { endpoint: string; kind: string } | null;
+  relay: string | null;
 }
 
 export interface DnsRecord {

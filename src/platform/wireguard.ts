@@ -158,6 +158,13 @@ export async function apply(runner: Runner, changes: readonly WgChange[], resolv
   return failed;
 }
 
+/** Drops a peer's handshake state by removing it (the next apply adds it back): WireGuard then
+ * starts a handshake on the next packet instead of waiting out its 5 s between initiations. */
+export async function resetPeer(runner: Runner, iface: string, publicKey: string): Promise<void> {
+  assertInterfaceName(iface);
+  await runner.run(['wg', 'set', iface, 'peer', publicKey, 'remove']);
+}
+
 /** The public key of the base64 X25519 private key in `path`; refuses a key file others can read. */
 export async function publicKeyOfFile(path: string): Promise<string> {
   const bad = (why: string, opts: { hint?: string; cause?: unknown } = {}) => new MeshError('CONFIG_INVALID', `reading private key ${path}: ${why}`, opts);

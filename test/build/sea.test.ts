@@ -96,7 +96,7 @@ t.test('the single executable runs self-contained', { timeout: 90_000 }, async (
     const dataDir = join(dir, 'data');
     const [apiPort, grpcPort] = [await freePort(), await freePort()];
     const api = `https://127.0.0.1:${apiPort}`;
-    const server = spawn(bin, ['server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${apiPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`], {
+    const server = spawn(bin, ['server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${apiPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--no-relay'], {
       cwd: dir,
       env: {},
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -2,7 +2,7 @@ import t from 'tap';
 import { stepPath, nextRetryAt, retryOffset, type PathInput, type PathState, type PathTimers } from '../../src/core/path.ts';
 import type { Candidate } from '../../src/core/candidates.ts';
 
-const T: PathTimers = { candidateWaitMs: 5000, retryDirectMs: 60_000 };
+const T: PathTimers = { candidateWaitMs: 5000, retryDirectMs: 60_000, retryWindowMs: 3000 };
 const C: Candidate[] = [
   { endpoint: '203.0.113.2:51821', kind: 'observed' },
   { endpoint: '192.168.2.10:51821', kind: 'local' },
@@ -66,20 +66,22 @@ t.test('relayed pairs retry direct at the same wall-clock moment at both ends, a
   t.equal(s.event, 'won');
 });
 
-t.test('a retry that brings nothing goes back to the relay after trying each candidate', async (t) => {
+t.test('a retry that brings nothing goes back to the relay after its short window; the next retry takes the next candidate', async (t) => {
   const relay = '198.51.100.5:40001';
   let s = stepPath(undefined, input({ relay }), T);
   const due = nextRetryAt(at0 + 1, T.retryDirectMs, 0);
   s = stepPath(s.state, input({ now: due, relay, endpoint: relay, rxBytes: 100 }), T);
-  s = stepPath(s.state, input({ now: due + 5000, relay, endpoint: C[0]!.endpoint, rxBytes: 100 }), T);
-  t.equal(s.endpoint, C[1]!.endpoint);
-  s = stepPath(s.state, input({ now: due + 10_000, relay, endpoint: C[1]!.endpoint, rxBytes: 100 }), T);
+  t.equal(s.endpoint, C[0]!.endpoint);
+  s = stepPath(s.state, input({ now: due + 3000, relay, endpoint: C[0]!.endpoint, rxBytes: 100 }), T);
   t.equal(s.state.phase, 'relayed');
-  t.equal(s.endpoint, relay);
+  t.equal(s.endpoint, relay, 'back on the relay after 3 s, not one wait per candidate');
+  const due2 = nextRetryAt(due + 3001, T.retryDirectMs, 0);
+  s = stepPath(s.state, input({ now: due2, relay, endpoint: relay, rxBytes: 100 }), T);
+  t.equal(s.endpoint, C[1]!.endpoint, 'the next retry tries the next candidate');
 });
 
 t.test('a direct path whose handshake goes stale is probed again', async (t) => {
-  const direct: PathState = { phase: 'direct', tried: C.map((c) => c.endpoint), index: 0, since: at0, rxAtStart: 0, exhausted: false, winner: C[0]! };
+  const direct: PathState = { phase: 'direct', current: null, attempted: [], since: at0, rxAtStart: 0, exhausted: false, winner: C[0]! };
   const s = stepPath(direct, input({ now: at0 + 200_000, handshakeAt: at0, endpoint: C[0]!.endpoint }), T);
   t.equal(s.event, 'lost');
   t.equal(s.state.phase, 'probing');
@@ -90,6 +92,23 @@ t.test('a peer with a working session at start is direct at once (agent restart)
   const s = stepPath(undefined, input({ handshakeAt: at0 - 10_000, endpoint: '203.0.113.2:51821' }), T);
   t.equal(s.state.phase, 'direct');
   t.equal(s.endpoint, null);
+});
+
+t.test('a candidate that arrives while probing is tried next, not from the start', async (t) => {
+  let s = stepPath(undefined, input({ candidates: [C[0]!] }), T);
+  const more = [{ endpoint: '203.0.113.2:40404', kind: 'observed' as const }, C[0]!];
+  s = stepPath(s.state, input({ now: at0 + 1000, candidates: more }), T);
+  t.equal(s.endpoint, C[0]!.endpoint, 'the current one keeps its wait');
+  s = stepPath(s.state, input({ now: at0 + 5000, candidates: more }), T);
+  t.equal(s.endpoint, '203.0.113.2:40404');
+  s = stepPath(s.state, input({ now: at0 + 10_000, candidates: more }), T);
+  t.equal(s.event, 'exhausted', 'two waits in all');
+});
+
+t.test('hardNat: a port other than the listen port seen from elsewhere', async (t) => {
+  t.equal(hardNat(51821, [51821, 51821]), false);
+  t.equal(hardNat(51821, [51821, 40123]), true);
+  t.equal(hardNat(51821, []), false);
 });
 
 t.test('no candidates and no relay: nothing to choose', async (t) => {
@@ -103,4 +122,23 @@ t.test('retry times are shared by both ends and spread over pairs', async (t) =>
   t.equal(nextRetryAt(126_000, 60_000, 5000), 185_000);
   t.equal(retryOffset('a|b', 60_000), retryOffset('a|b', 60_000));
   t.ok(retryOffset('a|b', 60_000) < 60_000);
+});
+
+import { hardNat, relayDecision, type PathReport } from '../../src/core/path.ts';
+
+t.test('relayDecision: a relay for an exhausted pair with both ends in contact; released when both are direct', async (t) => {
+  const now = at0;
+  const r = (path: PathReport['path'], exhausted: boolean, age = 0): PathReport => ({ path, exhausted, at: now - age });
+  const base = { assigned: false, aHealthy: true, bHealthy: true, now };
+  t.equal(relayDecision({ ...base, a: r('probing', true), b: r('probing', true) }), 'assign');
+  t.equal(relayDecision({ ...base, a: r('probing', true) }), 'keep', 'the other end has not tried yet (still coming up)');
+  t.equal(relayDecision({ ...base, a: r('probing', true), b: r('probing', false) }), 'keep', 'the other end is still trying');
+  t.equal(relayDecision({ ...base, a: r('probing', false), b: r('probing', false) }), 'keep', 'still trying');
+  t.equal(relayDecision({ ...base, a: r('probing', true), b: r('probing', true), bHealthy: false }), 'keep', 'the other end is not in contact');
+  t.equal(relayDecision({ ...base, a: r('probing', true), b: r('direct', true) }), 'keep', 'one end has a handshake');
+  t.equal(relayDecision({ ...base, a: r('probing', true, 200_000), b: r('probing', true) }), 'keep', 'an old report');
+  t.equal(relayDecision({ ...base, assigned: true, a: r('direct', false), b: r('relayed', true) }), 'keep');
+  t.equal(relayDecision({ ...base, assigned: true, a: r('direct', false), b: r('direct', false) }), 'release');
+  t.equal(relayDecision({ ...base, hopeless: true }), 'assign', 'a pair that cannot go direct is relayed before its candidates fail');
+  t.equal(relayDecision({ ...base, hopeless: true, bHealthy: false }), 'keep');
 });

@@ -15,6 +15,28 @@ export interface LabOptions {
   prefix: string;
   /** Host names, 1-13 of [a-z0-9]; 'ctl' gets .2, the others .11, .12, … in order. */
   hosts: string[];
+  /** Sites behind NAT routers (optional). */
+  sites?: SiteOptions[];
+}
+
+/**
+ * A site behind a NAT router: the router is a host of its own with one leg on the public bridge
+ * (an address after the public hosts') and a bridge `br-lan` for the site's hosts, which get
+ * 192.168.<n>.10, .11, … (n = 1 for the first site) and a default route via 192.168.<n>.1.
+ * - `port-keeping`: SNAT that keeps the source port where it can, like most home routers
+ *   (a port-restricted cone: replies are admitted by conntrack only);
+ * - `random`: SNAT --random-fully, a new port for every flow (symmetric-style).
+ * Like a home router, it drops unsolicited packets from outside (conntrack state NEW/INVALID on
+ * its public leg) instead of tracking them: a tracked unsolicited packet would occupy the port's
+ * mapping and make the router pick another port for the site's own flow to that peer.
+ * Two hosts of one site get no hairpin through the router's public address.
+ */
+export interface SiteOptions {
+  /** The router's host name (1-13 of [a-z0-9]). */
+  router: string;
+  nat: 'port-keeping' | 'random';
+  /** The site's hosts (not on the public bridge). */
+  hosts: string[];
 }
 
 export interface SpawnOptions {
@@ -36,13 +58,16 @@ export interface LabProcess {
 
 export interface Lab {
   readonly prefix: string;
+  /** Every host: public ones first, then routers and site hosts. */
   readonly hosts: readonly string[];
   /** The lab's /24, e.g. "172.31.57.0/24". */
   readonly subnet: string;
   /** The network namespace of `host`. */
   ns(host: string): string;
-  /** The eth0 address of `host` (no prefix length). */
+  /** The eth0 address of `host` (no prefix length): a site host's LAN address, a router's public one. */
   ip(host: string): string;
+  /** The address the public segment sees `host` at: its own, or its site router's. */
+  publicIp(host: string): string;
   /** /tmp/lab/<prefix>/<host>: has wg/ (the host's /var/run/wireguard), cron/ (its cron spool) and etc/ (its state dir). */
   dir(host: string): string;
   /** A Runner whose every command runs on `host`. */
@@ -87,13 +112,21 @@ export const hostWrapperIn = (ns: string, dir: string): string[] => hostWrapper(
 
 /** Builds the lab: hub namespace with bridge br0, one namespace per host wired to it. Undoes itself on failure. */
 export async function createLab(opts: LabOptions): Promise<Lab> {
-  const { prefix, hosts } = opts;
+  const { prefix } = opts;
+  const sites = opts.sites ?? [];
+  const publicHosts = [...opts.hosts, ...sites.map((s) => s.router)];
+  const siteOf = new Map(sites.flatMap((s, k) => s.hosts.map((h, i) => [h, { site: s, k, i }] as const)));
+  const hosts = [...publicHosts, ...siteOf.keys()];
   for (const h of hosts) if (!HOST.test(h) || h === 'hub') throw new Error(`lab host name "${h}" must be 1-13 of [a-z0-9] and not "hub"`);
   if (new Set(hosts).size !== hosts.length) throw new Error('lab host names must be unique');
   const octet = subnetOctet(prefix);
   const hub = `${prefix}-hub`;
-  const nodes = hosts.filter((h) => h !== 'ctl');
-  const ipOf = (h: string) => `172.31.${octet}.${h === 'ctl' ? 2 : 11 + nodes.indexOf(h)}`;
+  const nodes = publicHosts.filter((h) => h !== 'ctl');
+  const ipOf = (h: string) => {
+    const s = siteOf.get(h);
+    if (s) return `192.168.${s.k + 1}.${10 + s.i}`;
+    return `172.31.${octet}.${h === 'ctl' ? 2 : 11 + nodes.indexOf(h)}`;
+  };
   if (nodes.length > 200) throw new Error('a lab holds at most 200 nodes');
   const known = (h: string) => {
     if (!hosts.includes(h)) throw new Error(`lab ${prefix} has no host "${h}"`);
@@ -110,6 +143,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     subnet: `172.31.${octet}.0/24`,
     ns: (h) => `${prefix}-${known(h)}`,
     ip: (h) => ipOf(known(h)),
+    publicIp: (h) => ipOf(siteOf.get(known(h))?.site.router ?? h),
     dir: dirOf,
     runner: (h) => runners.get(known(h))!,
     run: (h, argv, o) => lab.runner(h).run(argv, o),
@@ -136,7 +170,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     await root.run(['ip', '-n', hub, 'link', 'set', 'lo', 'up']);
     await root.run(['ip', '-n', hub, 'link', 'add', 'br0', 'type', 'bridge']);
     await root.run(['ip', '-n', hub, 'link', 'set', 'br0', 'up']);
-    for (const h of hosts) {
+    for (const h of publicHosts) {
       const ns = lab.ns(h);
       await root.run(['ip', 'netns', 'add', ns]);
       // Both ends are created directly in their namespaces: no name ever appears in the root namespace.
@@ -146,11 +180,37 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       await root.run(['ip', '-n', ns, 'addr', 'add', `${ipOf(h)}/24`, 'dev', 'eth0']);
       await root.run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
     }
+    for (const [k, s] of sites.entries()) await addSite(lab, s, k);
   } catch (e) {
     await lab.destroy().catch(() => {});
     throw e;
   }
   return lab;
+}
+
+/** Builds site `s` (the k-th): its router's LAN bridge, forwarding and NAT, and its hosts. */
+async function addSite(lab: Lab, s: SiteOptions, k: number): Promise<void> {
+  const r = lab.ns(s.router);
+  const lan = `192.168.${k + 1}`;
+  const inR = (argv: string[]) => root.run(['ip', 'netns', 'exec', r, ...argv]);
+  await root.run(['ip', '-n', r, 'link', 'add', 'br-lan', 'type', 'bridge']);
+  await root.run(['ip', '-n', r, 'addr', 'add', `${lan}.1/24`, 'dev', 'br-lan']);
+  await root.run(['ip', '-n', r, 'link', 'set', 'br-lan', 'up']);
+  for (const h of s.hosts) {
+    const ns = lab.ns(h);
+    await root.run(['ip', 'netns', 'add', ns]);
+    await root.run(['ip', 'link', 'add', `l-${h}`, 'netns', r, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await root.run(['ip', '-n', r, 'link', 'set', `l-${h}`, 'master', 'br-lan', 'up']);
+    await root.run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    await root.run(['ip', '-n', ns, 'addr', 'add', `${lab.ip(h)}/24`, 'dev', 'eth0']);
+    await root.run(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    await root.run(['ip', '-n', ns, 'route', 'add', 'default', 'via', `${lan}.1`]);
+  }
+  await inR(['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+  await inR(['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth0', '-j', 'SNAT', '--to-source', lab.ip(s.router), ...(s.nat === 'random' ? ['--random-fully'] : [])]);
+  for (const chain of ['INPUT', 'FORWARD']) {
+    await inR(['iptables', '-A', chain, '-i', 'eth0', '-m', 'conntrack', '--ctstate', 'NEW,INVALID', '-j', 'DROP']);
+  }
 }
 
 function startProcess(argv: string[], o: SpawnOptions): LabProcess {

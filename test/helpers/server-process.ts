@@ -58,7 +58,8 @@ export function freePort(): Promise<number> {
 
 /** Spawns a server without waiting for it (for a start that is expected to fail). */
 export function spawnServer(dataDir: string, ports: { api: number; grpc: number }, opts: { umask?: string } = {}): ChildProcess {
-  const args = [BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${ports.api}`, '--grpc-addr', `127.0.0.1:${ports.grpc}`, '--public-host', '127.0.0.1'];
+  // No relay: tests run side by side and its port 3478 is one port (the NAT e2e test runs one in its lab).
+  const args = [BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${ports.api}`, '--grpc-addr', `127.0.0.1:${ports.grpc}`, '--public-host', '127.0.0.1', '--no-relay'];
   // with a umask, go through sh; `exec` keeps the pid that of node itself
   const proc = opts.umask === undefined
     ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })

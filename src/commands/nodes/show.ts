@@ -16,7 +16,12 @@ export default class NodesShow extends MeshCommand {
   async run(): Promise<MeshNode> {
     const { args, flags } = await this.parse(NodesShow);
     const n = await adminApi(clientFrom(flags)).showNode(args.network, args.node);
-    this.out(nodesTable([n]) + `\npublic key: ${n.publicKey}`);
+    const peers = (n.peers ?? []).map((p) => {
+      const via = p.path === 'relayed' ? ` via relay ${p.relay ?? p.endpoint ?? '?'}` : p.endpoint ? ` via ${p.endpoint}` : '';
+      const won = p.path === 'direct' && p.winner ? ` (candidate: ${p.winner.kind} ${p.winner.endpoint})` : '';
+      return `  ${p.name}: ${p.path}${via}${won}`;
+    });
+    this.out(nodesTable([n]) + `\npublic key: ${n.publicKey}` + (peers.length ? `\npeers (as ${n.name} reports them):\n${peers.join('\n')}` : ''));
     return n;
   }
 }

@@ -5,7 +5,7 @@ import type { AdminService } from '../services/admin.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
   AdminTokenCreate, AdminTokenSchema, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
-  NodeSchema, ProblemSchema, RecordCreate, RecordSchema,
+  NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema,
 } from './schemas.ts';
 
 type P = { network: string };
@@ -39,7 +39,7 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
   app.get(`${v1}/nodes`, { schema: { tags: ['nodes'], response: { 200: Type.Array(NodeSchema), ...errors } } }, () => svc.listNodes());
   app.get<{ Params: P }>(`${v1}/networks/:network/nodes`, { schema: { tags: ['nodes'], params: NetworkParams, response: { 200: Type.Array(NodeSchema), ...errors } } },
     (req) => svc.listNodes(req.params.network));
-  app.get<{ Params: PI }>(`${v1}/networks/:network/nodes/:name`, { schema: { tags: ['nodes'], params: NetworkItemParams, response: { 200: NodeSchema, ...errors } } },
+  app.get<{ Params: PI }>(`${v1}/networks/:network/nodes/:name`, { schema: { tags: ['nodes'], params: NetworkItemParams, response: { 200: NodeDetailSchema, ...errors } } },
     (req) => svc.getNode(req.params.network, req.params.name));
   app.post<{ Params: PI }>(`${v1}/networks/:network/nodes/:name/approve`, { schema: { tags: ['nodes'], params: NetworkItemParams, response: { 200: NodeSchema, ...errors } } },
     (req) => svc.approveNode(req.params.network, req.params.name, actor(req)));

@@ -87,6 +87,18 @@ export const EgressSet = Type.Object({
 }, strict);
 export type EgressSet = Static<typeof EgressSet>;
 
+/** One peer of a node as `nodes show` reports it: how the node reaches it (NAT traversal). */
+export const NodePeerPathSchema = Type.Object({
+  name: Type.String(),
+  path: Type.Union([Type.Literal('direct'), Type.Literal('relayed'), Type.Literal('probing'), Type.Literal('unknown')]),
+  endpoint: Type.Union([Type.String(), Type.Null()]),
+  winner: Type.Union([Type.Object({ endpoint: Type.String(), kind: Type.String() }), Type.Null()]),
+  relay: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** A node with its peers' paths (`nodes show`). */
+export const NodeDetailSchema = Type.Composite([NodeSchema, Type.Object({ peers: Type.Optional(Type.Array(NodePeerPathSchema)) })]);
+
 export const RecordSchema = Type.Object({
   name: Type.String(),
   network: Type.String(),

@@ -9,7 +9,7 @@ import { toGrpcError } from '../../rpc/errors.ts';
 import type { TlsMaterial } from '../tls.ts';
 import type { NodeApi, JoinInput, CheckInInput } from './service.ts';
 import type { WatchHub } from './watch-hub.ts';
-import type { Store } from '../store/store.ts';
+import type { NodeRow, Store } from '../store/store.ts';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
@@ -38,7 +38,7 @@ export interface NodeGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startNodeGrpc(opts: { host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger }): Promise<NodeGrpcServer> {
+export async function startNodeGrpc(opts: { host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger; onWatch?: (node: NodeRow) => void }): Promise<NodeGrpcServer> {
   const { api, hub, store, log } = opts;
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
   server.addService(nodeService().service, {
@@ -87,6 +87,7 @@ export async function startNodeGrpc(opts: { host: string; port: number; tls: Tls
         });
         call.on('cancelled', remove);
         call.on('close', remove);
+        opts.onWatch?.(node);
       })().catch((err: unknown) => {
         if (!(err instanceof MeshError)) log.error({ err }, 'watch failed');
         call.emit('error', toGrpcError(err));

@@ -11,6 +11,7 @@ import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
 import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
+import type { PathBook, PathUpdate, ReportedPeer } from '../nat/path-book.ts';
 import { TokenBuckets } from './rate-limit.ts';
 
 /** The least time between two endpoint or port changes of one node taken from check-ins. */
@@ -26,13 +27,16 @@ export interface JoinInput {
   publicKey: string;
   listenPort: number;
   endpoint: string;
+  localAddresses?: string[];
 }
 
 export interface CheckInInput {
   listenPort: number;
   endpoint: string;
   knownVersion: number;
-  handshakes: { publicKey: string; latestHandshake: number }[];
+  handshakes: (ReportedPeer & { latestHandshake: number })[];
+  localAddresses?: string[];
+  pathsTag?: string;
 }
 
 export class NodeApi {
@@ -46,15 +50,17 @@ export class NodeApi {
    * every stream of its network): at most one such change per ENDPOINT_CHANGE_MS. */
   private readonly endpointChangedAt = new Map<string, number>();
   private readonly views: ViewBuilder;
+  private readonly paths: PathBook | null;
 
-  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder) {
+  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null) {
     this.ctx = ctx;
     this.health = health;
     this.views = views;
+    this.paths = paths;
   }
 
   /** Admits a node with an access key. `source` is the caller's address as grpc-js reports it. */
-  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView }> {
+  async join(req: JoinInput, source: string): Promise<{ nodeId: string; credential: string; view: NodeView; paths: PathUpdate['paths']; pathsTag: string }> {
     const sourceHost = peerHost(source) ?? source;
     try {
       this.limiter.check(sourceHost);
@@ -82,7 +88,9 @@ export class NodeApi {
       );
       this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
       joins.inc({ network: row.network });
-      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row) };
+      this.paths?.contact(row, source, req.localAddresses ?? []);
+      const paths = this.paths ? await this.paths.pathsFor(row) : { paths: [], tag: '' };
+      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.
@@ -139,7 +147,7 @@ export class NodeApi {
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
-  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; controllers: string[] }> {
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; controllers: string[]; paths?: PathUpdate['paths']; pathsTag?: string }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
     checkIns.inc({ network: node.network });
@@ -166,13 +174,21 @@ export class NodeApi {
       });
       this.health.report(node.network, node.id, about, now.getTime());
     }
+    let paths: { paths?: PathUpdate['paths']; pathsTag?: string } = {};
+    if (this.paths) {
+      // An agent that reports no addresses (an older one) keeps those it reported before.
+      this.paths.contact(current, source, req.localAddresses?.length ? req.localAddresses : undefined);
+      if (req.handshakes.length && current.approved) await this.paths.report(current, req.handshakes);
+      const tag = this.paths.tagOf(current.network);
+      paths = tag === req.pathsTag ? { pathsTag: tag } : { paths: (await this.paths.pathsFor(current)).paths, pathsTag: tag };
+    }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
     // Every check-in names the controllers, so that a node that joined before a controller was
     // added (or before the store moved to PostgreSQL) learns where to fail over to.
     const controllers = this.ctx.grpcPublicAddr.split(',');
-    if (req.knownVersion === version) return { version, changed: false, controllers };
-    return { version, changed: true, view: await this.view(current), controllers };
+    if (req.knownVersion === version) return { version, changed: false, controllers, ...paths };
+    return { version, changed: true, view: await this.view(current), controllers, ...paths };
   }
 
   async leave(node: NodeRow): Promise<void> {

@@ -3,7 +3,7 @@
 // Snapshots share one read of the network's members per version (ViewBuilder), are built one per
 // turn of the event loop (so that keepalives and other calls are served during a storm of them),
 // and make the deltas queued behind them that they already contain unnecessary.
-import { deltaFor, type Change, type WatchEvent } from '../../core/change.ts';
+import { deltaFor, type Change, type PathUpdate, type WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
@@ -56,6 +56,21 @@ export class WatchHub {
     return () => {
       if (subs.get(node.id) === sub) subs.delete(node.id);
     };
+  }
+
+  /** True while `nodeId` has a Watch stream open. */
+  isConnected(network: string, nodeId: string): boolean {
+    return this.byNetwork.get(network)?.has(nodeId) ?? false;
+  }
+
+  /** Sends `node`'s paths on its stream, after whatever is queued there; nothing when not connected. */
+  sendPaths(network: string, nodeId: string, paths: PathUpdate): void {
+    const sub = this.byNetwork.get(network)?.get(nodeId);
+    if (sub) {
+      sub.queue = sub.queue.then(async () => {
+        await sub.out.send({ version: 0, paths });
+      });
+    }
   }
 
   private enqueueSnapshot(sub: Sub, sent?: () => void): void {

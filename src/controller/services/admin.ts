@@ -14,6 +14,7 @@ import { keyView, nodeView, type KeyView } from './views.ts';
 import type { HealthBook } from '../health-book.ts';
 import type { NodeRow } from '../store/store.ts';
 import { GatewayService } from './gateways.ts';
+import type { PathBook } from '../nat/path-book.ts';
 
 export interface KeyRequest {
   name?: string;
@@ -29,9 +30,11 @@ export class AdminService {
   private readonly health: HealthBook | undefined;
   /** Gateways and external clients. */
   readonly gateways: GatewayService;
-  constructor(ctx: ControllerContext, health?: HealthBook) {
+  private readonly paths: PathBook | undefined;
+  constructor(ctx: ControllerContext, health?: HealthBook, paths?: PathBook) {
     this.ctx = ctx;
     this.health = health;
+    this.paths = paths;
     this.gateways = new GatewayService(ctx, health);
   }
 
@@ -90,7 +93,8 @@ export class AdminService {
     await this.getNetwork(network);
     const n = await this.ctx.store.getNode(network, ref);
     if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
-    return this.view(n);
+    // Per peer: direct or relayed, the endpoint in use and the candidate that won, as the node reported.
+    return this.paths ? { ...this.view(n), peers: await this.paths.peersOf(n) } : this.view(n);
   }
 
   async approveNode(network: string, ref: string, actor: string): Promise<MeshNode> {

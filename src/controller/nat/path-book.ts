@@ -1,0 +1,373 @@
+// NAT traversal on the controller: soft state about where nodes can be reached (the address
+// their connection comes from, their LAN addresses, the endpoints their peers' WireGuard holds
+// for them), what each node reports about each peer (direct, relayed, exhausted), and the relay
+// pairs. From it, every node's paths (ordered candidates and relay per peer) are pushed to both
+// ends of a pair together. Kept in memory: it changes with every NAT mapping, and check-ins
+// rebuild it within one period after a restart.
+import { isIP } from 'node:net';
+import { candidatesFor, pairKey, OBSERVATION_TTL_MS, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
+import { HANDSHAKE_FRESH_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
+import { formatHostPort } from '../../core/address.ts';
+import type { Change } from '../../core/change.ts';
+import type { NodeRow, Store } from '../store/store.ts';
+import type { ViewBuilder } from '../node-api/view-builder.ts';
+import type { Logger } from 'pino';
+
+export interface PeerPath {
+  publicKey: string;
+  candidates: Candidate[];
+  relay: string;
+}
+
+/** A node's paths: every peer (`base` empty), or only the peers that changed since the paths
+ * version `base` (a node holding another version ignores it and gets all at its next check-in).
+ * `tag` is the network's paths version this brings the node to. */
+export interface PathUpdate {
+  paths: PeerPath[];
+  tag: string;
+  base?: string;
+}
+
+/** A peer as a check-in reports it (PeerHandshake on the wire). */
+export interface ReportedPeer {
+  publicKey: string;
+  latestHandshake: number;
+  endpoint?: string;
+  path?: string;
+  exhausted?: boolean;
+  winner?: { endpoint: string; kind: string } | null;
+}
+
+/** What `nodes show` says about one peer of a node: what that node reported. */
+export interface PeerPathView {
+  name: string;
+  path: 'direct' | 'relayed' | 'probing' | 'unknown';
+  endpoint: string | null;
+  winner: Candidate | null;
+  relay: string | null;
+}
+
+/** Where the relay is: opens and closes per-pair ports; `host` is what nodes dial. */
+export interface RelayProvider {
+  host: string;
+  open(id: string, expectA: string | null, expectB: string | null): Promise<{ ports: [number, number] }>;
+  close(id: string): void;
+}
+
+/** Pushes a node's paths on its Watch stream; `connected` says whether it has one. */
+export interface PathSink {
+  send(network: string, nodeId: string, update: PathUpdate): void;
+  connected(network: string, nodeId: string): boolean;
+}
+
+interface Facts {
+  site: string | null;
+  localAddresses: string[];
+  /** observer node id -> what it observed */
+  observed: Map<string, Observation>;
+  contact: number;
+}
+
+interface RelayEntry {
+  network: string;
+  a: string; // node ids, a < b
+  b: string;
+  /** node id -> the relay endpoint that node sends to */
+  endpoint: Map<string, string>;
+}
+
+/** A node is in contact when it checked in or joined this recently (periodic check-ins: 15 s). */
+const CONTACT_MS = 45_000;
+const KINDS: readonly CandidateKind[] = ['stated', 'local', 'observed', 'controller'];
+
+const hostOf = (source: string): string | null => {
+  const s = source.replace(/^ipv[46]:/, '');
+  const m = /^\[([^\]]+)\]:\d+$/.exec(s) ?? /^([^:]+):\d+$/.exec(s);
+  const host = m?.[1]?.replace(/^::ffff:/, '');
+  return host && isIP(host) ? host : null;
+};
+const cleanAddresses = (xs: readonly string[] | undefined) => [...new Set((xs ?? []).filter((a) => isIP(a) === 4 && !a.startsWith('127.') && !a.startsWith('169.254.')))].slice(0, 16);
+
+export class PathBook {
+  private readonly facts = new Map<string, Facts>();
+  /** node id -> peer public key -> report */
+  private readonly reports = new Map<string, Map<string, PathReport & { endpoint: string; winner: Candidate | null }>>();
+  private readonly relays = new Map<string, RelayEntry>();
+  /** network -> paths version: grows with every change pushed */
+  private readonly versions = new Map<string, number>();
+  /** network -> nodes whose paths as peers changed (null: a full push to these nodes) */
+  private readonly pending = new Map<string, { changed: Set<string>; full: Set<string> }>();
+  private readonly opening = new Set<string>();
+  private sink: PathSink = { send: () => {}, connected: () => false };
+  private readonly unsubscribe: () => void;
+
+  private readonly views: ViewBuilder;
+  private readonly relay: RelayProvider | null;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(views: ViewBuilder, store: Store, relay: RelayProvider | null, log: Logger, now: () => number = Date.now) {
+    this.views = views;
+    this.relay = relay;
+    this.log = log;
+    this.now = now;
+    this.unsubscribe = store.subscribe((c) => this.onChange(c));
+  }
+
+  /** Where pushes go (the Watch hub). */
+  setSink(sink: PathSink): void {
+    this.sink = sink;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const id of this.relays.keys()) this.relay?.close(id);
+    this.relays.clear();
+  }
+
+  private factsOf(id: string): Facts {
+    let f = this.facts.get(id);
+    if (!f) this.facts.set(id, (f = { site: null, localAddresses: [], observed: new Map(), contact: 0 }));
+    return f;
+  }
+
+  /** A join or check-in from `node`, its connection seen from `source`. */
+  contact(node: NodeRow, source: string, localAddresses?: readonly string[]): void {
+    const f = this.factsOf(node.id);
+    f.contact = this.now();
+    const site = hostOf(source);
+    const lan = localAddresses === undefined ? f.localAddresses : cleanAddresses(localAddresses);
+    if (site !== f.site || lan.join() !== f.localAddresses.join()) {
+      const moved = site !== f.site;
+      f.site = site;
+      f.localAddresses = lan;
+      // Its own site decides which peers' LAN addresses it gets: then its whole list changes.
+      this.schedule(node.network, [node.id], moved ? [node.id] : []);
+    }
+  }
+
+  /** What a check-in reports about the node's peers: observed endpoints and path states. */
+  async report(node: NodeRow, peers: readonly ReportedPeer[]): Promise<void> {
+    const now = this.now();
+    const members = (await this.views.membersOf(node.network)).rows;
+    const byKey = new Map(members.map((m) => [m.publicKey, m]));
+    const site = this.factsOf(node.id).site;
+    let mine = this.reports.get(node.id);
+    if (!mine) this.reports.set(node.id, (mine = new Map()));
+    for (const p of peers) {
+      const peer = byKey.get(p.publicKey);
+      if (!peer || peer.id === node.id) continue;
+      const fresh = p.latestHandshake > 0 && now - p.latestHandshake * 1000 < HANDSHAKE_FRESH_MS;
+      const path = p.path === 'direct' || p.path === 'relayed' || p.path === 'probing' ? p.path : '';
+      if (fresh && p.endpoint && path !== 'relayed' && path !== 'probing' && !this.isRelayEndpoint(p.endpoint)) {
+        const pf = this.factsOf(peer.id);
+        const before = pf.observed.get(node.id);
+        pf.observed.set(node.id, { endpoint: p.endpoint, at: now, observerSite: site });
+        if (before?.endpoint !== p.endpoint) {
+          this.schedule(node.network, [peer.id]);
+          // What was seen may show a NAT that maps per destination: relay its hopeless pairs now.
+          for (const m of members) if (m.id !== peer.id && m.approved && peer.approved) await this.decide(peer, m);
+        }
+      }
+      if (path) {
+        const w = p.winner && p.winner.endpoint && (KINDS as readonly string[]).includes(p.winner.kind) ? { endpoint: p.winner.endpoint, kind: p.winner.kind as CandidateKind } : null;
+        mine.set(p.publicKey, { path, exhausted: !!p.exhausted, at: now, endpoint: p.endpoint ?? '', winner: w });
+        await this.decide(node, peer);
+      }
+    }
+  }
+
+  private isRelayEndpoint(ep: string): boolean {
+    for (const r of this.relays.values()) for (const e of r.endpoint.values()) if (e === ep) return true;
+    return false;
+  }
+
+  private healthy(id: string): boolean {
+    return this.now() - (this.facts.get(id)?.contact ?? 0) <= CONTACT_MS;
+  }
+
+  /** Behind a NAT: the address its connection comes from is not one of its own. */
+  private natted(n: NodeRow): boolean {
+    const f = this.facts.get(n.id);
+    return !!f && f.site !== null && f.localAddresses.length > 0 && !f.localAddresses.includes(f.site);
+  }
+
+  /** Behind a NAT that maps per destination: seen from another site on a port other than its own. */
+  private hard(n: NodeRow): boolean {
+    const f = this.facts.get(n.id);
+    if (!f || !this.natted(n)) return false;
+    const ports = [...f.observed.values()]
+      .filter((o) => o.observerSite !== f.site && this.now() - o.at <= OBSERVATION_TTL_MS && hostOf(o.endpoint) === f.site)
+      .map((o) => Number(o.endpoint.slice(o.endpoint.lastIndexOf(':') + 1)));
+    return hardNat(n.listenPort, ports);
+  }
+
+  /** One end maps per destination and the other is behind a NAT too: no hole can be punched. */
+  private hopeless(a: NodeRow, b: NodeRow): boolean {
+    return (this.hard(a) && this.natted(b)) || (this.hard(b) && this.natted(a));
+  }
+
+  private async decide(x: NodeRow, y: NodeRow): Promise<void> {
+    const [a, b] = x.id < y.id ? [x, y] : [y, x];
+    const key = pairKey(a.id, b.id);
+    const assigned = this.relays.has(key);
+    const d = relayDecision({
+      hopeless: this.hopeless(a, b),
+      assigned,
+      a: this.reports.get(a.id)?.get(b.publicKey),
+      b: this.reports.get(b.id)?.get(a.publicKey),
+      aHealthy: this.healthy(a.id),
+      bHealthy: this.healthy(b.id),
+      now: this.now(),
+    });
+    if (d === 'release') {
+      this.relays.delete(key);
+      this.relay?.close(key);
+      this.log.info({ network: a.network, pair: [a.name, b.name] }, 'pair is direct again; relay released');
+      this.schedule(a.network, [a.id, b.id]);
+    } else if (d === 'assign' && this.relay && !this.opening.has(key)) {
+      this.opening.add(key);
+      try {
+        const { ports } = await this.relay.open(key, this.facts.get(a.id)?.site ?? null, this.facts.get(b.id)?.site ?? null);
+        const endpoint = new Map([
+          [a.id, formatHostPort({ host: this.relay.host, port: ports[0] })],
+          [b.id, formatHostPort({ host: this.relay.host, port: ports[1] })],
+        ]);
+        this.relays.set(key, { network: a.network, a: a.id, b: b.id, endpoint });
+        this.log.info({ network: a.network, pair: [a.name, b.name], ports }, 'no direct path; pair relayed');
+        this.schedule(a.network, [a.id, b.id]);
+      } catch (err) {
+        this.log.warn({ err, pair: [a.name, b.name] }, 'opening relay ports failed');
+      } finally {
+        this.opening.delete(key);
+      }
+    }
+  }
+
+  private natFacts(n: NodeRow): NatFacts {
+    const f = this.facts.get(n.id);
+    const site = f?.site ?? (n.endpoint && !n.endpointStated ? hostOf(n.endpoint) : null);
+    return {
+      id: n.id,
+      listenPort: n.listenPort,
+      stated: n.endpointStated ? n.endpoint : null,
+      site,
+      localAddresses: f?.localAddresses ?? [],
+      observed: [...(f?.observed.values() ?? [])],
+    };
+  }
+
+  /** The paths of `node` to every approved peer, tagged with the network's paths version. */
+  async pathsFor(node: NodeRow): Promise<PathUpdate> {
+    const members = (await this.views.membersOf(node.network)).rows;
+    return { paths: this.compute(node, members), tag: String(this.versions.get(node.network) ?? 0) };
+  }
+
+  /** The network's current paths version, as a tag: a node holding it needs nothing. */
+  tagOf(network: string): string {
+    return String(this.versions.get(network) ?? 0);
+  }
+
+  private entry(node: NodeRow, m: NodeRow, self: NatFacts, now: number): PeerPath {
+    return {
+      publicKey: m.publicKey,
+      // A pair that cannot go direct (see hopeless) is offered no candidates: retrying them
+      // every minute would only take the pair off its relay for nothing.
+      candidates: this.relay && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
+      relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '',
+    };
+  }
+
+  private compute(node: NodeRow, members: readonly NodeRow[], only?: ReadonlySet<string>): PeerPath[] {
+    if (!node.approved) return [];
+    const now = this.now();
+    const self = this.natFacts(node);
+    return members.filter((m) => m.approved && m.id !== node.id && (!only || only.has(m.id))).map((m) => this.entry(node, m, self, now));
+  }
+
+  /** What `node` reported about its peers, for `nodes show`. */
+  async peersOf(node: NodeRow): Promise<PeerPathView[]> {
+    const members = (await this.views.membersOf(node.network)).rows;
+    const mine = this.reports.get(node.id);
+    return members
+      .filter((m) => m.id !== node.id && m.approved)
+      .map((m) => {
+        const r = mine?.get(m.publicKey);
+        const live = r && this.now() - r.at <= 120_000 ? r : undefined;
+        return {
+          name: m.name,
+          path: live?.path || 'unknown',
+          endpoint: live?.endpoint || null,
+          winner: live?.winner ?? null,
+          relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? null,
+        };
+      });
+  }
+
+  /** Sends the node all its paths (a new Watch stream). */
+  resend(node: NodeRow): void {
+    this.schedule(node.network, [], [node.id]);
+  }
+
+  private schedule(network: string, changed: readonly string[], full: readonly string[] = []): void {
+    let p = this.pending.get(network);
+    if (!p) {
+      this.pending.set(network, (p = { changed: new Set(), full: new Set() }));
+      setImmediate(() => {
+        this.pending.delete(network);
+        void this.push(network, p!).catch((err) => this.log.warn({ err, network }, 'pushing paths failed'));
+      });
+    }
+    for (const id of changed) p.changed.add(id);
+    for (const id of full) p.full.add(id);
+  }
+
+  /** One paths version for everything changed in this turn: each connected node gets the
+   * entries of the peers that changed (O(1) each, like a peer delta), or all of them when its own
+   * facts changed or it just connected. Both ends of a pair get theirs in the same turn, so their
+   * probes start together. Nodes with no stream catch up at their next check-in (old tag). */
+  private async push(network: string, p: { changed: Set<string>; full: Set<string> }): Promise<void> {
+    let members: NodeRow[];
+    try {
+      members = (await this.views.membersOf(network)).rows;
+    } catch {
+      return; // the network is gone
+    }
+    const before = this.versions.get(network) ?? 0;
+    const version = p.changed.size ? before + 1 : before;
+    this.versions.set(network, version);
+    for (const n of members) {
+      if (!this.sink.connected(network, n.id)) continue;
+      if (p.full.has(n.id)) {
+        this.sink.send(network, n.id, { paths: this.compute(n, members), tag: String(version) });
+      } else if (p.changed.size) {
+        this.sink.send(network, n.id, { paths: this.compute(n, members, p.changed), tag: String(version), base: String(before) });
+      }
+    }
+  }
+
+  private onChange(c: Change): void {
+    if (c.kind === 'node-removed') {
+      this.forget(c.nodeId);
+    } else if (c.kind === 'network-deleted') {
+      for (const [key, r] of this.relays) if (r.network === c.network) this.dropRelay(key);
+      this.versions.delete(c.network);
+    } else if (c.kind === 'node-upserted') {
+      // A new or changed member: everyone gets its entry; it gets all of its own (approval may
+      // have changed everything it sees).
+      this.schedule(c.network, [c.node.id], [c.node.id]);
+    }
+  }
+
+  private dropRelay(key: string): void {
+    this.relays.delete(key);
+    this.relay?.close(key);
+  }
+
+  private forget(id: string): void {
+    this.facts.delete(id);
+    this.reports.delete(id);
+    for (const f of this.facts.values()) f.observed.delete(id);
+    for (const [key, r] of this.relays) if (r.a === id || r.b === id) this.dropRelay(key);
+  }
+}
