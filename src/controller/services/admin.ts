@@ -56,7 +56,19 @@ export class AdminService {
     return this.ctx.store.createNetwork(newNetwork(spec), actor);
   }
 
-  updateNetwork(name: string, patch: NetworkPatch, actor: string): Promise<Network> {
+  /** A new listen port is the default of nodes that join later; each existing node keeps the port
+   * it listens on (its peers dial that one). So a port change is refused while the network has
+   * nodes, rather than accepted and reaching none of them. */
+  async updateNetwork(name: string, patch: NetworkPatch, actor: string): Promise<Network> {
+    if (patch.listenPort !== undefined) {
+      const net = await this.getNetwork(name);
+      const count = patch.listenPort === net.listenPort ? 0 : (await this.ctx.store.listNodes(name)).length;
+      if (count > 0) {
+        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" has ${count} node${count === 1 ? '' : 's'}, which keep listening on their own ports: --port would reach none of them`, {
+          hint: 'Change a node\'s port on the node (meshctl leave, then join --port N), or set --port before nodes join',
+        });
+      }
+    }
     return this.ctx.store.updateNetwork(name, patch, actor);
   }
 
