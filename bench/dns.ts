@@ -44,7 +44,7 @@ function benchView() {
   const node = (i: number): ViewNode => ({ id: `id${i}`, name: `n${i}`, address: uintToIp(BASE + i), publicKey: `pk${i}`, endpoint: null, listenPort: 51821, approved: true });
   const members = Array.from({ length: NODES }, (_, i) => node(i + 1));
   const records: RecordView[] = Array.from({ length: RECORDS }, (_, i) => (i % 10 === 0 ? { name: `r${i}`, type: 'CNAME', address: `n${i + 1}` } : { name: `r${i}`, type: 'A', address: uintToIp(BASE + 60000 + i) }));
-  return buildView(members[0]!, { ...newNetwork({ name: 'bench', cidr: '10.100.0.0/16', domain: DOMAIN }), version: 2 }, members, records);
+  return buildView(members[0]!, { ...newNetwork({ name: 'bench', cidr: '10.100.0.0/16', domain: DOMAIN }), version: 2 }, members, [], records);
 }
 
 /** Child: one responder on 127.0.0.1:port; prints "ready" once it answers. */

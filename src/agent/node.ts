@@ -24,6 +24,9 @@ import { localAddresses } from '../platform/local-addresses.ts';
 import { pathOf, staticEndpoints } from './traversal.ts';
 import type { PathUpdate } from '../core/change.ts';
 import { offlineDnsInfo, undoHostDns, type DnsHooks, type DnsInfo, type HostDnsMode } from './dns/manager.ts';
+import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
+import { setRoutes } from '../platform/routes.ts';
+import { setFirewall } from '../platform/firewall.ts';
 
 // The host's use of a network's names goes with the network (leave, a deleted node or network).
 // Only what the environment names: an environment without a hosts file or host-DNS mode (tests,
@@ -31,6 +34,12 @@ import { offlineDnsInfo, undoHostDns, type DnsHooks, type DnsInfo, type HostDnsM
 onNetworkTeardown('dns', async (env, st) => {
   if (env.dns) await env.dns.remove(st.network, st.interface);
   else if (env.hostsFile !== undefined || env.hostDns !== undefined) await undoHostDns(env.runner, st.network, st.interface, env.hostsFile ?? null, env.hostDns ?? 'auto');
+});
+
+// A network that goes from this host (left, or removed by the controller) takes its gateway's
+// forwarding and NAT rules with it; its routes go with its interface.
+onNetworkTeardown('gateway firewall rules', async (env, st) => {
+  await setFirewall(env.runner, st.interface, null);
 });
 
 export interface AgentEnv {
@@ -161,7 +170,16 @@ export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView,
   assertSoundView(view, st.network);
   const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous, endpoints);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
-  if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
+  if (!dryRun) {
+    for (const c of changes) env.log?.(`${st.network}: ${c}`);
+    // Routes to egress ranges behind peers, and this node's own forwarding and NAT as a gateway.
+    const more = [
+      ...(await setRoutes(env.runner, st.interface, egressRoutesOf(view))),
+      ...(await setFirewall(env.runner, st.interface, firewallSpecOf(view, st.interface))),
+    ];
+    for (const c of more) env.log?.(`${st.network}: ${c}`);
+    changes.push(...more);
+  }
   // Names change in the same apply as peers. DNS trouble never fails the mesh itself.
   if (!dryRun && env.dns) await env.dns.apply(st.network, st.interface, view).catch((err) => env.log?.(`${st.network}: dns: ${(err as Error).message}`));
   return changes;

@@ -14,7 +14,7 @@ import { setHostsBlock } from '../../src/platform/hosts-file.ts';
 
 const node = (i: number): ViewNode => ({ id: `id${i}`, name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint: null, listenPort: 51821, approved: true });
 const net = { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 4 };
-const view = (records: NodeView['records'] = [], n = net): NodeView => buildView(node(1), n, [node(1), node(2), node(3)], records);
+const view = (records: NodeView['records'] = [], n = net): NodeView => buildView(node(1), n, [node(1), node(2), node(3)], [], records);
 const HOSTS = '127.0.0.1\tlocalhost\n# the admin\'s own line\n10.0.0.5 nas\n';
 
 async function tempHosts(t: { teardown(fn: () => unknown): void }): Promise<{ dir: string; file: string }> {

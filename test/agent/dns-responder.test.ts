@@ -12,7 +12,7 @@ import { buildView, type ViewNode } from '../../src/core/view.ts';
 import { newNetwork } from '../../src/core/network.ts';
 
 const node = (i: number): ViewNode => ({ id: `id${i}`, name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint: null, listenPort: 51821, approved: true });
-const view = buildView(node(1), { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 3 }, [node(1), node(2), node(3)], [{ name: 'printer', type: 'A', address: '10.10.0.200' }]);
+const view = buildView(node(1), { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 3 }, [node(1), node(2), node(3)], [], [{ name: 'printer', type: 'A', address: '10.10.0.200' }]);
 const zones = new ZoneSet();
 zones.set(zoneOf(view));
 

@@ -44,7 +44,7 @@ t.test('records: an IPv4 address is A, a name of the domain is a CNAME', async (
 });
 
 const all = [node(1), node(2), node(3), node(4, false)];
-const view = buildView(all[0]!, net, all, [
+const view = buildView(all[0]!, net, all, [], [
   { name: 'printer', type: 'A', address: '192.168.1.50' },
   { name: 'db', type: 'CNAME', address: 'n2' },
   { name: 'loop', type: 'CNAME', address: 'loop2' },
@@ -108,11 +108,11 @@ t.test('answers: NODATA for other types, SOA at the apex, CNAMEs followed inside
 });
 
 t.test('records travel as deltas; applying them gives the rebuilt view', async (t) => {
-  const base = buildView(all[0]!, net, all, []);
+  const base = buildView(all[0]!, net, all, [], []);
   const d = deltaFor({ id: 'id1', approved: true }, { kind: 'dns', network: 'office', version: 10, upserted: [{ name: 'printer', type: 'A', address: '10.10.0.200' }], removed: [] });
   t.ok(typeof d === 'object');
   const v1 = applyDelta(base, 10, d as Exclude<typeof d, string>);
-  t.same(v1, buildView(all[0]!, { ...net, version: 10 }, all, [{ name: 'printer', type: 'A', address: '10.10.0.200' }]));
+  t.same(v1, buildView(all[0]!, { ...net, version: 10 }, all, [], [{ name: 'printer', type: 'A', address: '10.10.0.200' }]));
   const d2 = deltaFor({ id: 'id1', approved: true }, { kind: 'dns', network: 'office', version: 11, upserted: [], removed: ['printer'] });
   t.same(applyDelta(v1, 11, d2 as Exclude<typeof d2, string>).records, []);
   const old = { ...base, records: undefined } as unknown as typeof base;
