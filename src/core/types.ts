@@ -6,6 +6,10 @@ export interface Network {
   listenPort: number;
   keepalive: number;
   manualApproval: boolean;
+  /** Nodes are named <node>.<domain>; defaults to <name>.internal. */
+  domain: string;
+  /** Whether the nodes answer DNS for this network (the per-network switch). */
+  dns: boolean;
   version: number;
 }
 
@@ -15,9 +19,11 @@ export interface NetworkSpec {
   listenPort?: number;
   keepalive?: number;
   manualApproval?: boolean;
+  domain?: string;
+  dns?: boolean;
 }
 
-export type NetworkPatch = Partial<Pick<Network, 'listenPort' | 'keepalive' | 'manualApproval'>>;
+export type NetworkPatch = Partial<Pick<Network, 'listenPort' | 'keepalive' | 'manualApproval' | 'domain' | 'dns'>>;
 
 export interface AccessKey {
   name: string;
@@ -40,8 +46,26 @@ export interface MeshNode {
   listenPort: number;
   status: NodeStatus;
   lastCheckin: string | null;
+  /** Gateway roles: an ingress gateway carries external clients; egress ranges lie behind the node. */
+  ingress: boolean;
+  egressRanges: string[];
+  egressNat: boolean;
   /** `nodes show` only: how this node reaches each peer, as it last reported. */
   peers?: NodePeerPath[];
+}
+
+/** An external client: a plain WireGuard peer behind an ingress gateway. `config` is its wg-quick
+ * config (the private key only in the answer of the CLI that made it). */
+export interface ExtClient {
+  name: string;
+  network: string;
+  address: string;
+  publicKey: string;
+  gateway: string;
+  enabled: boolean;
+  dns: boolean;
+  fullTunnel: boolean;
+  config?: string;
 }
 
 export interface NodePeerPath {
@@ -55,8 +79,10 @@ export interface NodePeerPath {
 export interface DnsRecord {
   name: string;
   network: string;
+  /** IPv4 address; for a CNAME, the name it points to (a label of the network's domain). */
   address: string;
   source: 'node' | 'custom';
+  type: 'A' | 'CNAME';
 }
 
 /** A named admin token (the secret is only ever stored hashed). */

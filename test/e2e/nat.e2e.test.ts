@@ -137,6 +137,10 @@ t.test('issue 10: nodes behind NAT reach each other directly where the NATs allo
     t.equal(hostOf(ac), lab.ip('ctl'), `a1 holds c1 at the relay: ${ac}`);
     t.not(ca, ac, 'each end has its own relay port');
     t.equal(hostOf(await wgEndpoint('c1', 'pub')), lab.publicIp('pub'), 'c1 and the public node are direct');
+    // A full-size packet (1420 bytes inside the tunnel, a 1452-byte WireGuard datagram whose
+    // padding stops at the MTU) passes the relay too: bulk transfers depend on it.
+    const big = await lab.run('c1', ['ping', '-n', '-c', '3', '-i', '0.2', '-W', '2', '-M', 'do', '-s', '1392', mesh.a1!], { allowFail: true });
+    t.equal(big.exitCode, 0, `full-size pings c1 -> a1 through the relay: ${big.stdout.trim().split('\n').slice(-2).join(' / ')}`);
     const st = m.entry(await m.status('c1'), NET, 'c1 status');
     t.equal((st.peers.find((p) => p.name === 'a1') as { path?: string } | undefined)?.path, 'relayed');
     const shown = await m.admin<NodeOut & { peers?: { name: string; path: string; relay: string | null }[] }>(['nodes', 'show', NET, 'c1']);

@@ -18,6 +18,7 @@ import { peerHost, statedEndpoint, observedEndpoint } from '../../src/core/endpo
 import { parseHostPort } from '../../src/core/address.ts';
 import { parseExpiry } from '../../src/core/duration.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/core/join-token.ts';
+import { decodeLoginToken, encodeLoginToken } from '../../src/core/login-token.ts';
 import { resolveUses } from '../../src/core/keys.ts';
 import { SqliteStore } from '../../src/controller/store/sqlite/index.ts';
 import { AdminService } from '../../src/controller/services/admin.ts';
@@ -35,7 +36,7 @@ export interface FuzzPlan {
   runs: Record<Kind, number>;
 }
 
-export type Kind = 'names' | 'cidrs' | 'endpoints' | 'expiries' | 'join-tokens' | 'rest' | 'node-api';
+export type Kind = 'names' | 'cidrs' | 'endpoints' | 'expiries' | 'join-tokens' | 'login-tokens' | 'rest' | 'node-api';
 
 export interface FuzzResult {
   counts: Record<Kind, number>;
@@ -44,7 +45,7 @@ export interface FuzzResult {
 }
 
 /** The plan of `npm run fuzz`: 1,000,000 inputs. */
-export const FULL: FuzzPlan['runs'] = { names: 200_000, cidrs: 150_000, endpoints: 200_000, expiries: 100_000, 'join-tokens': 150_000, rest: 150_000, 'node-api': 50_000 };
+export const FULL: FuzzPlan['runs'] = { names: 175_000, cidrs: 150_000, endpoints: 175_000, expiries: 100_000, 'join-tokens': 125_000, 'login-tokens': 75_000, rest: 150_000, 'node-api': 50_000 };
 
 /** Only a MeshError may leave a function that validates outside input. */
 function onlyMeshErrors(fn: () => unknown): unknown {
@@ -148,6 +149,20 @@ export async function runFuzz(plan: FuzzPlan, log: (s: string) => void = () => {
       }
     }), params('join-tokens'));
     log(`join tokens: ${counts['join-tokens']}`);
+    const login = { server: 'https://192.0.2.1:8081', caPin: valid.caPin, secret: 'y'.repeat(43), name: 'ops' };
+    const goodLogin = encodeLoginToken(login);
+    const loginText = fc.oneof(
+      anyText,
+      anyText.map((s) => `mca1.${s}`),
+      fc.record({ v: fc.oneof(fc.constant(1), jsonish), u: fc.oneof(fc.webUrl(), endpointText, jsonish), p: fc.oneof(fc.constant(valid.caPin), anyText), x: fc.oneof(anyText, jsonish), n: fc.oneof(anyText, jsonish) }, { requiredKeys: [] })
+        .map((b) => `mca1.${Buffer.from(JSON.stringify(b)).toString('base64url')}`),
+      fc.tuple(fc.nat({ max: goodLogin.length - 1 }), fc.string({ minLength: 1, maxLength: 3 })).map(([i, s]) => goodLogin.slice(0, i) + s + goodLogin.slice(i + s.length)),
+    );
+    fc.assert(fc.property(loginText, (tok) => {
+      counts['login-tokens']++;
+      onlyMeshErrors(() => decodeLoginToken(tok));
+    }), params('login-tokens'));
+    log(`login tokens: ${counts['login-tokens']}`);
 
     // ---- a real controller: REST and the node API ----
     const dir = await mkdtemp(join(tmpdir(), 'meshctl-fuzz-'));

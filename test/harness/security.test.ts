@@ -266,3 +266,18 @@ t.test('low: a Watch cancelled during authentication is not registered', async (
   while (h.ctl.hub.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   t.equal(h.ctl.hub.size, 0, 'no stream is left registered');
 });
+
+t.test('low: network update --port is refused while the network has nodes (it would reach none of them)', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.stopAll());
+  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
+  const r0 = await raw(h, 'PATCH', '/networks/office', { listenPort: 51900 });
+  t.equal(r0.status, 200, 'an empty network takes a new port');
+  const { token } = await h.admin<{ token: string }>('POST', '/networks/office/keys', {});
+  await join(await h.agent(), { token, name: 'n1' });
+  const r1 = await raw(h, 'PATCH', '/networks/office', { listenPort: 51901 });
+  t.equal(r1.status, 409, `with a node it is refused: ${String(r1.body.detail)}`);
+  t.equal(r1.body.code, 'NETWORK_NOT_EMPTY');
+  t.equal((await h.admin<{ listenPort: number }>('GET', '/networks/office')).listenPort, 51900, 'and nothing changed');
+  t.equal((await raw(h, 'PATCH', '/networks/office', { keepalive: 25 })).status, 200, 'other settings still change');
+});

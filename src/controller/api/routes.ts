@@ -2,9 +2,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AdminService } from '../services/admin.ts';
+import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
   AdminTokenCreate, AdminTokenSchema, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
-  NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema,
+  NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema, DnsExportSchema,
 } from './schemas.ts';
 
 type P = { network: string };
@@ -49,6 +50,8 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
     (req) => svc.listDns(req.params.network));
   app.post<{ Params: P; Body: RecordCreate }>(`${v1}/networks/:network/dns`, { schema: { tags: ['dns'], params: NetworkParams, body: RecordCreate, response: { 201: RecordSchema, ...errors } } },
     async (req, reply) => reply.status(201).send(await svc.addDns(req.params.network, req.body.name, req.body.address, actor(req))));
+  app.get<{ Params: P }>(`${v1}/networks/:network/dns-export`, { schema: { tags: ['dns'], params: NetworkParams, response: { 200: DnsExportSchema, ...errors } } },
+    (req) => svc.exportDns(req.params.network));
   app.delete<{ Params: PI }>(`${v1}/networks/:network/dns/:name`, { schema: { tags: ['dns'], params: NetworkItemParams, response: errors } },
     async (req, reply) => {
       await svc.removeDns(req.params.network, req.params.name, actor(req));
@@ -61,4 +64,5 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
   app.delete<{ Params: { name: string } }>(`${v1}/admin/tokens/:name`, { schema: { tags: ['admin'], params: NameParams, response: { 200: AdminTokenSchema, ...errors } } },
     (req) => svc.revokeAdminToken(req.params.name, actor(req)));
   app.get(`${v1}/admin/whoami`, { schema: { tags: ['admin'], response: { 200: AdminTokenSchema, ...errors } } }, (req) => svc.whoami(actor(req)));
+  registerGatewayRoutes(app, svc.gateways);
 }

@@ -5,7 +5,6 @@ import { DEFAULT_EXPIRES, resolveUses } from '../../core/keys.ts';
 import { resolveExpiry } from '../../core/duration.ts';
 import { encodeJoinToken } from '../../core/join-token.ts';
 import { hashSecret, newSecret } from '../../core/secret.ts';
-import { assertRecord } from '../../core/dns.ts';
 import { encodeLoginToken } from '../../core/login-token.ts';
 import type { AdminToken, DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../../core/types.ts';
 import type { ControllerContext } from '../context.ts';
@@ -13,6 +12,8 @@ import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
 import type { HealthBook } from '../health-book.ts';
 import type { NodeRow } from '../store/store.ts';
+import { exportOf, type DnsExport } from '../dns-export.ts';
+import { GatewayService } from './gateways.ts';
 import type { PathBook } from '../nat/path-book.ts';
 
 export interface KeyRequest {
@@ -27,11 +28,14 @@ export interface KeyRequest {
 export class AdminService {
   private readonly ctx: ControllerContext;
   private readonly health: HealthBook | undefined;
+  /** Gateways and external clients. */
+  readonly gateways: GatewayService;
   private readonly paths: PathBook | undefined;
   constructor(ctx: ControllerContext, health?: HealthBook, paths?: PathBook) {
     this.ctx = ctx;
     this.health = health;
     this.paths = paths;
+    this.gateways = new GatewayService(ctx, health);
   }
 
   private view(n: NodeRow, now = this.ctx.now()): MeshNode {
@@ -52,7 +56,19 @@ export class AdminService {
     return this.ctx.store.createNetwork(newNetwork(spec), actor);
   }
 
-  updateNetwork(name: string, patch: NetworkPatch, actor: string): Promise<Network> {
+  /** A new listen port is the default of nodes that join later; each existing node keeps the port
+   * it listens on (its peers dial that one). So a port change is refused while the network has
+   * nodes, rather than accepted and reaching none of them. */
+  async updateNetwork(name: string, patch: NetworkPatch, actor: string): Promise<Network> {
+    if (patch.listenPort !== undefined) {
+      const net = await this.getNetwork(name);
+      const count = patch.listenPort === net.listenPort ? 0 : (await this.ctx.store.listNodes(name)).length;
+      if (count > 0) {
+        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" has ${count} node${count === 1 ? '' : 's'}, which keep listening on their own ports: --port would reach none of them`, {
+          hint: 'Change a node\'s port on the node (meshctl leave, then join --port N), or set --port before nodes join',
+        });
+      }
+    }
     return this.ctx.store.updateNetwork(name, patch, actor);
   }
 
@@ -106,8 +122,13 @@ export class AdminService {
   }
 
   addDns(network: string, name: string, address: string, actor: string): Promise<DnsRecord> {
-    assertRecord(name, address);
     return this.ctx.store.addDns(network, name, address, actor);
+  }
+
+  /** The network's CoreDNS-ready hosts file and a Corefile stanza that serves it. */
+  async exportDns(network: string): Promise<DnsExport> {
+    const net = await this.getNetwork(network);
+    return exportOf(this.ctx.store, this.ctx.dataDir ?? '/var/lib/meshctl', net);
   }
 
   removeDns(network: string, name: string, actor: string): Promise<void> {

@@ -4,6 +4,7 @@
 // only once the change is durable.
 import type { AccessKey, AdminToken, AuditEntry, DnsRecord, Network, NetworkPatch } from '../../core/types.ts';
 import type { Change } from '../../core/change.ts';
+import type { RecordView } from '../../core/dns.ts';
 
 /** A node as stored: the public record plus what only the controller needs. */
 export interface NodeRow {
@@ -19,6 +20,44 @@ export interface NodeRow {
   credentialHash: string;
   createdAt: string;
   lastCheckin: string | null;
+  /** Gateway roles: an ingress gateway carries external clients; an egress gateway carries ranges.
+   * Absent = none (engines always fill them; optional so that older fixtures stay valid). */
+  ingress?: boolean;
+  egressRanges?: string[];
+  egressNat?: boolean;
+  /** Addresses of the enabled external clients whose gateway this node is (derived, not a column). */
+  clientAddresses?: string[];
+}
+
+/** An external client as stored: never a private key. */
+export interface ClientRow {
+  network: string;
+  name: string;
+  address: string;
+  publicKey: string;
+  gatewayId: string;
+  /** Name of the gateway node. */
+  gateway: string;
+  enabled: boolean;
+  dns: boolean;
+  fullTunnel: boolean;
+  createdAt: string;
+}
+
+export interface NewClient {
+  network: string;
+  name: string;
+  publicKey: string;
+  /** Gateway node, by id or name. */
+  gateway: string;
+  dns: boolean;
+  fullTunnel: boolean;
+}
+
+/** A change of a node's gateway roles; an absent field stays as it is, `egress: null` removes it. */
+export interface GatewayPatch {
+  ingress?: boolean;
+  egress?: { ranges: string[]; nat: boolean } | null;
 }
 
 export interface NewNode {
@@ -82,7 +121,20 @@ export interface Store {
   /** Records contact times (soft state: kept in memory, flushed on a timer). */
   touchNode(id: string, at: string): void;
 
+  /** Sets gateway roles. Refuses ranges that overlap the mesh or another gateway's (CIDR_OVERLAP),
+   * and taking ingress off a node that still has clients (GATEWAY_IN_USE). */
+  setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor): Promise<NodeRow>;
+  listClients(network: string): Promise<ClientRow[]>;
+  getClient(network: string, name: string): Promise<ClientRow | undefined>;
+  /** Allocates the lowest address free of nodes and clients; the gateway must be an ingress gateway (NOT_A_GATEWAY). */
+  createClient(c: NewClient, actor: Actor): Promise<ClientRow>;
+  setClientEnabled(network: string, name: string, enabled: boolean, actor: Actor): Promise<ClientRow>;
+  deleteClient(network: string, name: string, actor: Actor): Promise<ClientRow>;
+
   listDns(network: string): Promise<DnsRecord[]>;
+  /** The custom records only, as views carry them (sorted by name). */
+  listRecords(network: string): Promise<RecordView[]>;
+  /** An IPv4 address makes an A record; a name of the network's domain a CNAME. */
   addDns(network: string, name: string, address: string, actor: Actor): Promise<DnsRecord>;
   removeDns(network: string, name: string, actor: Actor): Promise<void>;
 
