@@ -47,8 +47,8 @@ t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { s
 
   // admin tokens are shared: each controller accepts the other's
   await admin({ apiUrl: a.apiUrl, token: b.token, fetch: a.fetch }, 'POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
-  const viaA = (await admin<{ token: string }>(a, 'POST', '/networks/office/keys', { name: 'ka' })).token;
-  const viaB = (await admin<{ token: string }>(b, 'POST', '/networks/office/keys', { name: 'kb' })).token;
+  const viaA = (await admin<{ token: string }>(a, 'POST', '/networks/office/keys', { name: 'ka', uses: 'unlimited' })).token;
+  const viaB = (await admin<{ token: string }>(b, 'POST', '/networks/office/keys', { name: 'kb', uses: 'unlimited' })).token;
   t.same(decodeJoinToken(viaA).servers, [`127.0.0.1:${pa}`, `127.0.0.1:${pb}`], 'a token names both controllers, its own first');
   t.same(decodeJoinToken(viaB).servers, [`127.0.0.1:${pb}`, `127.0.0.1:${pa}`]);
   t.equal(decodeJoinToken(viaA).caPin, decodeJoinToken(viaB).caPin, 'one CA for both');
