@@ -9,7 +9,7 @@ import { viewProblem, type NodeView } from '../core/view.ts';
 import type { Runner } from '../platform/runner.ts';
 import { readActual, removeWireGuardInterface, assertInterfaceName } from '../platform/wireguard.ts';
 import { chooseInterface } from './interfaces.ts';
-import { isRemoval, runTeardownHooks, teardownNetwork } from './teardown.ts';
+import { isRemoval, onNetworkTeardown, runTeardownHooks, teardownNetwork } from './teardown.ts';
 import { fetchPinnedCa } from '../net/pinned-ca.ts';
 import { firstAnswering, newControllerList, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
@@ -23,6 +23,15 @@ import { udpPortFree } from '../platform/udp-port.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
 import { pathOf, staticEndpoints } from './traversal.ts';
 import type { PathUpdate } from '../core/change.ts';
+import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
+import { setRoutes } from '../platform/routes.ts';
+import { setFirewall } from '../platform/firewall.ts';
+
+// A network that goes from this host (left, or removed by the controller) takes its gateway's
+// forwarding and NAT rules with it; its routes go with its interface.
+onNetworkTeardown('gateway firewall rules', async (env, st) => {
+  await setFirewall(env.runner, st.interface, null);
+});
 
 export interface AgentEnv {
   configDir: string;
@@ -146,7 +155,16 @@ export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView,
   assertSoundView(view, st.network);
   const cfg = wgConfigOf(view, st.interface, keyFile(env.configDir, st.network), listenPortOf(st, view), previous, endpoints);
   const changes = (await (dryRun ? planChanges(env.runner, cfg) : reconcile(env.runner, cfg))).map((c) => c.describe());
-  if (!dryRun) for (const c of changes) env.log?.(`${st.network}: ${c}`);
+  if (!dryRun) {
+    for (const c of changes) env.log?.(`${st.network}: ${c}`);
+    // Routes to egress ranges behind peers, and this node's own forwarding and NAT as a gateway.
+    const more = [
+      ...(await setRoutes(env.runner, st.interface, egressRoutesOf(view))),
+      ...(await setFirewall(env.runner, st.interface, firewallSpecOf(view, st.interface))),
+    ];
+    for (const c of more) env.log?.(`${st.network}: ${c}`);
+    changes.push(...more);
+  }
   return changes;
 }
 

@@ -1,5 +1,5 @@
 // Typed calls of the admin REST API, one per admin command.
-import type { AdminToken, DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
+import type { AdminToken, DnsRecord, ExtClient, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
 import type { KeyView } from '../controller/services/views.ts';
 import type { AdminClient } from './admin-client.ts';
 
@@ -20,6 +20,18 @@ export const adminApi = (c: AdminClient) => ({
   showNode: (network: string, node: string) => c.call<MeshNode>('GET', `/networks/${seg(network)}/nodes/${seg(node)}`),
   approveNode: (network: string, node: string) => c.call<MeshNode>('POST', `/networks/${seg(network)}/nodes/${seg(node)}/approve`),
   deleteNode: (network: string, node: string) => c.call<MeshNode>('DELETE', `/networks/${seg(network)}/nodes/${seg(node)}`),
+
+  setIngress: (network: string, node: string, on: boolean) => c.call<MeshNode>(on ? 'PUT' : 'DELETE', `/networks/${seg(network)}/nodes/${seg(node)}/ingress`),
+  setEgress: (network: string, node: string, egress: { ranges: string[]; nat: boolean } | null) =>
+    c.call<MeshNode>(egress ? 'PUT' : 'DELETE', `/networks/${seg(network)}/nodes/${seg(node)}/egress`, egress ?? undefined),
+
+  listClients: (network: string) => c.call<ExtClient[]>('GET', `/networks/${seg(network)}/clients`),
+  showClient: (network: string, name: string) => c.call<ExtClient>('GET', `/networks/${seg(network)}/clients/${seg(name)}`),
+  createClient: (network: string, req: { name: string; gateway: string; publicKey: string; dns?: boolean; fullTunnel?: boolean }) =>
+    c.call<ExtClient>('POST', `/networks/${seg(network)}/clients`, req),
+  deleteClient: (network: string, name: string) => c.call<ExtClient>('DELETE', `/networks/${seg(network)}/clients/${seg(name)}`),
+  setClientEnabled: (network: string, name: string, enabled: boolean) =>
+    c.call<ExtClient>('POST', `/networks/${seg(network)}/clients/${seg(name)}/${enabled ? 'enable' : 'disable'}`),
 
   listDns: (network: string) => c.call<DnsRecord[]>('GET', `/networks/${seg(network)}/dns`),
   addDns: (network: string, name: string, address: string) => c.call<DnsRecord>('POST', `/networks/${seg(network)}/dns`, { name, address }),

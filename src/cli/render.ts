@@ -1,5 +1,5 @@
 // Human renderings of the admin results.
-import type { DnsRecord, MeshNode, Network } from '../core/types.ts';
+import type { DnsRecord, ExtClient, MeshNode, Network } from '../core/types.ts';
 import type { KeyView } from '../controller/services/views.ts';
 import { table } from './table.ts';
 
@@ -20,7 +20,19 @@ function keyState(k: KeyView): string {
 
 export const nodesTable = (ns: MeshNode[]) =>
   ns.length === 0 ? 'No nodes.'
-    : table(['NETWORK', 'NAME', 'ADDRESS', 'ENDPOINT', 'STATUS', 'LAST CHECK-IN'], ns.map((n) => [n.network, n.name, n.address, n.endpoint, n.status, n.lastCheckin]));
+    : table(['NETWORK', 'NAME', 'ADDRESS', 'ENDPOINT', 'STATUS', 'GATEWAY', 'LAST CHECK-IN'], ns.map((n) => [n.network, n.name, n.address, n.endpoint, n.status, gatewayRoles(n), n.lastCheckin]));
+
+/** "ingress", "egress 192.168.7.0/24 (nat)", both, or "" for a node that is no gateway. */
+export function gatewayRoles(n: Pick<MeshNode, 'ingress' | 'egressRanges' | 'egressNat'>): string {
+  const roles: string[] = [];
+  if (n.ingress) roles.push('ingress');
+  if (n.egressRanges?.length) roles.push(`egress ${n.egressRanges.join(',')}${n.egressNat ? ' (nat)' : ''}`);
+  return roles.join(', ');
+}
+
+export const clientsTable = (cs: ExtClient[]) =>
+  cs.length === 0 ? 'No external clients.'
+    : table(['NAME', 'ADDRESS', 'GATEWAY', 'STATE', 'PUBLIC KEY'], cs.map((c) => [c.name, c.address, c.gateway, c.enabled ? 'enabled' : 'disabled', c.publicKey]));
 
 export const recordsTable = (rs: DnsRecord[]) =>
   rs.length === 0 ? 'No records.' : table(['NAME', 'ADDRESS', 'SOURCE'], rs.map((r) => [`${r.name}.${r.network}`, r.address, r.source]));

@@ -13,6 +13,14 @@ import NodesList from './nodes/list.ts';
 import NodesShow from './nodes/show.ts';
 import NodesApprove from './nodes/approve.ts';
 import NodesDelete from './nodes/delete.ts';
+import NodesIngress from './nodes/ingress.ts';
+import NodesEgress from './nodes/egress.ts';
+import ClientsCreate from './clients/create.ts';
+import ClientsList from './clients/list.ts';
+import ClientsShow from './clients/show.ts';
+import ClientsDelete from './clients/delete.ts';
+import ClientsDisable from './clients/disable.ts';
+import ClientsEnable from './clients/enable.ts';
 import DnsList from './dns/list.ts';
 import DnsAdd from './dns/add.ts';
 import DnsRm from './dns/rm.ts';
@@ -42,6 +50,14 @@ export const COMMANDS = {
   'nodes:show': NodesShow,
   'nodes:approve': NodesApprove,
   'nodes:delete': NodesDelete,
+  'nodes:ingress': NodesIngress,
+  'nodes:egress': NodesEgress,
+  'clients:create': ClientsCreate,
+  'clients:list': ClientsList,
+  'clients:show': ClientsShow,
+  'clients:delete': ClientsDelete,
+  'clients:disable': ClientsDisable,
+  'clients:enable': ClientsEnable,
   'dns:list': DnsList,
   'dns:add': DnsAdd,
   'dns:rm': DnsRm,

@@ -64,7 +64,7 @@ export function applyDelta(view: NodeView, version: number, d: PeerDelta): NodeV
   const removed = new Set([...d.removed, ...d.upserted.map((p) => p.publicKey)]);
   const byId = new Set(d.upserted.map((p) => p.id));
   let peers = view.peers.filter((p) => !removed.has(p.publicKey) && !byId.has(p.id)).concat(d.upserted);
-  if (d.network) peers = peers.map((p) => ({ ...p, keepalive: d.network!.keepalive }));
+  if (d.network) peers = peers.map((p) => (p.client ? p : { ...p, keepalive: d.network!.keepalive }));
   peers.sort((a, b) => a.name.localeCompare(b.name));
   return { self: d.self ?? view.self, network: d.network ?? view.network, peers, version };
 }

@@ -40,8 +40,26 @@ export interface MeshNode {
   listenPort: number;
   status: NodeStatus;
   lastCheckin: string | null;
+  /** Gateway roles: an ingress gateway carries external clients; egress ranges lie behind the node. */
+  ingress: boolean;
+  egressRanges: string[];
+  egressNat: boolean;
   /** `nodes show` only: how this node reaches each peer, as it last reported. */
   peers?: NodePeerPath[];
+}
+
+/** An external client: a plain WireGuard peer behind an ingress gateway. `config` is its wg-quick
+ * config (the private key only in the answer of the CLI that made it). */
+export interface ExtClient {
+  name: string;
+  network: string;
+  address: string;
+  publicKey: string;
+  gateway: string;
+  enabled: boolean;
+  dns: boolean;
+  fullTunnel: boolean;
+  config?: string;
 }
 
 export interface NodePeerPath {

@@ -2,6 +2,7 @@
 // also the wire messages of proto/meshctl.proto (camelCase as @grpc/proto-loader presents them).
 import { parseNetworkCidr } from './cidr.ts';
 import type { Network } from './types.ts';
+import { allowedIpsOf } from './gateway.ts';
 
 export interface PeerView {
   id: string;
@@ -11,6 +12,8 @@ export interface PeerView {
   endpoint: string;
   keepalive: number;
   address: string;
+  /** An external client (a peer of its ingress gateway only): it roams, so no endpoint and no keepalive. */
+  client?: boolean;
 }
 
 export interface SelfView {
@@ -21,6 +24,12 @@ export interface SelfView {
   listenPort: number;
   endpoint: string;
   approved: boolean;
+  /** Gateway roles (absent = none): forward for external clients; forward (and NAT) into ranges. */
+  ingress?: boolean;
+  egressRanges?: string[];
+  egressNat?: boolean;
+  /** Addresses of this ingress gateway's full-tunnel clients (their traffic off the mesh is masqueraded). */
+  fullTunnelClients?: string[];
 }
 
 export interface NetworkSettingsView {
@@ -46,16 +55,32 @@ export interface ViewNode {
   endpoint: string | null;
   listenPort: number;
   approved: boolean;
+  ingress?: boolean;
+  egressRanges?: string[];
+  egressNat?: boolean;
+  /** Addresses of the enabled external clients this node is the ingress gateway of. */
+  clientAddresses?: string[];
+}
+
+/** The fields of an external client that views are built from. */
+export interface ViewClient {
+  name: string;
+  address: string;
+  publicKey: string;
+  /** Id of its ingress gateway node. */
+  gatewayId: string;
+  enabled: boolean;
+  fullTunnel: boolean;
 }
 
 export const settingsOf = (n: Network): NetworkSettingsView => ({ name: n.name, cidr: n.cidr, keepalive: n.keepalive, listenPort: n.listenPort });
 
-/** One node as a peer of the others: its mesh address as a /32. */
+/** One node as a peer of the others: its mesh address as a /32, plus what it is a gateway for. */
 export const peerOf = (n: ViewNode, keepalive: number): PeerView => ({
   id: n.id,
   name: n.name,
   publicKey: n.publicKey,
-  allowedIps: [`${n.address}/32`],
+  allowedIps: allowedIpsOf(n),
   endpoint: n.endpoint ?? '',
   keepalive,
   address: n.address,
@@ -69,14 +94,35 @@ export const selfOf = (n: ViewNode, net: Network): SelfView => ({
   listenPort: n.listenPort,
   endpoint: n.endpoint ?? '',
   approved: n.approved,
+  ...(n.ingress ? { ingress: true } : {}),
+  ...(n.egressRanges?.length ? { egressRanges: [...n.egressRanges], egressNat: n.egressNat ?? false } : {}),
+});
+
+/** An external client as a peer of its gateway. */
+export const clientPeerOf = (c: ViewClient): PeerView => ({
+  id: `client:${c.name}`,
+  name: c.name,
+  publicKey: c.publicKey,
+  allowedIps: [`${c.address}/32`],
+  endpoint: '',
+  keepalive: 0,
+  address: c.address,
+  client: true,
 });
 
 /** The view of `self`: a pending node has no peers, and nobody has a pending node as a peer. */
-export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[]): NodeView {
+export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[], clients: readonly ViewClient[] = []): NodeView {
   const peers = self.approved
     ? members.filter((m) => m.id !== self.id && m.approved).map((m) => peerOf(m, net.keepalive))
     : [];
-  return { self: selfOf(self, net), network: settingsOf(net), peers, version: net.version };
+  const selfView = selfOf(self, net);
+  if (self.approved && self.ingress) {
+    const mine = clients.filter((c) => c.gatewayId === self.id && c.enabled);
+    peers.push(...mine.map(clientPeerOf));
+    const full = mine.filter((c) => c.fullTunnel).map((c) => c.address);
+    if (full.length) selfView.fullTunnelClients = full;
+  }
+  return { self: selfView, network: settingsOf(net), peers, version: net.version };
 }
 
 const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
@@ -91,6 +137,11 @@ export function viewProblem(v: NodeView, network: string): string | null {
   if (v.network.name !== network) return `the view is of network "${String(v.network.name).slice(0, 64)}", not "${network}"`;
   if (!label.test(v.self.name) || !IPV4.test(v.self.address)) return 'its own name or address is malformed';
   if (!Number.isInteger(v.self.prefixLength) || v.self.prefixLength < 8 || v.self.prefixLength > 30) return 'its prefix length is out of range';
+  // Gateway fields end up in firewall rules and routes: only IPv4 prefixes and addresses.
+  const prefix = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+  if (typeof v.network.cidr !== 'string' || !prefix.test(v.network.cidr)) return 'its network range is malformed';
+  if (!(v.self.egressRanges ?? []).every((r) => prefix.test(r))) return 'its egress ranges are malformed';
+  if (!(v.self.fullTunnelClients ?? []).every((a) => IPV4.test(a))) return 'its full-tunnel client addresses are malformed';
   for (const p of v.peers) {
     if (!label.test(p.name) || !WG_KEY.test(p.publicKey) || !IPV4.test(p.address)) return `peer "${String(p.name).slice(0, 64)}" is malformed`;
     if (p.endpoint !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/.test(p.endpoint)) return `peer "${p.name}" has a malformed endpoint`;

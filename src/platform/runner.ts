@@ -53,6 +53,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   unshare: 'util-linux',
   mount: 'mount',
   iptables: 'iptables',
+  nft: 'nftables',
+  sysctl: 'procps',
   resolvectl: 'systemd-resolved',
   systemctl: 'systemd',
   crontab: 'cron',

@@ -1,10 +1,10 @@
 // The WireGuard adapter: an idempotent desired-state setter. setConfig(cfg) twice changes nothing
 // the second time. Kernel interface where the kernel has WireGuard, else wireguard-go.
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { MeshError } from '../core/errors.ts';
+import { publicKeyOf } from '../core/wg-key.ts';
 import { diffWg, type WgActual, type WgChange, type WgConfig, type WgPeer } from '../core/wg-diff.ts';
 import { CommandError, type Runner } from './runner.ts';
 import { parseIpAddrJson, parseWgDump } from './wg-parse.ts';
@@ -176,11 +176,11 @@ export async function publicKeyOfFile(path: string): Promise<string> {
     throw bad((e as Error).message, { cause: e });
   }
   if (mode & 0o077) throw bad(`mode is ${(mode & 0o777).toString(8)}, readable by others`, { hint: `chmod 600 ${path}` });
-  const raw = Buffer.from(text.trim(), 'base64');
-  if (raw.length !== 32) throw bad('not a base64 WireGuard key (32 bytes)');
-  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), raw]);
-  const jwk = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({ format: 'jwk' });
-  return Buffer.from(jwk.x!, 'base64url').toString('base64');
+  try {
+    return publicKeyOf(text);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
 }
 
 const EMPTY = (name: string): WgActual => ({ interface: name, publicKey: null, listenPort: 0, addresses: [], up: false, mtu: 0, peers: [] });

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { AdminService } from '../services/admin.ts';
+import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
   AdminTokenCreate, AdminTokenSchema, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
   NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema,
@@ -61,4 +62,5 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
   app.delete<{ Params: { name: string } }>(`${v1}/admin/tokens/:name`, { schema: { tags: ['admin'], params: NameParams, response: { 200: AdminTokenSchema, ...errors } } },
     (req) => svc.revokeAdminToken(req.params.name, actor(req)));
   app.get(`${v1}/admin/whoami`, { schema: { tags: ['admin'], response: { 200: AdminTokenSchema, ...errors } } }, (req) => svc.whoami(actor(req)));
+  registerGatewayRoutes(app, svc.gateways);
 }

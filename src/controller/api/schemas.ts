@@ -55,7 +55,37 @@ export const NodeSchema = Type.Object({
   listenPort: Type.Integer(),
   status: Type.Union([Type.Literal('pending'), Type.Literal('healthy'), Type.Literal('stale'), Type.Literal('down')]),
   lastCheckin: Type.Union([Type.String(), Type.Null()]),
+  ingress: Type.Boolean(),
+  egressRanges: Type.Array(Type.String()),
+  egressNat: Type.Boolean(),
 });
+
+export const ClientSchema = Type.Object({
+  name: Type.String(),
+  network: Type.String(),
+  address: Type.String(),
+  publicKey: Type.String(),
+  gateway: Type.String(),
+  enabled: Type.Boolean(),
+  dns: Type.Boolean(),
+  fullTunnel: Type.Boolean(),
+  config: Type.Optional(Type.String()),
+});
+
+export const ClientCreate = Type.Object({
+  name: Type.String({ maxLength: 63 }),
+  gateway: Type.String({ maxLength: 63 }),
+  publicKey: Type.String({ maxLength: 44 }),
+  dns: Type.Optional(Type.Boolean()),
+  fullTunnel: Type.Optional(Type.Boolean()),
+}, strict);
+export type ClientCreate = Static<typeof ClientCreate>;
+
+export const EgressSet = Type.Object({
+  ranges: Type.Array(Type.String({ maxLength: 18 }), { minItems: 1, maxItems: 64 }),
+  nat: Type.Optional(Type.Boolean()),
+}, strict);
+export type EgressSet = Static<typeof EgressSet>;
 
 /** One peer of a node as `nodes show` reports it: how the node reaches it (NAT traversal). */
 export const NodePeerPathSchema = Type.Object({

@@ -13,6 +13,7 @@ import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
 import type { HealthBook } from '../health-book.ts';
 import type { NodeRow } from '../store/store.ts';
+import { GatewayService } from './gateways.ts';
 import type { PathBook } from '../nat/path-book.ts';
 
 export interface KeyRequest {
@@ -27,11 +28,14 @@ export interface KeyRequest {
 export class AdminService {
   private readonly ctx: ControllerContext;
   private readonly health: HealthBook | undefined;
+  /** Gateways and external clients. */
+  readonly gateways: GatewayService;
   private readonly paths: PathBook | undefined;
   constructor(ctx: ControllerContext, health?: HealthBook, paths?: PathBook) {
     this.ctx = ctx;
     this.health = health;
     this.paths = paths;
+    this.gateways = new GatewayService(ctx, health);
   }
 
   private view(n: NodeRow, now = this.ctx.now()): MeshNode {

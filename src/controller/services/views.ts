@@ -19,5 +19,8 @@ export function nodeView(n: NodeRow, now: Date, lastHandshake?: number | null): 
     listenPort: n.listenPort,
     status: nodeStatus({ approved: n.approved, lastContact: n.lastCheckin, lastHandshake: lastHandshake ?? null }, now.getTime()),
     lastCheckin: n.lastCheckin,
+    ingress: n.ingress ?? false,
+    egressRanges: n.egressRanges ?? [],
+    egressNat: n.egressNat ?? false,
   };
 }

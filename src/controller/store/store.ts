@@ -19,6 +19,44 @@ export interface NodeRow {
   credentialHash: string;
   createdAt: string;
   lastCheckin: string | null;
+  /** Gateway roles: an ingress gateway carries external clients; an egress gateway carries ranges.
+   * Absent = none (engines always fill them; optional so that older fixtures stay valid). */
+  ingress?: boolean;
+  egressRanges?: string[];
+  egressNat?: boolean;
+  /** Addresses of the enabled external clients whose gateway this node is (derived, not a column). */
+  clientAddresses?: string[];
+}
+
+/** An external client as stored: never a private key. */
+export interface ClientRow {
+  network: string;
+  name: string;
+  address: string;
+  publicKey: string;
+  gatewayId: string;
+  /** Name of the gateway node. */
+  gateway: string;
+  enabled: boolean;
+  dns: boolean;
+  fullTunnel: boolean;
+  createdAt: string;
+}
+
+export interface NewClient {
+  network: string;
+  name: string;
+  publicKey: string;
+  /** Gateway node, by id or name. */
+  gateway: string;
+  dns: boolean;
+  fullTunnel: boolean;
+}
+
+/** A change of a node's gateway roles; an absent field stays as it is, `egress: null` removes it. */
+export interface GatewayPatch {
+  ingress?: boolean;
+  egress?: { ranges: string[]; nat: boolean } | null;
 }
 
 export interface NewNode {
@@ -81,6 +119,16 @@ export interface Store {
   getRemovedNode(id: string): Promise<RemovedNode | undefined>;
   /** Records contact times (soft state: kept in memory, flushed on a timer). */
   touchNode(id: string, at: string): void;
+
+  /** Sets gateway roles. Refuses ranges that overlap the mesh or another gateway's (CIDR_OVERLAP),
+   * and taking ingress off a node that still has clients (GATEWAY_IN_USE). */
+  setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor): Promise<NodeRow>;
+  listClients(network: string): Promise<ClientRow[]>;
+  getClient(network: string, name: string): Promise<ClientRow | undefined>;
+  /** Allocates the lowest address free of nodes and clients; the gateway must be an ingress gateway (NOT_A_GATEWAY). */
+  createClient(c: NewClient, actor: Actor): Promise<ClientRow>;
+  setClientEnabled(network: string, name: string, enabled: boolean, actor: Actor): Promise<ClientRow>;
+  deleteClient(network: string, name: string, actor: Actor): Promise<ClientRow>;
 
   listDns(network: string): Promise<DnsRecord[]>;
   addDns(network: string, name: string, address: string, actor: Actor): Promise<DnsRecord>;

@@ -21,6 +21,9 @@ const SWEEP_MS = 2000;
 
 const viewNodeOf = (n: ViewNode): ViewNode => ({
   id: n.id, name: n.name, address: n.address, publicKey: n.publicKey, endpoint: n.endpoint, listenPort: n.listenPort, approved: n.approved,
+  ...(n.ingress ? { ingress: true } : {}),
+  ...(n.egressRanges?.length ? { egressRanges: n.egressRanges, egressNat: n.egressNat ?? false } : {}),
+  ...(n.clientAddresses?.length ? { clientAddresses: n.clientAddresses } : {}),
 });
 
 /** A change as it is stored and emitted: only what views need, never a credential hash. */

@@ -6,7 +6,7 @@
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import type { Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
@@ -17,6 +17,8 @@ import * as keys from './keys.ts';
 import * as nodes from './nodes.ts';
 import * as dns from './dns.ts';
 import * as admin from './admin.ts';
+import * as clients from './clients.ts';
+import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export interface PostgresStoreOptions extends PgEngineOptions {
   /** How often soft state is written out (ms). */
@@ -241,6 +243,97 @@ export class PostgresStore implements Store {
 
   touchNode(id: string, at: string): void {
     this.soft.set(id, at);
+  }
+
+  /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
+  private static async emitNode(q: Q, emit: (c: Change) => Promise<void>, network: string, keepalive: number, id: string): Promise<NodeRow> {
+    const row = (await nodes.findNodeById(q, id))!;
+    await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: row, keepalive });
+    return row;
+  }
+
+  setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const n = await nodes.mustNode(q, network, ref);
+      const fields: Parameters<typeof nodes.setNodeFields>[2] = {};
+      if (patch.ingress !== undefined && patch.ingress !== n.ingress) {
+        if (!patch.ingress) {
+          const count = await clients.countClientsOf(q, n.id);
+          if (count > 0) {
+            throw new MeshError('GATEWAY_IN_USE', `node "${n.name}" is the gateway of ${count} external client${count === 1 ? '' : 's'}`, {
+              hint: `Delete them first (meshctl clients list ${network}), then turn ingress off`,
+            });
+          }
+        }
+        fields.ingress = patch.ingress;
+      }
+      if (patch.egress === null) {
+        fields.egressRanges = [];
+        fields.egressNat = false;
+      } else if (patch.egress !== undefined) {
+        const others = (await nodes.listNodes(q, network)).filter((o) => o.id !== n.id && o.egressRanges?.length).map((o) => ({ node: o.name, ranges: o.egressRanges ?? [] }));
+        fields.egressRanges = assertEgressRanges(patch.egress.ranges, net.cidr, others);
+        fields.egressNat = patch.egress.nat;
+      }
+      const same = (fields.ingress === undefined || fields.ingress === (n.ingress ?? false))
+        && (fields.egressRanges === undefined || fields.egressRanges.join(',') === (n.egressRanges ?? []).join(','))
+        && (fields.egressNat === undefined || fields.egressNat === (n.egressNat ?? false));
+      if (same) return this.withSoft(n);
+      await nodes.setNodeFields(q, n.id, fields);
+      const row = await PostgresStore.emitNode(q, emit, network, net.keepalive, n.id);
+      const what = [fields.ingress === undefined ? '' : `ingress ${fields.ingress ? 'on' : 'off'}`,
+        fields.egressRanges === undefined ? '' : fields.egressRanges.length ? `egress ${fields.egressRanges.join(',')}${fields.egressNat ? ' nat' : ''}` : 'egress off'].filter(Boolean).join(', ');
+      await admin.appendAudit(q, actor, 'node.gateway', `${network}/${n.name}: ${what}`);
+      return this.withSoft(row);
+    });
+  }
+
+  listClients(network: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return clients.listClients(q, network);
+    });
+  }
+
+  getClient(network: string, name: string) {
+    return this.engine.read(async (q) => {
+      await nets.mustNetwork(q, network);
+      return clients.findClient(q, network, name);
+    });
+  }
+
+  createClient(c: NewClient, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, c.network);
+      const row = await clients.insertClient(q, c, net.cidr);
+      await PostgresStore.emitNode(q, emit, c.network, net.keepalive, row.gatewayId);
+      await admin.appendAudit(q, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
+      return row;
+    });
+  }
+
+  setClientEnabled(network: string, name: string, enabled: boolean, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const c = await clients.mustClient(q, network, name);
+      if (c.enabled === enabled) return c;
+      await clients.setClientEnabled(q, network, name, enabled);
+      await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
+      await admin.appendAudit(q, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
+      return { ...c, enabled };
+    });
+  }
+
+  deleteClient(network: string, name: string, actor: Actor) {
+    return this.changing(async (q, emit) => {
+      const net = await nets.lockNetwork(q, network);
+      const c = await clients.mustClient(q, network, name);
+      await clients.removeClient(q, network, name);
+      await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
+      await admin.appendAudit(q, actor, 'client.delete', `${network}/${name}`);
+      return c;
+    });
   }
 
   listDns(network: string) {

@@ -102,6 +102,31 @@ UPDATE admin_tokens t SET name = CASE WHEN o.n = 1 THEN 'initial' ELSE 'initial-
 CREATE UNIQUE INDEX admin_tokens_name ON admin_tokens (name);
 `,
   },
+  {
+    version: 4,
+    name: 'gateways and external clients',
+    // Twin of the embedded store's migration 4. No private key of a client is ever stored.
+    sql: `
+ALTER TABLE nodes ADD COLUMN ingress BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE nodes ADD COLUMN egress_ranges TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN egress_nat BOOLEAN NOT NULL DEFAULT false;
+CREATE TABLE ext_clients (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  gateway_id TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  enabled BOOLEAN NOT NULL DEFAULT true,
+  dns BOOLEAN NOT NULL DEFAULT false,
+  full_tunnel BOOLEAN NOT NULL DEFAULT false,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name),
+  UNIQUE (network, address),
+  UNIQUE (network, public_key)
+);
+CREATE INDEX ext_clients_gateway ON ext_clients (gateway_id);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -19,9 +19,12 @@ interface Row {
   credential_hash: string;
   created_at: string;
   last_checkin: string | null;
+  ingress: boolean;
+  egress_ranges: string;
+  egress_nat: boolean;
 }
 
-const toNode = (r: Row): NodeRow => ({
+const toNode = (r: Row, clientAddresses: string[] = []): NodeRow => ({
   id: r.id,
   network: r.network,
   name: r.name,
@@ -34,23 +37,49 @@ const toNode = (r: Row): NodeRow => ({
   credentialHash: r.credential_hash,
   createdAt: r.created_at,
   lastCheckin: r.last_checkin,
+  ingress: r.ingress,
+  egressRanges: r.egress_ranges ? r.egress_ranges.split(',') : [],
+  egressNat: r.egress_nat,
+  clientAddresses,
 });
+
+/** Enabled clients' addresses by gateway id, for the nodes of `network` (every network when undefined). */
+async function clientAddressesByGateway(q: Q, network?: string): Promise<Map<string, string[]>> {
+  const rows = network === undefined
+    ? await q.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE enabled ORDER BY name')
+    : await q.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE network = $1 AND enabled ORDER BY name', [network]);
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const l = out.get(r.gateway_id);
+    if (l) l.push(r.address);
+    else out.set(r.gateway_id, [r.address]);
+  }
+  return out;
+}
+
+const clientAddressesOf = async (q: Q, id: string): Promise<string[]> =>
+  (await q.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = $1 AND enabled ORDER BY name', [id])).map((r) => r.address);
+
+/** Every address of `network` taken by a node or an external client. */
+export const usedAddresses = async (q: Q, network: string): Promise<string[]> =>
+  (await q.all<{ address: string }>('SELECT address FROM nodes WHERE network = $1 UNION ALL SELECT address FROM ext_clients WHERE network = $1', [network])).map((r) => r.address);
 
 export async function listNodes(q: Q, network?: string): Promise<NodeRow[]> {
   const rows = network === undefined
     ? await q.all<Row>('SELECT * FROM nodes ORDER BY network, name')
     : await q.all<Row>('SELECT * FROM nodes WHERE network = $1 ORDER BY name', [network]);
-  return rows.map(toNode);
+  const clients = await clientAddressesByGateway(q, network);
+  return rows.map((r) => toNode(r, clients.get(r.id)));
 }
 
 export async function findNode(q: Q, network: string, ref: string): Promise<NodeRow | undefined> {
   const r = await q.get<Row>('SELECT * FROM nodes WHERE network = $1 AND (id = $2 OR name = $2) ORDER BY (id = $2) DESC LIMIT 1', [network, ref]);
-  return r && toNode(r);
+  return r && toNode(r, await clientAddressesOf(q, r.id));
 }
 
 export async function findNodeById(q: Q, id: string): Promise<NodeRow | undefined> {
   const r = await q.get<Row>('SELECT * FROM nodes WHERE id = $1', [id]);
-  return r && toNode(r);
+  return r && toNode(r, await clientAddressesOf(q, r.id));
 }
 
 export async function mustNode(q: Q, network: string, ref: string): Promise<NodeRow> {
@@ -67,8 +96,10 @@ export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boole
   if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [n.network, n.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
   }
-  const used = (await q.all<{ address: string }>('SELECT address FROM nodes WHERE network = $1', [n.network])).map((r) => r.address);
-  const address = allocate(cidr, used);
+  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [n.network, n.name])) {
+    throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
+  }
+  const address = allocate(cidr, await usedAddresses(q, n.network));
   const createdAt = new Date().toISOString();
   const r = await q.get<Row>(
     `INSERT INTO nodes (id, network, name, address, public_key, endpoint, endpoint_stated, listen_port, approved, credential_hash, created_at, last_checkin)
@@ -80,14 +111,15 @@ export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boole
 
 const COLS: Record<string, string> = {
   endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',
+  ingress: 'ingress', egressNat: 'egress_nat', egressRanges: 'egress_ranges',
 };
 
-export async function setNodeFields(q: Q, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin'>>): Promise<void> {
+export async function setNodeFields(q: Q, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): Promise<void> {
   const sets: string[] = [];
   const vals: unknown[] = [];
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
-    vals.push(v);
+    vals.push(Array.isArray(v) ? v.join(',') : v);
     sets.push(`${COLS[k]} = $${vals.length}`);
   }
   if (sets.length) await q.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = $${vals.length + 1}`, [...vals, id]);

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import type { Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
@@ -15,6 +15,8 @@ import * as keys from './keys.ts';
 import * as nodes from './nodes.ts';
 import * as dns from './dns.ts';
 import * as admin from './admin.ts';
+import * as clients from './clients.ts';
+import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export const DB_FILE = 'meshctl.db';
 /** Entries of the check-in read cache, at most (one per network and per node is the need). */
@@ -253,6 +255,98 @@ export class SqliteStore implements Store {
 
   touchNode(id: string, at: string): void {
     this.soft.set(id, at);
+  }
+
+  /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
+  private static emitNode(s: Sql, emit: (c: Change) => void, network: string, id: string): NodeRow {
+    const net = nets.mustNetwork(s, network);
+    const row = nodes.findNodeById(s, id)!;
+    emit({ kind: 'node-upserted', network, version: nets.bumpVersion(s, network), node: row, keepalive: net.keepalive });
+    return row;
+  }
+
+  setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
+    return this.changing((s, emit) => {
+      const net = nets.mustNetwork(s, network);
+      const n = nodes.mustNode(s, network, ref);
+      const fields: Parameters<typeof nodes.setNodeFields>[2] = {};
+      if (patch.ingress !== undefined && patch.ingress !== n.ingress) {
+        if (!patch.ingress) {
+          const count = clients.countClientsOf(s, n.id);
+          if (count > 0) {
+            throw new MeshError('GATEWAY_IN_USE', `node "${n.name}" is the gateway of ${count} external client${count === 1 ? '' : 's'}`, {
+              hint: `Delete them first (meshctl clients list ${network}), then turn ingress off`,
+            });
+          }
+        }
+        fields.ingress = patch.ingress;
+      }
+      if (patch.egress === null) {
+        fields.egressRanges = [];
+        fields.egressNat = false;
+      } else if (patch.egress !== undefined) {
+        const others = nodes.listNodes(s, network).filter((o) => o.id !== n.id && o.egressRanges?.length).map((o) => ({ node: o.name, ranges: o.egressRanges ?? [] }));
+        fields.egressRanges = assertEgressRanges(patch.egress.ranges, net.cidr, others);
+        fields.egressNat = patch.egress.nat;
+      }
+      const same = (fields.ingress === undefined || fields.ingress === (n.ingress ?? false))
+        && (fields.egressRanges === undefined || fields.egressRanges.join(',') === (n.egressRanges ?? []).join(','))
+        && (fields.egressNat === undefined || fields.egressNat === (n.egressNat ?? false));
+      if (same) return this.withSoft(n);
+      nodes.setNodeFields(s, n.id, fields);
+      const row = SqliteStore.emitNode(s, emit, network, n.id);
+      const what = [fields.ingress === undefined ? '' : `ingress ${fields.ingress ? 'on' : 'off'}`,
+        fields.egressRanges === undefined ? '' : fields.egressRanges.length ? `egress ${fields.egressRanges.join(',')}${fields.egressNat ? ' nat' : ''}` : 'egress off'].filter(Boolean).join(', ');
+      admin.appendAudit(s, actor, 'node.gateway', `${network}/${n.name}: ${what}`);
+      return this.withSoft(row);
+    });
+  }
+
+  async listClients(network: string) {
+    return this.engine.read((s) => {
+      nets.mustNetwork(s, network);
+      return clients.listClients(s, network);
+    });
+  }
+
+  async getClient(network: string, name: string) {
+    return this.engine.read((s) => {
+      nets.mustNetwork(s, network);
+      return clients.findClient(s, network, name);
+    });
+  }
+
+  createClient(c: NewClient, actor: Actor) {
+    return this.changing((s, emit) => {
+      const net = nets.mustNetwork(s, c.network);
+      const row = clients.insertClient(s, c, net.cidr);
+      SqliteStore.emitNode(s, emit, c.network, row.gatewayId);
+      admin.appendAudit(s, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
+      return row;
+    });
+  }
+
+  setClientEnabled(network: string, name: string, enabled: boolean, actor: Actor) {
+    return this.changing((s, emit) => {
+      nets.mustNetwork(s, network);
+      const c = clients.mustClient(s, network, name);
+      if (c.enabled === enabled) return c;
+      clients.setClientEnabled(s, network, name, enabled);
+      SqliteStore.emitNode(s, emit, network, c.gatewayId);
+      admin.appendAudit(s, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
+      return { ...c, enabled };
+    });
+  }
+
+  deleteClient(network: string, name: string, actor: Actor) {
+    return this.changing((s, emit) => {
+      nets.mustNetwork(s, network);
+      const c = clients.mustClient(s, network, name);
+      clients.removeClient(s, network, name);
+      SqliteStore.emitNode(s, emit, network, c.gatewayId);
+      admin.appendAudit(s, actor, 'client.delete', `${network}/${name}`);
+      return c;
+    });
   }
 
   async listDns(network: string) {

@@ -87,6 +87,32 @@ UPDATE admin_tokens SET name = CASE WHEN rowid = (SELECT MIN(rowid) FROM admin_t
 CREATE UNIQUE INDEX admin_tokens_name ON admin_tokens (name);
 `,
   },
+  {
+    version: 4,
+    name: 'gateways and external clients',
+    // Egress ranges are stored comma-separated and canonical. A client goes with its gateway node.
+    // No private key of a client is ever stored: only its public key.
+    sql: `
+ALTER TABLE nodes ADD COLUMN ingress INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN egress_ranges TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN egress_nat INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE ext_clients (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  gateway_id TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  dns INTEGER NOT NULL DEFAULT 0,
+  full_tunnel INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (network, name),
+  UNIQUE (network, address),
+  UNIQUE (network, public_key)
+);
+CREATE INDEX ext_clients_gateway ON ext_clients (gateway_id);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -19,9 +19,12 @@ interface Row {
   credential_hash: string;
   created_at: string;
   last_checkin: string | null;
+  ingress: number;
+  egress_ranges: string;
+  egress_nat: number;
 }
 
-const toNode = (r: Row): NodeRow => ({
+const toNode = (r: Row, clientAddresses: string[] = []): NodeRow => ({
   id: r.id,
   network: r.network,
   name: r.name,
@@ -34,23 +37,49 @@ const toNode = (r: Row): NodeRow => ({
   credentialHash: r.credential_hash,
   createdAt: r.created_at,
   lastCheckin: r.last_checkin,
+  ingress: r.ingress === 1,
+  egressRanges: r.egress_ranges ? r.egress_ranges.split(',') : [],
+  egressNat: r.egress_nat === 1,
+  clientAddresses,
 });
+
+/** Enabled clients' addresses by gateway id, for the nodes of `network` (every network when undefined). */
+function clientAddressesByGateway(sql: Sql, network?: string): Map<string, string[]> {
+  const rows = network === undefined
+    ? sql.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE enabled = 1 ORDER BY name')
+    : sql.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE network = ? AND enabled = 1 ORDER BY name', [network]);
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const l = out.get(r.gateway_id);
+    if (l) l.push(r.address);
+    else out.set(r.gateway_id, [r.address]);
+  }
+  return out;
+}
+
+const clientAddressesOf = (sql: Sql, id: string): string[] =>
+  sql.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = ? AND enabled = 1 ORDER BY name', [id]).map((r) => r.address);
+
+/** Every address of `network` taken by a node or an external client. */
+export const usedAddresses = (sql: Sql, network: string): string[] =>
+  sql.all<{ address: string }>('SELECT address FROM nodes WHERE network = ? UNION ALL SELECT address FROM ext_clients WHERE network = ?', [network, network]).map((r) => r.address);
 
 export function listNodes(sql: Sql, network?: string): NodeRow[] {
   const rows = network === undefined
     ? sql.all<Row>('SELECT * FROM nodes ORDER BY network, name')
     : sql.all<Row>('SELECT * FROM nodes WHERE network = ? ORDER BY name', [network]);
-  return rows.map(toNode);
+  const clients = clientAddressesByGateway(sql, network);
+  return rows.map((r) => toNode(r, clients.get(r.id)));
 }
 
 export function findNode(sql: Sql, network: string, ref: string): NodeRow | undefined {
   const r = sql.get<Row>('SELECT * FROM nodes WHERE network = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1', [network, ref, ref, ref]);
-  return r && toNode(r);
+  return r && toNode(r, clientAddressesOf(sql, r.id));
 }
 
 export function findNodeById(sql: Sql, id: string): NodeRow | undefined {
   const r = sql.get<Row>('SELECT * FROM nodes WHERE id = ?', [id]);
-  return r && toNode(r);
+  return r && toNode(r, clientAddressesOf(sql, r.id));
 }
 
 export function mustNode(sql: Sql, network: string, ref: string): NodeRow {
@@ -65,8 +94,10 @@ export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean
   if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND public_key = ?', [n.network, n.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
   }
-  const used = sql.all<{ address: string }>('SELECT address FROM nodes WHERE network = ?', [n.network]).map((r) => r.address);
-  const address = allocate(cidr, used);
+  if (sql.get('SELECT 1 FROM ext_clients WHERE network = ? AND name = ?', [n.network, n.name])) {
+    throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
+  }
+  const address = allocate(cidr, usedAddresses(sql, n.network));
   const createdAt = new Date().toISOString();
   sql.run(
     `INSERT INTO nodes (id, network, name, address, public_key, endpoint, endpoint_stated, listen_port, approved, credential_hash, created_at, last_checkin)
@@ -76,16 +107,17 @@ export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean
   return findNodeById(sql, n.id)!;
 }
 
-export function setNodeFields(sql: Sql, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin'>>): void {
+export function setNodeFields(sql: Sql, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): void {
   const cols: Record<string, string> = {
     endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',
+    ingress: 'ingress', egressNat: 'egress_nat', egressRanges: 'egress_ranges',
   };
   const sets: string[] = [];
   const vals: (string | number | null)[] = [];
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
     sets.push(`${cols[k]} = ?`);
-    vals.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+    vals.push(typeof v === 'boolean' ? (v ? 1 : 0) : Array.isArray(v) ? v.join(',') : v);
   }
   if (sets.length) sql.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = ?`, [...vals, id]);
 }

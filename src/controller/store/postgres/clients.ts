@@ -1,0 +1,84 @@
+// Table `ext_clients`: external clients (plain WireGuard peers behind an ingress gateway). Only
+// public keys are stored; a client's private key never reaches the controller.
+import { MeshError } from '../../../core/errors.ts';
+import { allocate } from '../../../core/ipam.ts';
+import type { ClientRow, NewClient } from '../store.ts';
+import type { Q } from './engine.ts';
+import { mustNode, usedAddresses } from './nodes.ts';
+
+interface Row {
+  network: string;
+  name: string;
+  address: string;
+  public_key: string;
+  gateway_id: string;
+  gateway: string;
+  enabled: boolean;
+  dns: boolean;
+  full_tunnel: boolean;
+  created_at: string;
+}
+
+const toClient = (r: Row): ClientRow => ({
+  network: r.network,
+  name: r.name,
+  address: r.address,
+  publicKey: r.public_key,
+  gatewayId: r.gateway_id,
+  gateway: r.gateway,
+  enabled: r.enabled,
+  dns: r.dns,
+  fullTunnel: r.full_tunnel,
+  createdAt: r.created_at,
+});
+
+const SELECT = 'SELECT c.*, n.name AS gateway FROM ext_clients c JOIN nodes n ON n.id = c.gateway_id';
+
+export const listClients = async (q: Q, network: string): Promise<ClientRow[]> =>
+  (await q.all<Row>(`${SELECT} WHERE c.network = $1 ORDER BY c.name`, [network])).map(toClient);
+
+export async function findClient(q: Q, network: string, name: string): Promise<ClientRow | undefined> {
+  const r = await q.get<Row>(`${SELECT} WHERE c.network = $1 AND c.name = $2`, [network, name]);
+  return r && toClient(r);
+}
+
+export async function mustClient(q: Q, network: string, name: string): Promise<ClientRow> {
+  const c = await findClient(q, network, name);
+  if (!c) throw new MeshError('NOT_FOUND', `external client "${name}" does not exist in network "${network}"`, { hint: `List clients with: meshctl clients list ${network}` });
+  return c;
+}
+
+/** Inserts a client at the lowest address of `cidr` free of nodes and clients (the caller holds the network's lock). */
+export async function insertClient(q: Q, c: NewClient, cidr: string): Promise<ClientRow> {
+  const gw = await mustNode(q, c.network, c.gateway);
+  if (!gw.ingress) {
+    throw new MeshError('NOT_A_GATEWAY', `node "${gw.name}" is not an ingress gateway of network "${c.network}"`, {
+      hint: `Make it one first: meshctl nodes ingress ${c.network} ${gw.name}`,
+    });
+  }
+  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [c.network, c.name])) {
+    throw new MeshError('ALREADY_EXISTS', `external client "${c.name}" already exists in network "${c.network}"`, { hint: `See it with: meshctl clients show ${c.network} ${c.name}` });
+  }
+  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [c.network, c.name])) {
+    throw new MeshError('NAME_TAKEN', `"${c.name}" is the name of a node in network "${c.network}"`, { hint: 'Pick another client name' });
+  }
+  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND public_key = $2 UNION ALL SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [c.network, c.publicKey])) {
+    throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node or client of network "${c.network}"`, { hint: 'Generate a new key pair for the client' });
+  }
+  const address = allocate(cidr, await usedAddresses(q, c.network));
+  await q.run('INSERT INTO ext_clients (network, name, address, public_key, gateway_id, enabled, dns, full_tunnel, created_at) VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)', [
+    c.network, c.name, address, c.publicKey, gw.id, c.dns, c.fullTunnel, new Date().toISOString(),
+  ]);
+  return (await findClient(q, c.network, c.name))!;
+}
+
+export async function setClientEnabled(q: Q, network: string, name: string, enabled: boolean): Promise<void> {
+  await q.run('UPDATE ext_clients SET enabled = $1 WHERE network = $2 AND name = $3', [enabled, network, name]);
+}
+
+export async function removeClient(q: Q, network: string, name: string): Promise<void> {
+  await q.run('DELETE FROM ext_clients WHERE network = $1 AND name = $2', [network, name]);
+}
+
+export const countClientsOf = async (q: Q, gatewayId: string): Promise<number> =>
+  Number((await q.get<{ n: string }>('SELECT count(*) AS n FROM ext_clients WHERE gateway_id = $1', [gatewayId]))!.n);

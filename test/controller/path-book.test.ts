@@ -1,0 +1,50 @@
+// PathBook with fakes around it: what nodes report turns into candidates, relay pairs, and
+// path updates pushed to both ends (partial: only the peers that changed).
+import t from 'tap';
+import pino from 'pino';
+import { PathBook, type PathUpdate } from '../../src/controller/nat/path-book.ts';
+import type { NodeRow, Store } from '../../src/controller/store/store.ts';
+import type { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
+
+const row = (id: string, pk: string): NodeRow => ({
+  id, network: 'office', name: id, address: `10.0.0.${id.length}`, publicKey: pk, endpoint: null, endpointStated: false,
+  listenPort: 51821, approved: true, credentialHash: 'x', createdAt: '', lastCheckin: null,
+});
+const tick = () => new Promise((r) => setImmediate(r));
+
+t.test('a node behind a per-destination NAT and a NATed peer: relayed at once, no candidates, both ends told', async (t) => {
+  const pub = row('pub', 'P'.repeat(43) + '=');
+  const a = row('a', 'A'.repeat(43) + '=');
+  const c = row('c', 'C'.repeat(43) + '=');
+  const members = [pub, a, c];
+  const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const opened: string[] = [];
+  const relay = { host: '198.51.100.1', open: async (id: string) => (opened.push(id), { ports: [40001, 40002] as [number, number] }), close: () => {} };
+  const book = new PathBook(views, store, relay, pino({ level: 'silent' }));
+  const sent: { node: string; u: PathUpdate }[] = [];
+  book.setSink({ send: (_n, node, u) => sent.push({ node, u }), connected: () => true });
+
+  book.contact(pub, 'ipv4:203.0.113.9:5000', ['203.0.113.9']);
+  book.contact(a, 'ipv4:198.51.100.20:6000', ['192.168.1.10']);
+  book.contact(c, 'ipv4:198.51.100.30:7000', ['192.168.3.10']);
+  await tick();
+  const before = await book.pathsFor(a);
+  t.same(before.paths.find((p) => p.publicKey === c.publicKey)?.candidates, [{ endpoint: '198.51.100.30:51821', kind: 'controller' }]);
+
+  // pub has a direct handshake with c, and its WireGuard holds c at another port than 51821
+  sent.length = 0;
+  await book.report(pub, [{ publicKey: c.publicKey, latestHandshake: Math.floor(Date.now() / 1000), endpoint: '198.51.100.30:61000', path: 'direct' }]);
+  await tick();
+  t.same(opened, ['a|c'], 'a relay pair for a and c, none with the public node');
+  const forA = (await book.pathsFor(a)).paths.find((p) => p.publicKey === c.publicKey)!;
+  const forC = (await book.pathsFor(c)).paths.find((p) => p.publicKey === a.publicKey)!;
+  t.equal(forA.relay, '198.51.100.1:40001');
+  t.equal(forC.relay, '198.51.100.1:40002');
+  t.same(forA.candidates, [], 'no direct candidates for a pair that cannot go direct');
+  const forPub = (await book.pathsFor(pub)).paths.find((p) => p.publicKey === c.publicKey)!;
+  t.same(forPub.candidates[0], { endpoint: '198.51.100.30:61000', kind: 'observed' }, 'others may use what pub observed');
+  t.ok(sent.some((s) => s.node === 'a') && sent.some((s) => s.node === 'c'), 'both ends are pushed');
+  for (const s of sent) t.ok(s.u.base !== undefined && s.u.paths.length <= 2, `partial update for ${s.node}: ${s.u.paths.length} entries`);
+  book.close();
+});
