@@ -12,6 +12,7 @@ import { acquireLock } from '../../src/controller/store/sqlite/lock.ts';
 import { randomUUID } from 'node:crypto';
 import { SqliteStore, DB_FILE } from '../../src/controller/store/sqlite/index.ts';
 import { MIGRATIONS } from '../../src/controller/store/sqlite/migrations.ts';
+import { RETENTION } from '../../src/controller/store/sqlite/admin.ts';
 import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret } from '../../src/core/secret.ts';
 import { freePort, killAllStarted, startServer } from '../helpers/server-process.ts';
@@ -220,4 +221,25 @@ t.test('low: the store\'s read cache does not grow from misses (random node ids,
   for (let i = 0; i < 20; i++) await store.getNetwork(`${i}${'x'.repeat(1 << 20)}`);
   t.ok(memo.size <= 1, `after 2,000 unknown node ids and 20 names of 1 MB, the cache holds ${memo.size} entries`);
   t.ok(await store.getNetwork('office'), 'a hit is still served');
+});
+
+t.test('low: audit_log and removed_nodes are bounded (retention)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'meshctl-retention-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const saved = { ...RETENTION };
+  t.teardown(() => Object.assign(RETENTION, saved));
+  Object.assign(RETENTION, { auditRows: 50, tombstoneRows: 20 });
+  const store = await SqliteStore.open(dir);
+  t.teardown(() => store.close());
+  await store.createNetwork(newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), 'test');
+  await store.createKey({ network: 'office', name: 'k1', secretHash: hashSecret('s'), usesRemaining: null, expiresAt: null }, 'test');
+  for (let i = 0; i < 60; i++) {
+    const id = randomUUID();
+    await store.joinNode({ network: 'office', name: 'k1', secret: 's' }, { id, network: 'office', name: `n${i}`, publicKey: `${String(i).padStart(43, 'A')}=`, endpoint: null, endpointStated: false, listenPort: 51821, credentialHash: hashSecret('c') }, new Date());
+    await store.leaveNode(id);
+  }
+  const count = (table: string) => store.engine.read((s) => s.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)!.n);
+  t.ok(count('audit_log') <= 50, `120 joins and leaves leave ${count('audit_log')} audit rows (at most 50)`);
+  t.ok(count('removed_nodes') <= 20, `and ${count('removed_nodes')} tombstones (at most 20)`);
+  t.equal((await store.listAudit(1))[0]?.action, 'node.leave', 'the newest entries are the ones kept');
 });

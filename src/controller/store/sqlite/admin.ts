@@ -30,8 +30,19 @@ export function revokeAdminToken(sql: Sql, name: string): AdminToken {
   return { ...t, revokedAt };
 }
 
+/** How much history the embedded store keeps (tests may lower these). */
+export const RETENTION = {
+  /** audit_log: the newest rows. */
+  auditRows: 100_000,
+  /** removed_nodes: tombstones younger than this many days, and at most so many of them. */
+  tombstoneDays: 90,
+  tombstoneRows: 100_000,
+};
+
 export function appendAudit(sql: Sql, actor: string, action: string, target: string): void {
   sql.run('INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)', [new Date().toISOString(), actor, action, target]);
+  // Bounded: a node joining and leaving in a loop must not grow the database for ever.
+  sql.run('DELETE FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ?', [RETENTION.auditRows]);
 }
 
 export const listAudit = (sql: Sql, limit: number): AuditEntry[] =>

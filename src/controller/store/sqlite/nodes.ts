@@ -5,6 +5,7 @@ import { MeshError } from '../../../core/errors.ts';
 import { allocate } from '../../../core/ipam.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Sql } from './engine.ts';
+import { RETENTION } from './admin.ts';
 
 interface Row {
   id: string;
@@ -128,6 +129,9 @@ export function removeNode(sql: Sql, n: NodeRow, reason: RemovedNode['reason']):
     n.id, n.network, n.name, n.credentialHash, reason, new Date().toISOString(),
   ]);
   sql.run('DELETE FROM nodes WHERE id = ?', [n.id]);
+  // Tombstones only serve to tell a removed node why: keep them for a while, and not too many.
+  sql.run('DELETE FROM removed_nodes WHERE removed_at < ?', [new Date(Date.now() - RETENTION.tombstoneDays * 86_400_000).toISOString()]);
+  sql.run('DELETE FROM removed_nodes WHERE rowid IN (SELECT rowid FROM removed_nodes ORDER BY removed_at DESC LIMIT -1 OFFSET ?)', [RETENTION.tombstoneRows]);
 }
 
 interface RemovedRow {
