@@ -21,6 +21,7 @@ export async function startAgent(env: AgentEnv, opts: WorkerOptions & { rescanMs
     for (const [n, w] of workers) {
       if (!nets.has(n)) {
         w.stop();
+        await w.dropDns();
         workers.delete(n);
         env.log?.(`${n}: no longer joined; stopped`);
       }
@@ -58,6 +59,8 @@ export async function startAgent(env: AgentEnv, opts: WorkerOptions & { rescanMs
       clearInterval(timer);
       for (const w of workers.values()) w.stop();
       await closeControl();
+      // Names stay in the hosts file and resolved (they are still right); the responder stops.
+      await env.dns?.close();
     },
   };
 }

@@ -23,9 +23,18 @@ import { udpPortFree } from '../platform/udp-port.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
 import { pathOf, staticEndpoints } from './traversal.ts';
 import type { PathUpdate } from '../core/change.ts';
+import { offlineDnsInfo, undoHostDns, type DnsHooks, type DnsInfo, type HostDnsMode } from './dns/manager.ts';
 import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
 import { setRoutes } from '../platform/routes.ts';
 import { setFirewall } from '../platform/firewall.ts';
+
+// The host's use of a network's names goes with the network (leave, a deleted node or network).
+// Only what the environment names: an environment without a hosts file or host-DNS mode (tests,
+// embedders) never reaches for /etc/hosts or resolvectl.
+onNetworkTeardown('dns', async (env, st) => {
+  if (env.dns) await env.dns.remove(st.network, st.interface);
+  else if (env.hostsFile !== undefined || env.hostDns !== undefined) await undoHostDns(env.runner, st.network, st.interface, env.hostsFile ?? null, env.hostDns ?? 'auto');
+});
 
 // A network that goes from this host (left, or removed by the controller) takes its gateway's
 // forwarding and NAT rules with it; its routes go with its interface.
@@ -37,6 +46,12 @@ export interface AgentEnv {
   configDir: string;
   runner: Runner;
   log?: (msg: string) => void;
+  /** The node's DNS (responder and host integration); absent: names are left alone. */
+  dns?: DnsHooks;
+  /** Where the marked block of names goes (`--hosts-file`); default /etc/hosts. */
+  hostsFile?: string;
+  /** How the host is made to use the names (`--host-dns`). */
+  hostDns?: HostDnsMode;
   /** Sends a packet through the tunnel to a peer's mesh address (NAT traversal); absent: none is
    * sent (tests with a fake platform must send nothing into the real network). */
   nudge?: (address: string) => Promise<void>;
@@ -165,6 +180,8 @@ export async function applyView(env: AgentEnv, st: NetworkState, view: NodeView,
     for (const c of more) env.log?.(`${st.network}: ${c}`);
     changes.push(...more);
   }
+  // Names change in the same apply as peers. DNS trouble never fails the mesh itself.
+  if (!dryRun && env.dns) await env.dns.apply(st.network, st.interface, view).catch((err) => env.log?.(`${st.network}: dns: ${(err as Error).message}`));
   return changes;
 }
 
@@ -322,6 +339,8 @@ export interface NetworkStatus {
   interface: string;
   address: string;
   up: boolean;
+  /** Which DNS integration is in effect and how to query by hand. */
+  dns: DnsInfo;
   /** The network's state here (see NetworkStateName). */
   state: NetworkStateName;
   /** The version of the view applied here (null: none yet). */
@@ -396,6 +415,7 @@ export async function status(env: AgentEnv, network?: string, stateOf?: (network
       interface: st.interface,
       address: actual?.addresses[0] ?? (st.view ? `${st.view.self.address}/${st.view.self.prefixLength}` : ''),
       up: actual?.up ?? false,
+      dns: env.dns?.info(n) ?? (await offlineDnsInfo(env.hostsFile ?? null, n, st.view)),
       ...networkState(st, stateOf?.(n) ?? (await probeState(env, st))),
       peers: (actual?.peers ?? []).map((p) => ({
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),

@@ -139,6 +139,7 @@ export class NetworkWorker {
     if (!existsSync(stateFile(this.env.configDir, this.network))) {
       this.log('left; stopping');
       this.stop();
+      await this.dropDns();
       return [];
     }
     return applyView(this.env, this.st, view, false, previous, this.traversal.endpoints);
@@ -295,6 +296,12 @@ export class NetworkWorker {
     const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
     if (reply.paths) await this.serial(() => this.adoptPaths(reply.paths!));
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
+  }
+
+  /** Stops answering for this network's names and undoes the host's use of them. */
+  async dropDns(): Promise<void> {
+    if (!this.env.dns || !this.st) return;
+    await this.env.dns.remove(this.network, this.st.interface).catch((err) => this.log(`dns: ${(err as Error).message}`));
   }
 
   /** What `meshctl status` shows for this network (see networkState). */

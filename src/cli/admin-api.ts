@@ -2,6 +2,7 @@
 import type { AdminToken, DnsRecord, ExtClient, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
 import type { KeyView } from '../controller/services/views.ts';
 import type { AdminClient } from './admin-client.ts';
+import type { DnsExport } from '../controller/dns-export.ts';
 
 const seg = encodeURIComponent;
 
@@ -35,6 +36,7 @@ export const adminApi = (c: AdminClient) => ({
 
   listDns: (network: string) => c.call<DnsRecord[]>('GET', `/networks/${seg(network)}/dns`),
   addDns: (network: string, name: string, address: string) => c.call<DnsRecord>('POST', `/networks/${seg(network)}/dns`, { name, address }),
+  exportDns: (network: string) => c.call<DnsExport>('GET', `/networks/${seg(network)}/dns-export`),
   removeDns: (network: string, name: string) => c.call<void>('DELETE', `/networks/${seg(network)}/dns/${seg(name)}`),
 
   listAdminTokens: () => c.call<AdminToken[]>('GET', '/admin/tokens'),

@@ -5,7 +5,7 @@ import { table } from './table.ts';
 
 export const networksTable = (ns: Network[]) =>
   ns.length === 0 ? 'No networks. Create one with: meshctl network create NAME --cidr 10.10.0.0/24'
-    : table(['NAME', 'CIDR', 'PORT', 'KEEPALIVE', 'APPROVAL', 'VERSION'], ns.map((n) => [n.name, n.cidr, n.listenPort, `${n.keepalive}s`, n.manualApproval ? 'manual' : 'auto', n.version]));
+    : table(['NAME', 'CIDR', 'DOMAIN', 'PORT', 'KEEPALIVE', 'APPROVAL', 'VERSION'], ns.map((n) => [n.name, n.cidr, n.dns === false ? `${n.domain} (dns off)` : n.domain, n.listenPort, `${n.keepalive}s`, n.manualApproval ? 'manual' : 'auto', n.version]));
 
 export const keysTable = (ks: KeyView[]) =>
   ks.length === 0 ? 'No access keys.'
@@ -35,4 +35,4 @@ export const clientsTable = (cs: ExtClient[]) =>
     : table(['NAME', 'ADDRESS', 'GATEWAY', 'STATE', 'PUBLIC KEY'], cs.map((c) => [c.name, c.address, c.gateway, c.enabled ? 'enabled' : 'disabled', c.publicKey]));
 
 export const recordsTable = (rs: DnsRecord[]) =>
-  rs.length === 0 ? 'No records.' : table(['NAME', 'ADDRESS', 'SOURCE'], rs.map((r) => [`${r.name}.${r.network}`, r.address, r.source]));
+  rs.length === 0 ? 'No records.' : table(['NAME', 'TYPE', 'ADDRESS', 'SOURCE'], rs.map((r) => [r.name, r.type ?? 'A', r.address, r.source]));

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { MeshCommand } from '../cli/base.ts';
-import { agentFlags, agentEnv, configDirOf } from '../cli/agent-flags.ts';
+import { agentFlags, agentEnv, configDirOf, withDns } from '../cli/agent-flags.ts';
 import { table } from '../cli/table.ts';
 import type { CheckInResult } from '../agent/node.ts';
 
@@ -17,7 +17,7 @@ export default class CheckIn extends MeshCommand {
     const { checkInAll } = await import('../agent/node.ts');
     const { viaAgent } = await import('../agent/control.ts');
     // With an agent running, ask it to resync rather than applying changes beside it.
-    const direct = () => checkInAll(agentEnv(flags, (m) => this.logToStderr(m)), flags.network, flags['dry-run']);
+    const direct = async () => checkInAll(await withDns(agentEnv(flags, (m) => this.logToStderr(m)), false), flags.network, flags['dry-run']);
     // A dry run changes nothing, so it need not go through the agent.
     const rs = flags['dry-run'] ? await direct() : await viaAgent<CheckInResult[]>(configDirOf(flags), 'Resync', flags.network, direct);
     const changes = rs.flatMap((r) => r.changes.map((c) => `  ${r.network}: ${c}`));

@@ -24,6 +24,7 @@ import ClientsEnable from './clients/enable.ts';
 import DnsList from './dns/list.ts';
 import DnsAdd from './dns/add.ts';
 import DnsRm from './dns/rm.ts';
+import DnsExport from './dns/export.ts';
 import Join from './join.ts';
 import CheckIn from './checkin.ts';
 import Leave from './leave.ts';
@@ -61,6 +62,7 @@ export const COMMANDS = {
   'dns:list': DnsList,
   'dns:add': DnsAdd,
   'dns:rm': DnsRm,
+  'dns:export': DnsExport,
   join: Join,
   checkin: CheckIn,
   leave: Leave,

@@ -9,6 +9,8 @@ export interface ControllerContext {
    * in the order nodes try them. */
   grpcPublicAddr: string;
   caPin: string;
+  /** The data directory (absent in tests that run without one). */
+  dataDir?: string;
   /** URL of the admin API that login tokens send admins to (set once it listens). */
   apiPublicUrl?: string;
   now(): Date;

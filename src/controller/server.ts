@@ -16,6 +16,7 @@ import { HealthBook } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
+import { DnsExporter } from './dns-export.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 import { PathBook } from './nat/path-book.ts';
 import { Relay } from '../relay/relay.ts';
@@ -85,6 +86,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   const store = await openStore(cfg.store, cfg.dataDir, log);
   let api: FastifyInstance | undefined;
   let grpcServer: NodeGrpcServer | undefined;
+  let dnsFiles: DnsExporter | undefined;
   let relay: Relay | undefined;
   let paths: PathBook | undefined;
   let metricsServer: MetricsServer | undefined;
@@ -96,6 +98,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       log,
       grpcPublicAddr: publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).join(','), // port 0: set once bound
       caPin: tls.caPin,
+      dataDir: cfg.dataDir,
       now: () => new Date(),
     };
     // admin.token exists (and its secret is accepted) before anything listens; once the API's port
@@ -122,6 +125,9 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     paths = new PathBook(views, store, r ? { host: relayHost, open: (id, a, b) => r.open(id, a, b), close: (id) => r.close(id) } : null, log);
     const nodeApi = new NodeApi(ctx, health, views, paths);
     const hub = new WatchHub(store, views, log);
+    dnsFiles = new DnsExporter(store, cfg.dataDir, log);
+    // In the background: a controller with many networks must not start slower for it.
+    void dnsFiles.writeAll().catch((err) => log.warn({ err }, 'writing the DNS hosts files'));
     paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
     const pathBook = paths;
     const admin = new AdminService(ctx, health, pathBook);
@@ -217,6 +223,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
         ];
         const [g, a] = await Promise.all(closing);
         if (g === 'late' || a === 'late') log.warn({ grpc: g === 'late', api: a === 'late' }, 'connections did not close in time; left them to the exit');
+        dnsFiles?.close();
+        await dnsFiles?.idle();
         paths?.close();
         await relay?.stop();
         await store.close();
@@ -229,6 +237,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     paths?.close();
     await relay?.stop().catch(() => {});
     await api?.close().catch(() => {});
+    dnsFiles?.close();
     await store.close();
     throw err;
   }

@@ -1,12 +1,13 @@
 // Changes as values: what a write did to the state nodes can see, and what each node must be
 // told about it. Pure. The store produces changes; the controller's hub fans them out.
+import { sortRecords, type RecordView } from './dns.ts';
 import { peerOf, type NodeView, type PeerView, type SelfView, type NetworkSettingsView, type ViewNode } from './view.ts';
 
 export type Change =
   | { kind: 'node-upserted'; network: string; version: number; node: ViewNode; keepalive: number }
   | { kind: 'node-removed'; network: string; version: number; nodeId: string; publicKey: string }
   | { kind: 'settings'; network: string; version: number; settings: NetworkSettingsView }
-  | { kind: 'dns'; network: string; version: number }
+  | { kind: 'dns'; network: string; version: number; upserted: RecordView[]; removed: string[] }
   | { kind: 'network-deleted'; network: string; version: number };
 
 export interface PeerDelta {
@@ -14,6 +15,9 @@ export interface PeerDelta {
   removed: string[];
   network?: NetworkSettingsView;
   self?: SelfView;
+  /** Custom DNS records added or changed, and names of records removed. */
+  recordsUpserted?: RecordView[];
+  recordsRemoved?: string[];
 }
 
 /** Where to reach each peer (NAT traversal): candidates best first and the pair's relay endpoint. */
@@ -55,7 +59,7 @@ export function deltaFor(receiver: { id: string; approved: boolean }, change: Ch
     case 'network-deleted':
       return 'removed';
     case 'dns':
-      return { upserted: [], removed: [] };
+      return { upserted: [], removed: [], recordsUpserted: change.upserted, recordsRemoved: change.removed };
   }
 }
 
@@ -66,5 +70,10 @@ export function applyDelta(view: NodeView, version: number, d: PeerDelta): NodeV
   let peers = view.peers.filter((p) => !removed.has(p.publicKey) && !byId.has(p.id)).concat(d.upserted);
   if (d.network) peers = peers.map((p) => (p.client ? p : { ...p, keepalive: d.network!.keepalive }));
   peers.sort((a, b) => a.name.localeCompare(b.name));
-  return { self: d.self ?? view.self, network: d.network ?? view.network, peers, version };
+  let records = view.records ?? [];
+  if (d.recordsUpserted?.length || d.recordsRemoved?.length) {
+    const gone = new Set([...(d.recordsRemoved ?? []), ...(d.recordsUpserted ?? []).map((r) => r.name)]);
+    records = sortRecords(records.filter((r) => !gone.has(r.name)).concat(d.recordsUpserted ?? []));
+  }
+  return { self: d.self ?? view.self, network: d.network ?? view.network, peers, records, version };
 }

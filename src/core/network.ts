@@ -2,6 +2,7 @@
 import { invalid, MeshError } from './errors.ts';
 import { formatPrefix, overlaps, parseIPv4, parseNetworkCidr } from './cidr.ts';
 import type { Network, NetworkPatch, NetworkSpec } from './types.ts';
+import { assertDomain, canonicalName, defaultDomain } from './dns.ts';
 
 export const DEFAULT_LISTEN_PORT = 51821;
 export const DEFAULT_KEEPALIVE = 20;
@@ -66,7 +67,9 @@ export function newNetwork(spec: NetworkSpec): Network {
   const keepalive = spec.keepalive ?? DEFAULT_KEEPALIVE;
   assertPort(listenPort);
   assertKeepalive(keepalive);
-  return { name: spec.name, cidr: formatPrefix(p), listenPort, keepalive, manualApproval: spec.manualApproval ?? false, version: 1 };
+  const domain = spec.domain === undefined ? defaultDomain(spec.name) : canonicalName(spec.domain);
+  assertDomain(domain);
+  return { name: spec.name, cidr: formatPrefix(p), listenPort, keepalive, manualApproval: spec.manualApproval ?? false, domain, dns: spec.dns ?? true, version: 1 };
 }
 
 /** Throws CIDR_OVERLAP when `cidr` shares addresses with any existing network. */
@@ -85,7 +88,19 @@ export function assertNoOverlap(cidr: string, existing: readonly Pick<Network, '
 export function patchNetwork(n: Network, patch: NetworkPatch): Network {
   if (patch.listenPort !== undefined) assertPort(patch.listenPort);
   if (patch.keepalive !== undefined) assertKeepalive(patch.keepalive);
-  const next = { ...n, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
-  const changed = next.listenPort !== n.listenPort || next.keepalive !== n.keepalive || next.manualApproval !== n.manualApproval;
+  if (patch.domain !== undefined) patch = { ...patch, domain: canonicalName(patch.domain) };
+  if (patch.domain !== undefined) assertDomain(patch.domain);
+  const next: Network = { ...n, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
+  const changed = next.listenPort !== n.listenPort || next.keepalive !== n.keepalive || next.manualApproval !== n.manualApproval ||
+    next.domain !== n.domain || next.dns !== n.dns;
   return changed ? { ...next, version: n.version + 1 } : n;
+}
+
+/** Throws ALREADY_EXISTS when another network already uses `domain` (a node in both could not
+ * tell their names apart). */
+export function assertDomainFree(domain: string, self: string, existing: readonly Pick<Network, 'name' | 'domain'>[]): void {
+  const other = existing.find((n) => n.name !== self && n.domain === domain);
+  if (other) {
+    throw new MeshError('ALREADY_EXISTS', `domain ${domain} is already the domain of network "${other.name}"`, { hint: 'Pick another --domain' });
+  }
 }

@@ -6,6 +6,10 @@ export interface Network {
   listenPort: number;
   keepalive: number;
   manualApproval: boolean;
+  /** Nodes are named <node>.<domain>; defaults to <name>.internal. */
+  domain: string;
+  /** Whether the nodes answer DNS for this network (the per-network switch). */
+  dns: boolean;
   version: number;
 }
 
@@ -15,9 +19,11 @@ export interface NetworkSpec {
   listenPort?: number;
   keepalive?: number;
   manualApproval?: boolean;
+  domain?: string;
+  dns?: boolean;
 }
 
-export type NetworkPatch = Partial<Pick<Network, 'listenPort' | 'keepalive' | 'manualApproval'>>;
+export type NetworkPatch = Partial<Pick<Network, 'listenPort' | 'keepalive' | 'manualApproval' | 'domain' | 'dns'>>;
 
 export interface AccessKey {
   name: string;
@@ -73,8 +79,10 @@ export interface NodePeerPath {
 export interface DnsRecord {
   name: string;
   network: string;
+  /** IPv4 address; for a CNAME, the name it points to (a label of the network's domain). */
   address: string;
   source: 'node' | 'custom';
+  type: 'A' | 'CNAME';
 }
 
 /** A named admin token (the secret is only ever stored hashed). */

@@ -2,6 +2,7 @@
 // also the wire messages of proto/meshctl.proto (camelCase as @grpc/proto-loader presents them).
 import { parseNetworkCidr } from './cidr.ts';
 import type { Network } from './types.ts';
+import type { RecordView } from './dns.ts';
 import { allowedIpsOf } from './gateway.ts';
 
 export interface PeerView {
@@ -37,12 +38,18 @@ export interface NetworkSettingsView {
   cidr: string;
   keepalive: number;
   listenPort: number;
+  /** The network's DNS domain (absent in views cached before names existed). */
+  domain?: string;
+  /** Whether nodes answer DNS for the network (absent: on). */
+  dns?: boolean;
 }
 
 export interface NodeView {
   self: SelfView;
   network: NetworkSettingsView;
   peers: PeerView[];
+  /** Custom DNS records (node names come from `self` and `peers`); sorted by name. */
+  records?: RecordView[];
   version: number;
 }
 
@@ -73,7 +80,7 @@ export interface ViewClient {
   fullTunnel: boolean;
 }
 
-export const settingsOf = (n: Network): NetworkSettingsView => ({ name: n.name, cidr: n.cidr, keepalive: n.keepalive, listenPort: n.listenPort });
+export const settingsOf = (n: Network): NetworkSettingsView => ({ name: n.name, cidr: n.cidr, keepalive: n.keepalive, listenPort: n.listenPort, domain: n.domain, dns: n.dns });
 
 /** One node as a peer of the others: its mesh address as a /32, plus what it is a gateway for. */
 export const peerOf = (n: ViewNode, keepalive: number): PeerView => ({
@@ -111,7 +118,7 @@ export const clientPeerOf = (c: ViewClient): PeerView => ({
 });
 
 /** The view of `self`: a pending node has no peers, and nobody has a pending node as a peer. */
-export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[], clients: readonly ViewClient[] = []): NodeView {
+export function buildView(self: ViewNode, net: Network, members: readonly ViewNode[], clients: readonly ViewClient[] = [], records: readonly RecordView[] = []): NodeView {
   const peers = self.approved
     ? members.filter((m) => m.id !== self.id && m.approved).map((m) => peerOf(m, net.keepalive))
     : [];
@@ -122,7 +129,7 @@ export function buildView(self: ViewNode, net: Network, members: readonly ViewNo
     const full = mine.filter((c) => c.fullTunnel).map((c) => c.address);
     if (full.length) selfView.fullTunnelClients = full;
   }
-  return { self: selfView, network: settingsOf(net), peers, version: net.version };
+  return { self: selfView, network: settingsOf(net), peers, records: [...records], version: net.version };
 }
 
 const WG_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;

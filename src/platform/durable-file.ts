@@ -1,7 +1,7 @@
 // Crash-safe whole-file replacement: write a temp file, fsync it, rename over the target,
 // fsync the directory. After it resolves the new image survives power loss; a crash at any
 // point leaves either the old image or the new one, never a torn file.
-import { open, rename, unlink, readdir } from 'node:fs/promises';
+import { open, rename, unlink, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 let seq = 0;
@@ -26,6 +26,20 @@ export async function writeFileDurably(path: string, data: Uint8Array, mode = 0o
     await dir.sync();
   } finally {
     await dir.close();
+  }
+}
+
+/** Replaces `path` atomically (temp file, rename) without waiting for the disk: for files that are
+ * derived data, rewritten whenever they might be stale, where readers must never see a torn
+ * file but a crash may lose the latest image. */
+export async function replaceFile(path: string, data: Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${seq++}`;
+  await writeFile(tmp, data, { mode });
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
   }
 }
 

@@ -21,7 +21,7 @@ t.test('network create / list --json', async () => {
   const l = await cli(['network', 'list', '--json'], env);
   assert.equal(l.code, 0);
   const nets = JSON.parse(l.stdout) as { name: string; cidr: string; listenPort: number; keepalive: number; manualApproval: boolean; version: number }[];
-  assert.deepEqual(nets, [{ name: 'office', cidr: '10.10.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, version: 1 }]);
+  assert.deepEqual(nets, [{ name: 'office', cidr: '10.10.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, domain: 'office.internal', dns: true, version: 1 }]);
 });
 
 t.test('bad networks fail with exit 1 and a message naming the problem', async () => {
@@ -68,7 +68,7 @@ t.test('dns add / list', async () => {
   const a = await cli(['dns', 'add', 'office', 'printer', '10.10.0.200'], env);
   assert.equal(a.code, 0, a.stderr);
   const l = await cli(['dns', 'list', 'office', '--json'], env);
-  assert.deepEqual(JSON.parse(l.stdout), [{ name: 'printer', network: 'office', address: '10.10.0.200', source: 'custom' }]);
+  assert.deepEqual(JSON.parse(l.stdout), [{ name: 'printer', network: 'office', address: '10.10.0.200', source: 'custom', type: 'A' }]);
   const bad = await cli(['dns', 'add', 'office', 'scanner', '10.10.0.999'], env);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /not an IPv4 address/);

@@ -239,7 +239,7 @@ const SEEDS: Partial<Record<number, { write(db: Database): void; check(store: St
       db.run("INSERT INTO admin_tokens VALUES ('tokhash', ?)", [at]);
     },
     async check(store) {
-      assert.deepEqual(await store.getNetwork('old'), { name: 'old', cidr: '10.60.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, version: 3 });
+      assert.deepEqual(await store.getNetwork('old'), { name: 'old', cidr: '10.60.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, domain: 'old.internal', dns: true, version: 3 });
       assert.equal((await store.listKeys('old'))[0]!.usesRemaining, 5);
       assert.equal((await store.getNode('old', 'alpha'))!.address, '10.60.0.1');
       assert.deepEqual((await store.listDns('old')).map((r) => r.name), ['alpha', 'printer']);

@@ -29,6 +29,7 @@ function fakeStore(n: number) {
       state.listNodesCalls++;
       return state.rows.map((r) => ({ ...r }));
     },
+    listRecords: async () => [],
   } as unknown as Store;
   return { store, state, emit: (c: Change) => listeners.forEach((l) => l(c)) };
 }

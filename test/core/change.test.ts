@@ -45,7 +45,7 @@ t.test('applying deltas gives the same view as rebuilding it', async () => {
   assert.equal(v.peers.find((p) => p.id === 'id3')!.endpoint, '172.31.0.99:51821');
   assert.equal(v.peers.length, 2);
   // a settings delta gives every peer the network's new keepalive, as a rebuild would
-  const settings = { name: 'office', cidr: '10.10.0.0/24', keepalive: 45, listenPort: 51821 };
+  const settings = { name: 'office', cidr: '10.10.0.0/24', keepalive: 45, listenPort: 51821, domain: 'office.internal', dns: true };
   const sd = deltaFor({ id: 'id1', approved: true }, { kind: 'settings', network: 'office', version: 7, settings });
   assert.ok(typeof sd === 'object');
   v = applyDelta(v, 7, sd);

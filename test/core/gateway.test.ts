@@ -10,7 +10,7 @@ import { generateKeyPair, isWgKey, publicKeyOf } from '../../src/core/wg-key.ts'
 import type { Network } from '../../src/core/types.ts';
 
 const code = (c: string) => ({ name: 'MeshError', code: c });
-const net: Network = { name: 'office', cidr: '10.10.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, version: 7 };
+const net: Network = { name: 'office', cidr: '10.10.0.0/24', listenPort: 51821, keepalive: 20, manualApproval: false, domain: 'office.internal', dns: true, version: 7 };
 const node = (id: string, n: number, extra: Partial<ViewNode> = {}): ViewNode => ({
   id, name: id, address: `10.10.0.${n}`, publicKey: `${id}-key`, endpoint: `172.31.0.${n}:51821`, listenPort: 51821, approved: true, ...extra,
 });

@@ -37,7 +37,7 @@ t.test('cidr: IPv4, /8 to /30, host bits zero', async () => {
 
 t.test('defaults and bounds', async () => {
   const n = newNetwork({ name: 'office', cidr: '10.10.0.0/24' });
-  assert.deepEqual(n, { name: 'office', cidr: '10.10.0.0/24', listenPort: DEFAULT_LISTEN_PORT, keepalive: DEFAULT_KEEPALIVE, manualApproval: false, version: 1 });
+  assert.deepEqual(n, { name: 'office', cidr: '10.10.0.0/24', listenPort: DEFAULT_LISTEN_PORT, keepalive: DEFAULT_KEEPALIVE, manualApproval: false, domain: 'office.internal', dns: true, version: 1 });
   assert.equal(DEFAULT_LISTEN_PORT, 51821);
   assert.equal(DEFAULT_KEEPALIVE, 20);
   assert.equal(code(() => newNetwork({ name: 'o', cidr: '10.0.0.0/24', listenPort: 0 })).code, 'INVALID_ARGUMENT');

@@ -15,7 +15,7 @@ t.test('a node sees every other approved node as a peer, not itself', async () =
   assert.deepEqual(v.peers[0], { id: 'id2', name: 'n2', publicKey: 'pk2', allowedIps: ['10.10.0.2/32'], endpoint: '172.31.0.12:51821', keepalive: 25, address: '10.10.0.2' });
   assert.equal(v.version, 7);
   assert.deepEqual(v.self, { id: 'id1', name: 'n1', address: '10.10.0.1', prefixLength: 24, listenPort: 51821, endpoint: '172.31.0.11:51821', approved: true });
-  assert.deepEqual(v.network, { name: 'office', cidr: '10.10.0.0/24', keepalive: 25, listenPort: 51821 });
+  assert.deepEqual(v.network, { name: 'office', cidr: '10.10.0.0/24', keepalive: 25, listenPort: 51821, domain: 'office.internal', dns: true });
 });
 
 t.test('pending nodes have no peers and are nobody\'s peer', async () => {

@@ -14,6 +14,8 @@ export default class NetworkCreate extends MeshCommand {
     port: Flags.integer({ description: 'WireGuard listen port of the nodes (default 51821)' }),
     keepalive: Flags.integer({ description: 'persistent keepalive in seconds (default 20, 0 = off)' }),
     'manual-approval': Flags.boolean({ description: 'new nodes wait for `meshctl nodes approve`' }),
+    domain: Flags.string({ description: 'DNS domain of the nodes, <node>.<domain> (default <name>.internal)' }),
+    dns: Flags.boolean({ allowNo: true, description: 'nodes answer DNS for the network (default on; --no-dns turns it off)' }),
   };
 
   async run(): Promise<Network> {
@@ -24,8 +26,10 @@ export default class NetworkCreate extends MeshCommand {
       ...(flags.port !== undefined ? { listenPort: flags.port } : {}),
       ...(flags.keepalive !== undefined ? { keepalive: flags.keepalive } : {}),
       ...(flags['manual-approval'] ? { manualApproval: true } : {}),
+      ...(flags.domain !== undefined ? { domain: flags.domain } : {}),
+      ...(flags.dns !== undefined ? { dns: flags.dns } : {}),
     });
-    this.out(`Created network ${n.name} (${n.cidr}). Next: meshctl keys create ${n.name}`);
+    this.out(`Created network ${n.name} (${n.cidr}, names under ${n.domain}). Next: meshctl keys create ${n.name}`);
     return n;
   }
 }

@@ -15,6 +15,8 @@ export default class NetworkUpdate extends MeshCommand {
     port: Flags.integer({ description: 'WireGuard listen port of the nodes' }),
     keepalive: Flags.integer({ description: 'persistent keepalive in seconds (0 = off)' }),
     'manual-approval': Flags.boolean({ allowNo: true, description: 'new nodes wait for `meshctl nodes approve`' }),
+    domain: Flags.string({ description: 'DNS domain of the nodes, <node>.<domain>' }),
+    dns: Flags.boolean({ allowNo: true, description: 'nodes answer DNS for the network' }),
   };
 
   async run(): Promise<Network> {
@@ -23,9 +25,11 @@ export default class NetworkUpdate extends MeshCommand {
       ...(flags.port !== undefined ? { listenPort: flags.port } : {}),
       ...(flags.keepalive !== undefined ? { keepalive: flags.keepalive } : {}),
       ...(flags['manual-approval'] !== undefined ? { manualApproval: flags['manual-approval'] } : {}),
+      ...(flags.domain !== undefined ? { domain: flags.domain } : {}),
+      ...(flags.dns !== undefined ? { dns: flags.dns } : {}),
     };
     if (Object.keys(patch).length === 0) {
-      throw new MeshError('USAGE', 'nothing to update', { hint: 'Give at least one of --port, --keepalive, --[no-]manual-approval' });
+      throw new MeshError('USAGE', 'nothing to update', { hint: 'Give at least one of --port, --keepalive, --[no-]manual-approval, --domain, --[no-]dns' });
     }
     const n = await adminApi(clientFrom(flags)).updateNetwork(args.name, patch);
     this.out(networksTable([n]));

@@ -5,7 +5,7 @@ import type { AdminService } from '../services/admin.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
   AdminTokenCreate, AdminTokenSchema, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
-  NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema,
+  NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema, DnsExportSchema,
 } from './schemas.ts';
 
 type P = { network: string };
@@ -50,6 +50,8 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
     (req) => svc.listDns(req.params.network));
   app.post<{ Params: P; Body: RecordCreate }>(`${v1}/networks/:network/dns`, { schema: { tags: ['dns'], params: NetworkParams, body: RecordCreate, response: { 201: RecordSchema, ...errors } } },
     async (req, reply) => reply.status(201).send(await svc.addDns(req.params.network, req.body.name, req.body.address, actor(req))));
+  app.get<{ Params: P }>(`${v1}/networks/:network/dns-export`, { schema: { tags: ['dns'], params: NetworkParams, response: { 200: DnsExportSchema, ...errors } } },
+    (req) => svc.exportDns(req.params.network));
   app.delete<{ Params: PI }>(`${v1}/networks/:network/dns/:name`, { schema: { tags: ['dns'], params: NetworkItemParams, response: errors } },
     async (req, reply) => {
       await svc.removeDns(req.params.network, req.params.name, actor(req));

@@ -9,6 +9,8 @@ export const NetworkSchema = Type.Object({
   listenPort: Type.Integer(),
   keepalive: Type.Integer(),
   manualApproval: Type.Boolean(),
+  domain: Type.String(),
+  dns: Type.Boolean(),
   version: Type.Integer(),
 }, { $id: 'Network' });
 
@@ -18,6 +20,8 @@ export const NetworkCreate = Type.Object({
   listenPort: Type.Optional(Type.Integer()),
   keepalive: Type.Optional(Type.Integer()),
   manualApproval: Type.Optional(Type.Boolean()),
+  domain: Type.Optional(Type.String({ maxLength: 253 })),
+  dns: Type.Optional(Type.Boolean()),
 }, strict);
 export type NetworkCreate = Static<typeof NetworkCreate>;
 
@@ -25,6 +29,8 @@ export const NetworkUpdate = Type.Object({
   listenPort: Type.Optional(Type.Integer()),
   keepalive: Type.Optional(Type.Integer()),
   manualApproval: Type.Optional(Type.Boolean()),
+  domain: Type.Optional(Type.String({ maxLength: 253 })),
+  dns: Type.Optional(Type.Boolean()),
 }, strict);
 export type NetworkUpdate = Static<typeof NetworkUpdate>;
 
@@ -104,11 +110,20 @@ export const RecordSchema = Type.Object({
   network: Type.String(),
   address: Type.String(),
   source: Type.Union([Type.Literal('node'), Type.Literal('custom')]),
+  type: Type.Union([Type.Literal('A'), Type.Literal('CNAME')]),
+});
+
+export const DnsExportSchema = Type.Object({
+  network: Type.String(),
+  domain: Type.String(),
+  path: Type.String(),
+  hosts: Type.String(),
+  corefile: Type.String(),
 });
 
 export const RecordCreate = Type.Object({
   name: Type.String({ maxLength: 63 }),
-  address: Type.String({ maxLength: 15 }),
+  address: Type.String({ maxLength: 253 }),
 }, strict);
 export type RecordCreate = Static<typeof RecordCreate>;
 

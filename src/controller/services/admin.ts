@@ -5,7 +5,6 @@ import { DEFAULT_EXPIRES, resolveUses } from '../../core/keys.ts';
 import { resolveExpiry } from '../../core/duration.ts';
 import { encodeJoinToken } from '../../core/join-token.ts';
 import { hashSecret, newSecret } from '../../core/secret.ts';
-import { assertRecord } from '../../core/dns.ts';
 import { encodeLoginToken } from '../../core/login-token.ts';
 import type { AdminToken, DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../../core/types.ts';
 import type { ControllerContext } from '../context.ts';
@@ -13,6 +12,7 @@ import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
 import type { HealthBook } from '../health-book.ts';
 import type { NodeRow } from '../store/store.ts';
+import { exportOf, type DnsExport } from '../dns-export.ts';
 import { GatewayService } from './gateways.ts';
 import type { PathBook } from '../nat/path-book.ts';
 
@@ -122,8 +122,13 @@ export class AdminService {
   }
 
   addDns(network: string, name: string, address: string, actor: string): Promise<DnsRecord> {
-    assertRecord(name, address);
     return this.ctx.store.addDns(network, name, address, actor);
+  }
+
+  /** The network's CoreDNS-ready hosts file and a Corefile stanza that serves it. */
+  async exportDns(network: string): Promise<DnsExport> {
+    const net = await this.getNetwork(network);
+    return exportOf(this.ctx.store, this.ctx.dataDir ?? '/var/lib/meshctl', net);
   }
 
   removeDns(network: string, name: string, actor: string): Promise<void> {

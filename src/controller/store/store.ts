@@ -4,6 +4,7 @@
 // only once the change is durable.
 import type { AccessKey, AdminToken, AuditEntry, DnsRecord, Network, NetworkPatch } from '../../core/types.ts';
 import type { Change } from '../../core/change.ts';
+import type { RecordView } from '../../core/dns.ts';
 
 /** A node as stored: the public record plus what only the controller needs. */
 export interface NodeRow {
@@ -131,6 +132,9 @@ export interface Store {
   deleteClient(network: string, name: string, actor: Actor): Promise<ClientRow>;
 
   listDns(network: string): Promise<DnsRecord[]>;
+  /** The custom records only, as views carry them (sorted by name). */
+  listRecords(network: string): Promise<RecordView[]>;
+  /** An IPv4 address makes an A record; a name of the network's domain a CNAME. */
   addDns(network: string, name: string, address: string, actor: Actor): Promise<DnsRecord>;
   removeDns(network: string, name: string, actor: Actor): Promise<void>;
 

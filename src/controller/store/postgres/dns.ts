@@ -1,15 +1,23 @@
 // Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
 import { MeshError } from '../../../core/errors.ts';
-import type { DnsRecord } from '../../../core/types.ts';
+import { parseRecord, type RecordView } from '../../../core/dns.ts';
+import type { DnsRecord, Network } from '../../../core/types.ts';
 import { assertNameFree, type NameUse } from '../../../core/names.ts';
 import type { Q } from './engine.ts';
 
+interface Row { name: string; type: string; address: string }
+
+const toView = (r: Row): RecordView => ({ name: r.name, type: r.type === 'CNAME' ? 'CNAME' : 'A', address: r.address });
+
+/** The custom records of `network`, as views carry them, sorted by name. */
+export const listCustom = async (q: Q, network: string): Promise<RecordView[]> =>
+  (await q.all<Row>('SELECT name, type, address FROM dns_records WHERE network = $1 ORDER BY name', [network])).map(toView);
+
 export async function listDns(q: Q, network: string): Promise<DnsRecord[]> {
   const nodes = await q.all<{ name: string; address: string }>('SELECT name, address FROM nodes WHERE network = $1 AND approved ORDER BY name', [network]);
-  const custom = await q.all<{ name: string; address: string }>('SELECT name, address FROM dns_records WHERE network = $1 ORDER BY name', [network]);
   return [
-    ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const })),
-    ...custom.map((r) => ({ name: r.name, network, address: r.address, source: 'custom' as const })),
+    ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const, type: 'A' as const })),
+    ...(await listCustom(q, network)).map((r) => ({ ...r, network, source: 'custom' as const })),
   ];
 }
 
@@ -21,16 +29,25 @@ export async function nameUse(q: Q, network: string, name: string): Promise<Name
   };
 }
 
-/** The caller holds the network's lock (node names cannot change under this check). */
-export async function insertDns(q: Q, network: string, name: string, address: string): Promise<DnsRecord> {
+/** The caller holds the network's lock (node names cannot change under this check). An IPv4
+ * address makes an A record, another name of the network a CNAME (which must exist). */
+export async function insertDns(q: Q, net: Network, name: string, address: string): Promise<DnsRecord> {
+  const network = net.name;
+  const rec = parseRecord(name, address, net.domain);
   assertNameFree(network, name, 'record', { node: (await nameUse(q, network, name)).node, record: false }); // a second record: ON CONFLICT below
-  const inserted = await q.run('INSERT INTO dns_records (network, name, address, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-    network, name, address, new Date().toISOString(),
+  if (rec.type === 'CNAME') {
+    const target = await nameUse(q, network, rec.address);
+    if (!target.node && !target.record) {
+      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+    }
+  }
+  const inserted = await q.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+    network, name, rec.type, rec.address, new Date().toISOString(),
   ]);
   if (inserted === 0) {
     throw new MeshError('ALREADY_EXISTS', `record "${name}" already exists in network "${network}"`, { hint: `Remove it first: meshctl dns rm ${network} ${name}` });
   }
-  return { name, network, address, source: 'custom' };
+  return { ...rec, network, source: 'custom' };
 }
 
 export async function deleteDns(q: Q, network: string, name: string): Promise<void> {

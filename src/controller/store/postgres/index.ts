@@ -245,6 +245,10 @@ export class PostgresStore implements Store {
     this.soft.set(id, at);
   }
 
+  listRecords(network: string) {
+    return this.engine.read((q) => dns.listCustom(q, network));
+  }
+
   /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
   private static async emitNode(q: Q, emit: (c: Change) => Promise<void>, network: string, keepalive: number, id: string): Promise<NodeRow> {
     const row = (await nodes.findNodeById(q, id))!;
@@ -345,9 +349,9 @@ export class PostgresStore implements Store {
 
   addDns(network: string, name: string, address: string, actor: Actor) {
     return this.changing(async (q, emit) => {
-      await nets.lockNetwork(q, network);
-      const rec = await dns.insertDns(q, network, name, address);
-      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network) });
+      const net = await nets.lockNetwork(q, network);
+      const rec = await dns.insertDns(q, net, name, address);
+      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network), upserted: [{ name: rec.name, type: rec.type, address: rec.address }], removed: [] });
       await admin.appendAudit(q, actor, 'dns.add', `${network}/${name}`);
       return rec;
     });
@@ -357,7 +361,7 @@ export class PostgresStore implements Store {
     return this.changing(async (q, emit) => {
       await nets.lockNetwork(q, network);
       await dns.deleteDns(q, network, name);
-      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network) });
+      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network), upserted: [], removed: [name] });
       await admin.appendAudit(q, actor, 'dns.remove', `${network}/${name}`);
     });
   }

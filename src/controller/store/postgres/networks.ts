@@ -3,7 +3,8 @@
 // (lockNetwork, or bumpVersion's UPDATE), so such writes on any controller run one after the
 // other and get consecutive versions in commit order.
 import { MeshError } from '../../../core/errors.ts';
-import { assertNoOverlap } from '../../../core/network.ts';
+import { assertDomainFree, assertNoOverlap } from '../../../core/network.ts';
+import { defaultDomain } from '../../../core/dns.ts';
 import type { Network } from '../../../core/types.ts';
 import type { Q } from './engine.ts';
 
@@ -13,6 +14,8 @@ interface Row {
   listen_port: number;
   keepalive: number;
   manual_approval: boolean;
+  domain: string | null;
+  dns: boolean;
   version: number;
 }
 
@@ -22,10 +25,12 @@ const toNetwork = (r: Row): Network => ({
   listenPort: r.listen_port,
   keepalive: r.keepalive,
   manualApproval: r.manual_approval,
+  domain: r.domain ?? defaultDomain(r.name),
+  dns: r.dns,
   version: r.version,
 });
 
-const COLS = 'name, cidr, listen_port, keepalive, manual_approval, version';
+const COLS = 'name, cidr, listen_port, keepalive, manual_approval, domain, dns, version';
 /** Advisory lock key taken by network creation, so that two controllers cannot both pass the
  * overlap check for overlapping ranges. */
 const CREATE_LOCK = '7305218436';
@@ -57,18 +62,23 @@ export async function insertNetwork(q: Q, n: Network): Promise<Network> {
   if (await findNetwork(q, n.name)) {
     throw new MeshError('ALREADY_EXISTS', `network "${n.name}" already exists`, { hint: 'Pick another name, or see it with: meshctl network show ' + n.name });
   }
-  assertNoOverlap(n.cidr, await listNetworks(q));
+  const all = await listNetworks(q);
+  assertNoOverlap(n.cidr, all);
+  assertDomainFree(n.domain, n.name, all);
   // changes of an earlier network of this name are history nobody will read
   await q.run('DELETE FROM changes WHERE network = $1', [n.name]);
-  await q.run('INSERT INTO networks (name, cidr, listen_port, keepalive, manual_approval, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-    n.name, n.cidr, n.listenPort, n.keepalive, n.manualApproval, n.version, new Date().toISOString(),
+  await q.run('INSERT INTO networks (name, cidr, listen_port, keepalive, manual_approval, domain, dns, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+    n.name, n.cidr, n.listenPort, n.keepalive, n.manualApproval, n.domain, n.dns, n.version, new Date().toISOString(),
   ]);
   return n;
 }
 
 export async function saveNetworkSettings(q: Q, n: Network): Promise<void> {
-  await q.run('UPDATE networks SET listen_port = $1, keepalive = $2, manual_approval = $3, version = $4 WHERE name = $5', [
-    n.listenPort, n.keepalive, n.manualApproval, n.version, n.name,
+  // Under the creation lock, like insertNetwork: two controllers cannot both take one domain.
+  await q.run('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
+  assertDomainFree(n.domain, n.name, await listNetworks(q));
+  await q.run('UPDATE networks SET listen_port = $1, keepalive = $2, manual_approval = $3, domain = $4, dns = $5, version = $6 WHERE name = $7', [
+    n.listenPort, n.keepalive, n.manualApproval, n.domain, n.dns, n.version, n.name,
   ]);
 }
 

@@ -1,15 +1,23 @@
 // Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
 import { MeshError } from '../../../core/errors.ts';
-import type { DnsRecord } from '../../../core/types.ts';
+import { parseRecord, type RecordView } from '../../../core/dns.ts';
+import type { DnsRecord, Network } from '../../../core/types.ts';
 import { assertNameFree, type NameUse } from '../../../core/names.ts';
 import type { Sql } from './engine.ts';
 
+interface Row { name: string; type: string; address: string }
+
+const toView = (r: Row): RecordView => ({ name: r.name, type: r.type === 'CNAME' ? 'CNAME' : 'A', address: r.address });
+
+/** The custom records of `network`, as views carry them, sorted by name. */
+export const listCustom = (sql: Sql, network: string): RecordView[] =>
+  sql.all<Row>('SELECT name, type, address FROM dns_records WHERE network = ? ORDER BY name', [network]).map(toView);
+
 export function listDns(sql: Sql, network: string): DnsRecord[] {
   const nodes = sql.all<{ name: string; address: string }>('SELECT name, address FROM nodes WHERE network = ? AND approved = 1 ORDER BY name', [network]);
-  const custom = sql.all<{ name: string; address: string }>('SELECT name, address FROM dns_records WHERE network = ? ORDER BY name', [network]);
   return [
-    ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const })),
-    ...custom.map((r) => ({ name: r.name, network, address: r.address, source: 'custom' as const })),
+    ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const, type: 'A' as const })),
+    ...listCustom(sql, network).map((r) => ({ ...r, network, source: 'custom' as const })),
   ];
 }
 
@@ -21,10 +29,20 @@ export function nameUse(sql: Sql, network: string, name: string): NameUse {
   };
 }
 
-export function insertDns(sql: Sql, network: string, name: string, address: string): DnsRecord {
+/** Adds a custom record: an IPv4 address (A) or another name of the network (CNAME). A record
+ * may not take a node's name, and a CNAME must point at a name that exists. */
+export function insertDns(sql: Sql, net: Network, name: string, address: string): DnsRecord {
+  const network = net.name;
+  const rec = parseRecord(name, address, net.domain);
   assertNameFree(network, name, 'record', nameUse(sql, network, name));
-  sql.run('INSERT INTO dns_records (network, name, address, created_at) VALUES (?, ?, ?, ?)', [network, name, address, new Date().toISOString()]);
-  return { name, network, address, source: 'custom' };
+  if (rec.type === 'CNAME') {
+    const target = nameUse(sql, network, rec.address);
+    if (!target.node && !target.record) {
+      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+    }
+  }
+  sql.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES (?, ?, ?, ?, ?)', [network, name, rec.type, rec.address, new Date().toISOString()]);
+  return { ...rec, network, source: 'custom' };
 }
 
 export function deleteDns(sql: Sql, network: string, name: string): void {

@@ -257,6 +257,10 @@ export class SqliteStore implements Store {
     this.soft.set(id, at);
   }
 
+  async listRecords(network: string) {
+    return this.engine.read((s) => dns.listCustom(s, network));
+  }
+
   /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
   private static emitNode(s: Sql, emit: (c: Change) => void, network: string, id: string): NodeRow {
     const net = nets.mustNetwork(s, network);
@@ -358,9 +362,8 @@ export class SqliteStore implements Store {
 
   addDns(network: string, name: string, address: string, actor: Actor) {
     return this.changing((s, emit) => {
-      nets.mustNetwork(s, network);
-      const rec = dns.insertDns(s, network, name, address);
-      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network) });
+      const rec = dns.insertDns(s, nets.mustNetwork(s, network), name, address);
+      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network), upserted: [{ name: rec.name, type: rec.type, address: rec.address }], removed: [] });
       admin.appendAudit(s, actor, 'dns.add', `${network}/${name}`);
       return rec;
     });
@@ -370,7 +373,7 @@ export class SqliteStore implements Store {
     return this.changing((s, emit) => {
       nets.mustNetwork(s, network);
       dns.deleteDns(s, network, name);
-      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network) });
+      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network), upserted: [], removed: [name] });
       admin.appendAudit(s, actor, 'dns.remove', `${network}/${name}`);
     });
   }

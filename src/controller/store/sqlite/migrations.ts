@@ -113,6 +113,16 @@ CREATE TABLE ext_clients (
 CREATE INDEX ext_clients_gateway ON ext_clients (gateway_id);
 `,
   },
+  {
+    version: 5,
+    name: 'private DNS: network domain and switch, record types',
+    sql: `
+ALTER TABLE networks ADD COLUMN domain TEXT;
+UPDATE networks SET domain = name || '.internal';
+ALTER TABLE networks ADD COLUMN dns INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE dns_records ADD COLUMN type TEXT NOT NULL DEFAULT 'A';
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,7 @@
 // Table `networks`: queries. Each takes the transaction handle first.
 import { MeshError } from '../../../core/errors.ts';
-import { assertNoOverlap } from '../../../core/network.ts';
+import { assertDomainFree, assertNoOverlap } from '../../../core/network.ts';
+import { defaultDomain } from '../../../core/dns.ts';
 import type { Network } from '../../../core/types.ts';
 import type { Sql } from './engine.ts';
 
@@ -10,6 +11,8 @@ interface Row {
   listen_port: number;
   keepalive: number;
   manual_approval: number;
+  domain: string | null;
+  dns: number;
   version: number;
 }
 
@@ -19,6 +22,8 @@ const toNetwork = (r: Row): Network => ({
   listenPort: r.listen_port,
   keepalive: r.keepalive,
   manualApproval: r.manual_approval === 1,
+  domain: r.domain ?? defaultDomain(r.name),
+  dns: r.dns !== 0,
   version: r.version,
 });
 
@@ -39,16 +44,19 @@ export function insertNetwork(sql: Sql, n: Network): Network {
   if (findNetwork(sql, n.name)) {
     throw new MeshError('ALREADY_EXISTS', `network "${n.name}" already exists`, { hint: 'Pick another name, or see it with: meshctl network show ' + n.name });
   }
-  assertNoOverlap(n.cidr, listNetworks(sql));
-  sql.run('INSERT INTO networks (name, cidr, listen_port, keepalive, manual_approval, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-    n.name, n.cidr, n.listenPort, n.keepalive, n.manualApproval ? 1 : 0, n.version, new Date().toISOString(),
+  const all = listNetworks(sql);
+  assertNoOverlap(n.cidr, all);
+  assertDomainFree(n.domain, n.name, all);
+  sql.run('INSERT INTO networks (name, cidr, listen_port, keepalive, manual_approval, domain, dns, version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+    n.name, n.cidr, n.listenPort, n.keepalive, n.manualApproval ? 1 : 0, n.domain, n.dns ? 1 : 0, n.version, new Date().toISOString(),
   ]);
   return n;
 }
 
 export function saveNetworkSettings(sql: Sql, n: Network): void {
-  sql.run('UPDATE networks SET listen_port = ?, keepalive = ?, manual_approval = ?, version = ? WHERE name = ?', [
-    n.listenPort, n.keepalive, n.manualApproval ? 1 : 0, n.version, n.name,
+  assertDomainFree(n.domain, n.name, listNetworks(sql));
+  sql.run('UPDATE networks SET listen_port = ?, keepalive = ?, manual_approval = ?, domain = ?, dns = ?, version = ? WHERE name = ?', [
+    n.listenPort, n.keepalive, n.manualApproval ? 1 : 0, n.domain, n.dns ? 1 : 0, n.version, n.name,
   ]);
 }
 
