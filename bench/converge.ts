@@ -29,6 +29,7 @@ import { applyDelta, type WatchEvent } from '../src/core/change.ts';
 import type { NodeView, PeerView } from '../src/core/view.ts';
 import { nodeService } from '../src/rpc/proto.ts';
 import { freePort } from '../test/helpers/server-process.ts';
+import { storeBackend } from './store-backend.ts';
 import { adminFetchFor } from '../test/helpers/admin-fetch.ts';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -42,6 +43,7 @@ const { values: opt } = parseArgs({
     'settings-reps': { type: 'string', default: '1' },
     batch: { type: 'string', default: '50' },
     'profile-controller': { type: 'string' }, // directory for the controller's --cpu-prof output
+    store: { type: 'string', default: 'sqlite' }, // sqlite: one controller; postgres: two on one database
     keep: { type: 'boolean', default: false },
     'echo-server': { type: 'string' }, // internal: run the bare grpc-js server on this data dir's TLS files
   },
@@ -88,7 +90,8 @@ function procStatus(pid: number): { rssMb: number; hwmMb: number } {
 }
 
 /** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
-function procCpuMs(pid: number): number {
+function procCpuMs(pid: number | number[]): number {
+  if (Array.isArray(pid)) return pid.reduce((sum, p) => sum + procCpuMs(p), 0);
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) * 10; // fields 14 and 15 (utime, stime)
@@ -123,6 +126,7 @@ async function stopChild(c: ChildProcess, timeoutMs = 15_000): Promise<void> {
 interface Controller {
   proc: ChildProcess;
   pid: number;
+  grpcPort: number;
   apiUrl: string;
   token: string;
   dataDir: string;
@@ -130,16 +134,16 @@ interface Controller {
   admin<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-async function startController(root: string, profileDir: string | undefined): Promise<Controller> {
-  const dataDir = join(root, 'data');
-  const logPath = join(root, 'controller.log');
+async function startController(root: string, profileDir: string | undefined, extra: string[] = [], name = 'data'): Promise<Controller> {
+  const dataDir = join(root, name);
+  const logPath = join(root, `${name}.log`);
   const api = await freePort();
   const grpcPort = await freePort();
   // The log goes to a file: a pipe that this busy process drains late would block the controller's sync writes.
   // (So not test/helpers/server-process.ts's startServer: it pipes stderr, and takes no --cpu-prof.)
   const logFd = openSync(logPath, 'w');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay'], {
+  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay', ...extra], {
     stdio: ['ignore', 'ignore', logFd],
   });
   closeSync(logFd);
@@ -167,7 +171,7 @@ async function startController(root: string, profileDir: string | undefined): Pr
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
-  return { proc, pid: proc.pid!, apiUrl, token, dataDir, logPath, admin };
+  return { proc, pid: proc.pid!, grpcPort, apiUrl, token, dataDir, logPath, admin };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,10 +217,10 @@ interface ChangeSample {
 class Fleet {
   readonly agents: Agent[] = [];
   private readonly pending = new Map<string, Expectation>();
-  private readonly ctlPid: number;
+  private readonly ctlPid: number | number[];
   snapshotsDuringChanges = 0;
 
-  constructor(ctlPid: number) {
+  constructor(ctlPid: number | number[]) {
     this.ctlPid = ctlPid;
   }
 
@@ -291,6 +295,7 @@ class Fleet {
   close(): void {
     this.closing = true;
     for (const a of this.agents) {
+      if (!a) continue; // a join that failed left a hole
       a.cancel?.();
       a.client.close();
     }
@@ -429,9 +434,19 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
   const root = await mkdtemp(join(tmpdir(), `meshctl-bench-${n}-`));
   tempRoots.add(root);
   const profileDir = opt['profile-controller'] ? join(opt['profile-controller'], `n${n}`) : undefined;
-  const ctl = await startController(root, profileDir);
-  const fleet = new Fleet(ctl.pid);
+  const backend = await storeBackend(opt.store, root);
+  const ctls: Controller[] = [];
+  let fleet: Fleet | undefined;
   try {
+    ctls.push(await startController(root, profileDir, backend.args));
+    // the first controller has made the shared CA by now; the second signs its certificate with it
+    for (let i = 1; i < backend.controllers; i++) ctls.push(await startController(root, undefined, backend.args, `data-${i}`));
+    const ctl = ctls[0]!;
+    const pids = ctls.map((c) => c.pid);
+    fleet = new Fleet(pids);
+    const fl = fleet;
+    /** The node API agent `idx` talks to: the controllers in turn. */
+    const grpcOf = (idx: number) => `127.0.0.1:${ctls[idx % ctls.length]!.grpcPort}`;
     const net = `bench${n}`;
     await ctl.admin('POST', '/networks', { name: net, cidr: `10.${100 + sizeIdx}.0.0/16`, keepalive: 20 });
     const { token } = await ctl.admin<{ token: string }>('POST', `/networks/${net}/keys`, { name: 'bench', uses: 'unlimited' });
@@ -446,22 +461,22 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     // join is also fanned out to the streams already open: the bench process decodes ~N²/2 events.
     log(`N=${n}: joining ${n} agents, ${batch} at a time`);
     const tj = now();
-    const cpuJ = { ctl: procCpuMs(ctl.pid), self: selfCpuMs() };
+    const cpuJ = { ctl: procCpuMs(pids), self: selfCpuMs() };
     for (let start = 0; start < n; start += batch) {
       await Promise.all(
         Array.from({ length: Math.min(batch, n - start) }, async (_, k) => {
           const idx = start + k;
           const name = `a${idx}`;
-          const client = new NodeClient(t.server, ca);
+          const client = new NodeClient(grpcOf(idx), ca);
           const r = await joinOne(client, name, pubKey());
           const a: Agent = { idx, name, client, credential: r.credential, version: r.view.version, events: 0, snapshots: 0, peersAtSnapshot: 0, reconnects: 0, lastEnd: '' };
-          fleet.agents[idx] = a;
-          fleet.watch(a);
+          fl.agents[idx] = a;
+          fl.watch(a);
         }),
       );
     }
     const joinMs = now() - tj;
-    const joinCtlCpuPct = ((procCpuMs(ctl.pid) - cpuJ.ctl) / joinMs) * 100;
+    const joinCtlCpuPct = ((procCpuMs(pids) - cpuJ.ctl) / joinMs) * 100;
     const joinBenchCpuPct = ((selfCpuMs() - cpuJ.self) / joinMs) * 100;
     log(`N=${n}: joined in ${(joinMs / 1000).toFixed(1)} s (controller CPU ${joinCtlCpuPct.toFixed(0)} %, bench CPU ${joinBenchCpuPct.toFixed(0)} %); waiting for every Watch stream to be live`);
 
@@ -471,9 +486,9 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     for (let i = 0; ; i++) {
       const probe = new NodeClient(t.server, ca);
       const key = pubKey();
-      const added = await fleet.expect('add', key, async () => { await joinOne(probe, `probe${i}`, key); }, 15_000);
+      const added = await fl.expect('add', key, async () => { await joinOne(probe, `probe${i}`, key); }, 15_000);
       probe.close();
-      const removed = await fleet.expect('delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/probe${i}`); }, 15_000);
+      const removed = await fl.expect('delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/probe${i}`); }, 15_000);
       if (added.missing === 0 && removed.missing === 0) break;
       if (i >= 4) throw new Error(`after ${i + 1} probes, ${removed.missing} of ${n} agents still do not receive changes`);
       log(`N=${n}: probe ${i}: ${added.missing} missed the add, ${removed.missing} the delete; probing again`);
@@ -486,35 +501,35 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     // The measured changes: a new node joins, then an admin deletes it, `reps` times.
     const added: ChangeRow = { label: 'node added (join)', samples: [] };
     const deleted: ChangeRow = { label: 'node deleted (REST)', samples: [] };
-    fleet.snapshotsDuringChanges = 0;
+    fl.snapshotsDuringChanges = 0;
     for (let r = 0; r < reps; r++) {
       const joiner = new NodeClient(t.server, ca);
       // Connect first, so that t0 is the moment the Join request leaves, not TLS set-up.
       await new Promise<void>((resolve, reject) => (joiner as unknown as { raw: grpc.Client }).raw.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve())));
       const key = pubKey();
       const name = `x${r}`;
-      const a = await fleet.expect('add', key, async () => { await joinOne(joiner, name, key); }, 30_000);
+      const a = await fl.expect('add', key, async () => { await joinOne(joiner, name, key); }, 30_000);
       joiner.close();
       added.samples.push(a);
       await sleep(300);
-      const d = await fleet.expect('delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, 30_000);
+      const d = await fl.expect('delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, 30_000);
       deleted.samples.push(d);
       log(`N=${n}: rep ${r + 1}/${reps}: add max ${Math.max(...a.latencies).toFixed(1)} ms (controller CPU ${a.ctlCpuMs} ms), delete max ${Math.max(...d.latencies).toFixed(1)} ms (controller CPU ${d.ctlCpuMs} ms)`);
       await sleep(300);
     }
     const changes = [added, deleted];
-    const snapshotsDuringChanges = fleet.snapshotsDuringChanges;
+    const snapshotsDuringChanges = fl.snapshotsDuringChanges;
 
     // Check-ins with nothing changed, every agent at once, against the controller and against the
     // bare server in alternating rounds (so that other load on the machine hits both alike).
-    const version = Math.max(...fleet.agents.map((a) => a.version));
+    const version = Math.max(...fl.agents.map((a) => a.version));
     log(`N=${n}: check-ins, ${n} clients with one call in flight each: 2 × ${checkinSeconds / 2} s against the controller, alternating with the bare grpc-js server`);
     const echo = await startEcho(ctl.dataDir);
-    const echoClients = fleet.agents.map((a) => new NodeClient(`127.0.0.1:${echo.port}`, ca, a.credential));
+    const echoClients = fl.agents.map((a) => new NodeClient(`127.0.0.1:${echo.port}`, ca, a.credential));
     const ctlRounds: Round[] = [];
     const echoRounds: Round[] = [];
     for (let k = 0; k < 2; k++) {
-      ctlRounds.push(await loadRound(fleet.agents.map((a) => a.client), version, ctl.pid, checkinSeconds / 2));
+      ctlRounds.push(await loadRound(fl.agents.map((a) => a.client), version, ctl.pid, checkinSeconds / 2));
       echoRounds.push(await loadRound(echoClients, version, echo.proc.pid!, checkinSeconds / 2));
     }
     const checkin = combine(ctlRounds);
@@ -530,7 +545,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       const settings: ChangeRow = { label: 'keepalive changed (REST)', samples: [] };
       for (let r = 0; r < settingsReps; r++) {
         const keepalive = 21 + r;
-        const c = await fleet.expect('settings', String(keepalive), async () => { await ctl.admin('PATCH', `/networks/${net}`, { keepalive }); }, 60_000);
+        const c = await fl.expect('settings', String(keepalive), async () => { await ctl.admin('PATCH', `/networks/${net}`, { keepalive }); }, 60_000);
         settings.samples.push(c);
         log(`N=${n}: settings ${r + 1}/${settingsReps}: max ${Math.max(...c.latencies).toFixed(1)} ms (controller CPU ${c.ctlCpuMs} ms)`);
         await sleep(300);
@@ -538,7 +553,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       changes.push(settings);
     }
     const hwmMb = procStatus(ctl.pid).hwmMb;
-    const streamsEnded = fleet.reconnects;
+    const streamsEnded = fl.reconnects;
 
     // What a real agent then does with a delta at this size, before WireGuard: core applyDelta on
     // its cached view (not part of the latencies above).
@@ -555,10 +570,11 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     for (let i = 20; i < 40; i++) v = applyDelta(v, i + 2, { upserted: [peer(n + i)], removed: [keys[i]!] });
     const applyMs = (now() - ta) / 20;
 
-    return { n, joinS: joinMs / 1000, joinCtlCpuPct, joinBenchCpuPct, readyS, rssIdleMb, rssEmptyMb, hwmPeerMb, hwmMb, changes, snapshotsDuringChanges, streamsEnded, endReason: fleet.agents.find((x) => x.lastEnd)?.lastEnd ?? '', checkin, echo: echoRes, applyMs };
+    return { n, joinS: joinMs / 1000, joinCtlCpuPct, joinBenchCpuPct, readyS, rssIdleMb, rssEmptyMb, hwmPeerMb, hwmMb, changes, snapshotsDuringChanges, streamsEnded, endReason: fl.agents.find((x) => x.lastEnd)?.lastEnd ?? '', checkin, echo: echoRes, applyMs };
   } finally {
-    fleet.close();
-    await stopChild(ctl.proc);
+    fleet?.close();
+    for (const c of ctls) await stopChild(c.proc);
+    await backend.close();
     if (!opt.keep) {
       await rm(root, { recursive: true, force: true });
       tempRoots.delete(root);

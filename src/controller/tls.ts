@@ -68,6 +68,9 @@ export async function ensureTls(dataDir: string, hosts: string[], caDir?: string
     await writeFile(caKeyPath, await pemKey(keys.privateKey), { mode: 0o600 });
     await writeFile(caCertPath, caCertPem, { mode: 0o644 });
   }
+  // With a shared CA elsewhere, its certificate (never its key) is also kept in <data-dir>/tls,
+  // where local admin commands (--data-dir) look for the CA that signed the admin API.
+  if (caDir) await writeFile(join(dir, 'ca.crt'), caCertPem, { mode: 0o644 });
 
   const wanted = [...new Set(['localhost', '127.0.0.1', ...hosts])].sort();
   if (existsSync(certPath) && existsSync(keyPath)) {

@@ -57,7 +57,7 @@ t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { s
   t.teardown(async () => {
     for (const n of agents) {
       await n.agent.stop();
-      await rm(n.dir, { recursive: true, force: true });
+      await rm(n.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }); // a worker may still be writing its state
     }
   });
   // n6's token names only A (as a token made before B existed, or before migrate-store): it

@@ -5,7 +5,7 @@
 // under CI=true (.ci/run installs the `postgresql` package).
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,6 +145,10 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
   live.add(cluster);
   try {
     await exec([join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+    if (opts.listen) {
+      // TCP from the lab's other namespaces (the server listens on the lab address only)
+      await appendFile(join(data, 'pg_hba.conf'), 'host all all 0.0.0.0/0 trust\n');
+    }
     await cluster.start();
   } catch (err) {
     await cluster.destroy();
