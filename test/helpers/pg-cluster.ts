@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { onInterrupt } from './interrupt.ts';
+import { readdirSync as readdir, writeFileSync } from 'node:fs';
 
 const run = promisify(execFile);
 
@@ -88,12 +90,42 @@ function pidOf(dir: string): number {
   return Number(readFileText(join(dir, 'data', 'postmaster.pid')).split('\n')[0]);
 }
 
-/** Makes and starts a cluster. Call `destroy()` in teardown. */
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Stops and removes the clusters of test processes that died without their teardown (killed
+ * with SIGKILL, say): each cluster directory names its owner's pid. */
+async function sweepStaleClusters(bin: string): Promise<void> {
+  for (const name of readdir(tmpdir()).filter((n) => n.startsWith('meshctl-pg-'))) {
+    const dir = join(tmpdir(), name);
+    let owner = 0;
+    try {
+      owner = Number(readFileText(join(dir, 'owner')).trim());
+    } catch {
+      continue; // no owner file: not made by this helper, or still being made
+    }
+    if (!owner || alive(owner)) continue;
+    const stop = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', join(bin, 'pg_ctl')] : [join(bin, 'pg_ctl')];
+    await run(stop[0]!, [...stop.slice(1), '-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], { timeout: 30_000 }).catch(() => {});
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Makes and starts a cluster. Call `destroy()` in teardown (an interrupted process destroys it
+ * too, and a later start removes clusters whose process died without either). */
 export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgCluster> {
   const bin = pgBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found');
+  await sweepStaleClusters(bin);
   const asRoot = process.getuid?.() === 0;
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-pg-'));
+  writeFileSync(join(dir, 'owner'), `${process.pid}\n`);
   if (asRoot) await chown(dir, uidOf('postgres'), gidOf('postgres'));
   const data = join(dir, 'data');
   const port = opts.port ?? 5432;
@@ -138,11 +170,13 @@ export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgClu
     },
     destroy: async () => {
       live.delete(cluster);
+      releaseInterrupt();
       await exec([join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
       await rm(dir, { recursive: true, force: true });
     },
   };
   live.add(cluster);
+  const releaseInterrupt = onInterrupt(() => cluster.destroy());
   try {
     await exec([join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
     if (opts.listen) {
