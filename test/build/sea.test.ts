@@ -115,7 +115,7 @@ t.test('the single executable runs self-contained', { timeout: 90_000 }, async (
 
     const create = run(['network', 'create', 'office', '--cidr', '10.10.0.0/24', '--server', api, '--data-dir', dataDir]);
     assert.equal(create.status, 0, `${create.stdout}${create.stderr}`);
-    assert.match(create.stdout, /Created network office \(10\.10\.0\.0\/24\)/);
+    assert.match(create.stdout, /Created network office \(10\.10\.0\.0\/24[,)]/);
 
     const list = run(['network', 'list', '--server', api, '--data-dir', dataDir]);
     assert.equal(list.status, 0, `${list.stdout}${list.stderr}`);
