@@ -19,7 +19,7 @@ const A = 'test';
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-dnsx-'));
   const store = await SqliteStore.open(dir);
-  const exporter = new DnsExporter(store, dir);
+  const exporter = new DnsExporter(store, dir, undefined, 20);
   t.teardown(async () => {
     exporter.close();
     await store.close();

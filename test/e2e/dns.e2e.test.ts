@@ -128,7 +128,12 @@ t.test('issue 12: every node answers for the mesh names, also with the controlle
 
     // 3. the controller's CoreDNS file and dns export
     const file = `${D}/dns/${DOMAIN}.hosts`;
-    const hostsFile = await readFile(file, 'utf8');
+    // The controller rewrites it at most once a second (a burst of changes makes one write).
+    let hostsFile = '';
+    for (const end = Date.now() + 5000; Date.now() < end; await sleep(100)) {
+      hostsFile = await readFile(file, 'utf8').catch(() => '');
+      if (hostsFile.includes(`files.${DOMAIN}`)) break;
+    }
     for (const h of ['n1', 'n2', 'n3']) t.match(hostsFile, `${addr[h]}\t${h}.${DOMAIN}\n`, `${file} lists ${h}`);
     t.match(hostsFile, `10.10.0.200\tprinter.${DOMAIN}\n`);
     const ex = await m.admin<{ hosts: string; corefile: string; path: string }>(['dns', 'export', NET]);
