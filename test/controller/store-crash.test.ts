@@ -118,7 +118,7 @@ function assertContains(have: Map<string, string>, want: Map<string, string>, wh
   assert.deepEqual(missing, [], `${missing.length} acknowledged ${what} lost: ${missing.slice(0, 10).join(', ')}`);
 }
 
-t.test(`${ROUNDS} rounds of concurrent writes and kill -9: acknowledged writes survive, the file stays intact`, { timeout: 180_000 }, async (t) => {
+t.test(`${ROUNDS} rounds of concurrent writes and kill -9: acknowledged writes survive, the file stays intact`, { timeout: 420_000 }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'meshctl-crash-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   t.teardown(killAllStarted);
