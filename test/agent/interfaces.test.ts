@@ -22,12 +22,7 @@ t.teardown(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const admin = <T>(method: string, path: string, body?: unknown) => tc.admin<T>(method, path, body);
 const tokenFor = async (network: string) => (await admin<{ token: string }>('POST', `/networks/${network}/keys`, { uses: 'unlimited' })).token;
 const newDir = async () => {
   const d = await mkdtemp(pathJoin(tmpdir(), 'meshctl-if-'));

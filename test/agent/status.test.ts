@@ -21,12 +21,7 @@ t.teardown(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
   await tc?.stop();
 });
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const admin = <T>(method: string, path: string, body?: unknown) => tc.admin<T>(method, path, body);
 async function node() {
   const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-st-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));

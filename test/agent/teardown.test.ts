@@ -24,12 +24,7 @@ t.teardown(async () => {
   await tc?.stop();
 });
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+const admin = <T>(method: string, path: string, body?: unknown) => tc.admin<T>(method, path, body);
 const tokenFor = async (network: string) => (await admin<{ token: string }>('POST', `/networks/${network}/keys`, { uses: 10 })).token;
 async function node() {
   const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-td-'));

@@ -13,6 +13,8 @@ export interface TestController {
   token: string;
   /** fetch() for this controller's admin API (HTTPS, trusting its CA). */
   fetch: ReturnType<typeof adminFetchFor>;
+  /** One admin API call with the admin token and a JSON body; its parsed answer, or throws naming the call and the answer. */
+  admin<T>(method: string, path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -26,12 +28,20 @@ export async function startTestController(opts: { grpc?: boolean; dataDir?: stri
     { authFailuresPerMinute: opts.authFailuresPerMinute ?? 100_000 },
   );
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+  const fetch = adminFetchFor(dataDir, opts.caDir);
+  const apiUrl = ctl.apiUrl!;
   return {
     ctl,
     dataDir,
-    apiUrl: ctl.apiUrl!,
+    apiUrl,
     token,
-    fetch: adminFetchFor(dataDir, opts.caDir),
+    fetch,
+    admin: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${method} ${path}: ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
     stop: async () => {
       await ctl.close();
       await rm(dataDir, { recursive: true, force: true });
