@@ -85,7 +85,7 @@ export class Traversal {
       if (step.event === 'won') out.events.push(`${peer.name}: direct via ${step.state.winner?.endpoint ?? w?.endpoint} (${step.state.winner?.kind ?? 'roamed'})`);
       else if (step.event === 'exhausted') out.events.push(`${peer.name}: no handshake on any of ${path.candidates.length} candidate(s)${path.relay ? `; relayed via ${path.relay}` : ''}`);
       else if (step.event === 'lost') out.events.push(`${peer.name}: direct path lost; probing again`);
-      else if (before?.phase !== step.state.phase && step.state.phase === 'relayed') out.events.push(`${peer.name}: relayed via ${path.relay}`);
+      else if (step.state.phase === 'relayed' && (before?.phase !== 'relayed' || before.relay !== step.state.relay)) out.events.push(`${peer.name}: relayed via ${path.relay}`);
     }
     for (const k of [...this.states.keys()]) {
       if (!keep.has(k)) {

@@ -30,6 +30,7 @@ import CheckIn from './checkin.ts';
 import Leave from './leave.ts';
 import Status from './status.ts';
 import Agent from './agent.ts';
+import RelayCmd from './relay.ts';
 import Login from './login.ts';
 import Logout from './logout.ts';
 import AdminTokenCreate from './admin/token/create.ts';
@@ -38,6 +39,7 @@ import AdminTokenRevoke from './admin/token/revoke.ts';
 
 export const COMMANDS = {
   server: Server,
+  relay: RelayCmd,
   'server:migrate-store': ServerMigrateStore,
   'network:create': NetworkCreate,
   'network:list': NetworkList,

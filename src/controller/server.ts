@@ -1,6 +1,7 @@
 // `meshctl server`: opens the store, makes TLS material and the admin token on first start,
 // and serves the admin API (and the node API).
 import { mkdir, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { MeshError } from '../core/errors.ts';
@@ -20,6 +21,10 @@ import { DnsExporter } from './dns-export.ts';
 import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 import { PathBook } from './nat/path-book.ts';
 import { Relay } from '../relay/relay.ts';
+import { LOCAL_RELAY, RelayPool } from './nat/relay-pool.ts';
+import { relayServiceHandlers } from './nat/relay-service.ts';
+import { ensureRelayToken } from './nat/relay-token-file.ts';
+import { relayService } from '../rpc/proto.ts';
 import { setStateSources } from './metrics.ts';
 import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
@@ -31,6 +36,8 @@ export interface RunningController {
   grpcPort: number | null;
   /** The bound UDP port of the relay, when running one. */
   relayPort: number | null;
+  /** Every relay (its own and standalone ones) and the pairs each serves. */
+  relays: RelayPool;
   /** The bound port of the metrics listener, when serving it. */
   metricsPort: number | null;
   /** Every admin API route (method, fastify URL pattern), for tests that must cover them all. */
@@ -89,6 +96,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let dnsFiles: DnsExporter | undefined;
   let relay: Relay | undefined;
   let paths: PathBook | undefined;
+  let pool: RelayPool | undefined;
   let metricsServer: MetricsServer | undefined;
   try {
     const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
@@ -122,7 +130,13 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     // Nodes dial the relay at its own address when it has one, else at this controller's first public host.
     const relayHost = cfg.relay && cfg.relay.host !== '0.0.0.0' && cfg.relay.host !== '::' ? cfg.relay.host : parseHostPort(cfg.publicHost.split(',')[0]!.trim(), 'public host', 1).host;
     const r = relay;
-    paths = new PathBook(views, store, r ? { host: relayHost, open: (id, a, b) => r.open(id, a, b), close: (id) => r.close(id) } : null, log);
+    pool = new RelayPool(log, join(cfg.dataDir, 'relay-pairs.json'));
+    paths = new PathBook(views, store, pool, log);
+    // The pairs of the last run come back before nodes connect, on the same ports where free.
+    await pool.start(r ? { name: LOCAL_RELAY, host: relayHost, open: async (spec, ports) => (await r.open(spec.id, spec.expectA, spec.expectB, ports)).ports, close: (id) => r.close(id) } : null);
+    const relays = pool;
+    // Standalone relays register with the secret of <data-dir>/relay.token (written once the node API's port is known).
+    let relaySecret: string | null = null;
     const nodeApi = new NodeApi(ctx, health, views, paths);
     const hub = new WatchHub(store, views, log);
     dnsFiles = new DnsExporter(store, cfg.dataDir, log);
@@ -148,7 +162,10 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     if (cfg.grpc) {
       const addr = formatHostPort(cfg.grpc);
       try {
-        grpcServer = await startNodeGrpc({ host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log, onWatch: (node) => pathBook.resend(node) });
+        grpcServer = await startNodeGrpc({
+          host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log, onWatch: (node) => pathBook.resend(node),
+          services: [{ definition: relayService().service, implementation: relayServiceHandlers(relays, () => relaySecret, log) }],
+        });
       } catch (err) {
         throw listenError(err, 'gRPC', addr);
       }
@@ -156,6 +173,9 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       // A port chosen by the OS (0) must reach join tokens too.
       ctx.grpcPublicAddr = publicAddrs(cfg.publicHost, grpcPort).join(',');
       log.info({ addr: formatHostPort({ host: cfg.grpc.host, port: grpcPort }), publicAddr: ctx.grpcPublicAddr }, 'node API listening');
+      const rt = await ensureRelayToken(cfg.dataDir, ctx.grpcPublicAddr.split(','), tls.caPin);
+      relaySecret = rt.secret;
+      log.info({ path: rt.path }, rt.created ? 'created the relay token (for `meshctl relay`)' : 'relay token (for `meshctl relay`)');
     }
     let apiUrl: string | null = null;
     if (cfg.api) {
@@ -209,12 +229,15 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiUrl,
       grpcPort,
       relayPort,
+      relays,
       metricsPort,
       apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,
       hub,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
         const t0 = Date.now();
+        // The relay pairs are kept as they are now: stopping the node API ends the relays' streams.
+        await pool?.stop();
         await metricsServer?.close();
         // Both stop accepting now; each gets the same grace, then is closed hard.
         const closing = [
@@ -235,6 +258,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
     paths?.close();
+    await pool?.stop().catch(() => {});
     await relay?.stop().catch(() => {});
     await api?.close().catch(() => {});
     dnsFiles?.close();

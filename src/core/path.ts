@@ -38,6 +38,9 @@ export interface PathState {
   /** True once every candidate was waited out without a handshake, until one works. */
   exhausted: boolean;
   winner: Candidate | null;
+  /** The relay endpoint this end moved to (relayed, retrying): a different one from the
+   * controller means the pair moved to another relay, not that WireGuard roamed. */
+  relay?: string;
 }
 
 export interface PathInput {
@@ -101,7 +104,7 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
   const byEndpoint = (e: string | null) => i.candidates.find((c) => c.endpoint === e);
   const step = (state: PathState, endpoint: string | null, event: PathStep['event'] = null, nudge = false): PathStep => ({ state, endpoint, event, nudge });
   const relayed = (s: PathState, event: PathStep['event'] = null) => ({
-    ...step({ ...s, phase: 'relayed', current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes }, i.relay, event, true),
+    ...step({ ...s, phase: 'relayed', current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes, relay: i.relay }, i.relay, event, true),
     reset: !fresh(i),
   });
   const direct = (s: PathState, winner: Candidate | null) =>
@@ -143,6 +146,8 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
         const n = next(fresh0('probing', i, true));
         return step(n ?? fresh0('probing', i, true), n?.current ?? null, null, true);
       }
+      // The pair moved to another relay (its relay went away): WireGuard still holds the old one.
+      if (s.relay !== undefined && s.relay !== i.relay) return relayed(s);
       // WireGuard roamed to a direct address by itself (the other end's retry got through): keep it.
       if (fresh(i) && i.endpoint && i.endpoint !== i.relay && i.rxBytes > s.rxAtStart && list.length) return direct(s, winnerOf(i, null));
       const due = nextRetryAt(s.since + 1, t.retryDirectMs, i.retryOffsetMs);
@@ -158,10 +163,11 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
       // direct address (it roams to where authenticated packets come from).
       const onDirect = i.endpoint !== null && i.endpoint !== i.relay;
       if (!i.relay) return step({ ...fresh0('probing', i, true), current: s.current, since: s.since }, s.current, null, false);
+      if (s.relay !== undefined && s.relay !== i.relay) return relayed(s);
       if (i.now - s.since < t.retryWindowMs) return step(s, onDirect ? null : s.current, null, true);
       if (onDirect && i.rxBytes > s.rxAtStart) return direct(s, winnerOf(i, byEndpoint(s.current)));
       const attempted = s.current ? [...s.attempted, s.current] : s.attempted;
-      return step({ ...s, phase: 'relayed', current: null, attempted, since: i.now, rxAtStart: i.rxBytes }, i.relay, null, true);
+      return step({ ...s, phase: 'relayed', current: null, attempted, since: i.now, rxAtStart: i.rxBytes, relay: i.relay }, i.relay, null, true);
     }
   }
   return step(s, null);

@@ -88,14 +88,16 @@ export class Relay {
     return this.main?.address().port ?? 0;
   }
 
-  /** Opens a pair: two ports, each locked to the first WireGuard datagram from its node's expected host (any, when null). */
-  async open(id: string, expectA: string | null, expectB: string | null): Promise<RelayPair> {
+  /** Opens a pair: two ports, each locked to the first WireGuard datagram from its node's expected
+   * host (any, when null). `ports`: the ones to take again (a restart), where they are still free. */
+  async open(id: string, expectA: string | null, expectB: string | null, ports?: readonly [number, number]): Promise<RelayPair> {
     const existing = this.pairs.get(id);
     if (existing) return existing.pair;
-    const a = new Leg(await bindSocket(this.opts.host, 0), expectA, this.opts.burstBytes);
+    const bindLeg = (port: number) => (port ? bindSocket(this.opts.host, port).catch(() => bindSocket(this.opts.host, 0)) : bindSocket(this.opts.host, 0));
+    const a = new Leg(await bindLeg(ports?.[0] ?? 0), expectA, this.opts.burstBytes);
     let b: Leg;
     try {
-      b = new Leg(await bindSocket(this.opts.host, 0), expectB, this.opts.burstBytes);
+      b = new Leg(await bindLeg(ports?.[1] ?? 0), expectB, this.opts.burstBytes);
     } catch (err) {
       a.socket.close();
       throw err;

@@ -6,7 +6,7 @@ import descriptor from '../../proto/meshctl.json' with { type: 'json' };
 
 const LOADER_OPTIONS = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true } as const;
 
-type Services = { NodeService: grpc.ServiceClientConstructor; AgentControl: grpc.ServiceClientConstructor };
+type Services = { NodeService: grpc.ServiceClientConstructor; AgentControl: grpc.ServiceClientConstructor; RelayService: grpc.ServiceClientConstructor };
 let cached: Services | undefined;
 
 function services(): Services {
@@ -19,3 +19,6 @@ export const nodeService = (): grpc.ServiceClientConstructor => services().NodeS
 
 /** The agent's local control service (Unix socket). */
 export const agentControlService = (): grpc.ServiceClientConstructor => services().AgentControl;
+
+/** The standalone relay's registration stream with a controller. */
+export const relayService = (): grpc.ServiceClientConstructor => services().RelayService;

@@ -3,6 +3,7 @@
 import t from 'tap';
 import pino from 'pino';
 import { PathBook, type PathUpdate } from '../../src/controller/nat/path-book.ts';
+import { RelayPool } from '../../src/controller/nat/relay-pool.ts';
 import type { NodeRow, Store } from '../../src/controller/store/store.ts';
 import type { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
 
@@ -20,8 +21,9 @@ t.test('a node behind a per-destination NAT and a NATed peer: relayed at once, n
   const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
   const store = { subscribe: () => () => {} } as unknown as Store;
   const opened: string[] = [];
-  const relay = { host: '198.51.100.1', open: async (id: string) => (opened.push(id), { ports: [40001, 40002] as [number, number] }), close: () => {} };
+  const relay = new RelayPool(pino({ level: 'silent' }), null);
   const book = new PathBook(views, store, relay, pino({ level: 'silent' }));
+  await relay.start({ name: 'r1', host: '198.51.100.1', open: async (spec) => (opened.push(spec.id), [40001, 40002]), close: () => {} });
   const sent: { node: string; u: PathUpdate }[] = [];
   book.setSink({ send: (_n, node, u) => sent.push({ node, u }), connected: () => true });
 

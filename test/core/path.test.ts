@@ -142,3 +142,19 @@ t.test('relayDecision: a relay for an exhausted pair with both ends in contact; 
   t.equal(relayDecision({ ...base, hopeless: true }), 'assign', 'a pair that cannot go direct is relayed before its candidates fail');
   t.equal(relayDecision({ ...base, hopeless: true, bHealthy: false }), 'keep');
 });
+
+t.test('a pair moved to another relay (its relay died) follows it: the old relay is not taken for a roamed direct path', async (t) => {
+  const r1 = '198.51.100.5:40001';
+  const r2 = '198.51.100.6:41001';
+  let s = stepPath(undefined, input({ relay: r1 }), T);
+  s = stepPath(s.state, input({ now: at0 + 1000, relay: r1, endpoint: r1, handshakeAt: at0, rxBytes: 100 }), T);
+  t.equal(s.state.phase, 'relayed');
+  // The controller pushes the new relay; WireGuard still holds r1 and packets came in meanwhile.
+  s = stepPath(s.state, input({ now: at0 + 2000, relay: r2, endpoint: r1, handshakeAt: at0 + 1, rxBytes: 500 }), T);
+  t.equal(s.state.phase, 'relayed', 'still relayed, not "direct via the old relay"');
+  t.equal(s.endpoint, r2, 'WireGuard is pointed at the new relay');
+  t.equal(s.event, null);
+  s = stepPath(s.state, input({ now: at0 + 3000, relay: r2, endpoint: r2, handshakeAt: at0 + 1, rxBytes: 900 }), T);
+  t.equal(s.state.phase, 'relayed');
+  t.equal(s.endpoint, r2);
+});

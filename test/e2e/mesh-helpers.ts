@@ -63,9 +63,9 @@ export function meshTools(lab: Lab, dataDir: string) {
     return new Map(list.map((n) => [n.name, n]));
   };
 
-  /** Starts `meshctl server` on ctl with `dataDir`, and waits until both the admin API and gRPC answer. */
-  const startController = async (timeoutMs = 60_000): Promise<LabProcess> => {
-    const server = lab.spawn('ctl', [process.execPath, BIN, 'server', '--data-dir', dataDir, '--api-addr', '0.0.0.0:8081', '--grpc-addr', '0.0.0.0:50051', '--public-host', lab.ip('ctl')]);
+  /** Starts `meshctl server` on ctl with `dataDir` (and `extra` flags), and waits until both the admin API and gRPC answer. */
+  const startController = async (timeoutMs = 60_000, extra: string[] = []): Promise<LabProcess> => {
+    const server = lab.spawn('ctl', [process.execPath, BIN, 'server', '--data-dir', dataDir, '--api-addr', '0.0.0.0:8081', '--grpc-addr', '0.0.0.0:50051', '--public-host', lab.ip('ctl'), ...extra]);
     const end = Date.now() + timeoutMs;
     for (;;) {
       assert.equal(server.child.exitCode, null, `meshctl server exited with code ${server.child.exitCode}:\n${server.output()}`);

@@ -3,7 +3,8 @@
 // for them), what each node reports about each peer (direct, relayed, exhausted), and the relay
 // pairs. From it, every node's paths (ordered candidates and relay per peer) are pushed to both
 // ends of a pair together. Kept in memory: it changes with every NAT mapping, and check-ins
-// rebuild it within one period after a restart.
+// rebuild it within one period after a restart; the relay pairs alone are kept by the relays
+// (relay-pool.ts), which hand them back here after a restart.
 import { isIP } from 'node:net';
 import { candidatesFor, pairKey, OBSERVATION_TTL_MS, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
 import { HANDSHAKE_FRESH_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
@@ -12,6 +13,7 @@ import type { Change } from '../../core/change.ts';
 import type { NodeRow, Store } from '../store/store.ts';
 import type { ViewBuilder } from '../node-api/view-builder.ts';
 import type { Logger } from 'pino';
+import type { RelayAssignment, RelayProvider } from './relay-pool.ts';
 
 export interface PeerPath {
   publicKey: string;
@@ -47,12 +49,7 @@ export interface PeerPathView {
   relay: string | null;
 }
 
-/** Where the relay is: opens and closes per-pair ports; `host` is what nodes dial. */
-export interface RelayProvider {
-  host: string;
-  open(id: string, expectA: string | null, expectB: string | null): Promise<{ ports: [number, number] }>;
-  close(id: string): void;
-}
+export type { RelayProvider } from './relay-pool.ts';
 
 /** Pushes a node's paths on its Watch stream; `connected` says whether it has one. */
 export interface PathSink {
@@ -70,6 +67,7 @@ interface Facts {
 
 interface RelayEntry {
   network: string;
+  relay: string;
   a: string; // node ids, a < b
   b: string;
   /** node id -> the relay endpoint that node sends to */
@@ -112,6 +110,37 @@ export class PathBook {
     this.log = log;
     this.now = now;
     this.unsubscribe = store.subscribe((c) => this.onChange(c));
+    relay?.setListener({ adopt: (a) => void this.adopt(a), lost: (a) => void this.lost(a) });
+  }
+
+  private entryOf(a: RelayAssignment): RelayEntry {
+    const at = (port: number) => formatHostPort({ host: a.host, port });
+    return { network: a.network, relay: a.relay, a: a.a, b: a.b, endpoint: new Map([[a.a, at(a.ports[0])], [a.b, at(a.ports[1])]]) };
+  }
+
+  /** A pair a relay holds (restored after a restart, or a relay that attached again): kept while
+   * both nodes are still members, so that the nodes keep their relay endpoints. */
+  private async adopt(a: RelayAssignment): Promise<void> {
+    const members = await this.views.membersOf(a.network).then((m) => m.rows, () => [] as NodeRow[]);
+    const ok = (id: string) => members.some((m) => m.id === id && m.approved);
+    if (!ok(a.a) || !ok(a.b) || pairKey(a.a, a.b) !== a.id) {
+      this.relay?.close(a.id);
+      return;
+    }
+    this.relays.set(a.id, this.entryOf(a));
+    this.schedule(a.network, [a.a, a.b]);
+  }
+
+  /** A pair's relay went away: drop it, and assign another at once if the pair still needs one. */
+  private async lost(a: RelayAssignment): Promise<void> {
+    const e = this.relays.get(a.id);
+    if (!e || e.relay !== a.relay) return;
+    this.relays.delete(a.id);
+    const members = await this.views.membersOf(a.network).then((m) => m.rows, () => [] as NodeRow[]);
+    const x = members.find((m) => m.id === a.a);
+    const y = members.find((m) => m.id === a.b);
+    if (x && y) await this.decide(x, y);
+    this.schedule(a.network, [a.a, a.b]);
   }
 
   /** Where pushes go (the Watch hub). */
@@ -119,9 +148,9 @@ export class PathBook {
     this.sink = sink;
   }
 
+  /** Stops following the store. The relay pairs stay open: they outlive a restart. */
   close(): void {
     this.unsubscribe();
-    for (const id of this.relays.keys()) this.relay?.close(id);
     this.relays.clear();
   }
 
@@ -225,16 +254,12 @@ export class PathBook {
       this.relay?.close(key);
       this.log.info({ network: a.network, pair: [a.name, b.name] }, 'pair is direct again; relay released');
       this.schedule(a.network, [a.id, b.id]);
-    } else if (d === 'assign' && this.relay && !this.opening.has(key)) {
+    } else if (d === 'assign' && this.relay?.available() && !this.opening.has(key)) {
       this.opening.add(key);
       try {
-        const { ports } = await this.relay.open(key, this.facts.get(a.id)?.site ?? null, this.facts.get(b.id)?.site ?? null);
-        const endpoint = new Map([
-          [a.id, formatHostPort({ host: this.relay.host, port: ports[0] })],
-          [b.id, formatHostPort({ host: this.relay.host, port: ports[1] })],
-        ]);
-        this.relays.set(key, { network: a.network, a: a.id, b: b.id, endpoint });
-        this.log.info({ network: a.network, pair: [a.name, b.name], ports }, 'no direct path; pair relayed');
+        const got = await this.relay.open({ id: key, network: a.network, a: a.id, b: b.id, expectA: this.facts.get(a.id)?.site ?? null, expectB: this.facts.get(b.id)?.site ?? null });
+        this.relays.set(key, this.entryOf(got));
+        this.log.info({ network: a.network, pair: [a.name, b.name], relay: got.relay, host: got.host, ports: got.ports }, 'no direct path; pair relayed');
         this.schedule(a.network, [a.id, b.id]);
       } catch (err) {
         this.log.warn({ err, pair: [a.name, b.name] }, 'opening relay ports failed');
@@ -273,7 +298,7 @@ export class PathBook {
       publicKey: m.publicKey,
       // A pair that cannot go direct (see hopeless) is offered no candidates: retrying them
       // every minute would only take the pair off its relay for nothing.
-      candidates: this.relay && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
+      candidates: this.relay?.available() && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
       relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '',
     };
   }

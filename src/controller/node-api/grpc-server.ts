@@ -38,7 +38,11 @@ export interface NodeGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startNodeGrpc(opts: { host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger; onWatch?: (node: NodeRow) => void }): Promise<NodeGrpcServer> {
+export async function startNodeGrpc(opts: {
+  host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger; onWatch?: (node: NodeRow) => void;
+  /** More services on the same port and TLS (the relays' registration). */
+  services?: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[];
+}): Promise<NodeGrpcServer> {
   const { api, hub, store, log } = opts;
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
   server.addService(nodeService().service, {
@@ -94,6 +98,7 @@ export async function startNodeGrpc(opts: { host: string; port: number; tls: Tls
       });
     },
   });
+  for (const x of opts.services ?? []) server.addService(x.definition, x.implementation);
   const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(`${opts.tls.certPem.trim()}\n${opts.tls.caCertPem.trim()}\n`), private_key: Buffer.from(opts.tls.keyPem) }], false);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
