@@ -92,8 +92,9 @@ export class NodeClient {
 
   async checkIn(req: CheckInRequest, timeoutMs?: number): Promise<CheckInReply> {
     const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[]; paths?: PathUpdate['paths']; pathsTag?: string }>('CheckIn', req, timeoutMs);
-    // proto3 sends no empty lists: a new tag with no paths is "no peers".
-    const paths = r.pathsTag && r.pathsTag !== req.pathsTag ? { paths: r.paths ?? [], tag: r.pathsTag } : null;
+    // proto3 sends no empty lists: a new tag with no paths is "no peers". Paths under the same
+    // tag: changed by this very check-in (a relay assigned), not yet under a new tag.
+    const paths = r.pathsTag && (r.pathsTag !== req.pathsTag || (r.paths?.length ?? 0) > 0) ? { paths: r.paths ?? [], tag: r.pathsTag } : null;
     return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [], paths };
   }
 

@@ -22,6 +22,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { udpPortFree } from '../platform/udp-port.ts';
 import { localAddresses } from '../platform/local-addresses.ts';
 import { pathOf, staticEndpoints } from './traversal.ts';
+import { probeOnce } from './probe.ts';
 import type { PathUpdate } from '../core/change.ts';
 import { offlineDnsInfo, undoHostDns, type DnsHooks, type DnsInfo, type HostDnsMode } from './dns/manager.ts';
 import { egressRoutesOf, firewallSpecOf } from '../core/gateway.ts';
@@ -245,6 +246,32 @@ export async function checkIn(env: AgentEnv, network: string, dryRun = false): P
   if ((fresh || reply.paths || server !== st.server || servers) && !dryRun) await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view, ...(paths ? { paths } : {}) });
   // Reconcile every time: someone may have changed the interface by hand.
   const changes = view ? await applyView(env, st, view, dryRun, st.view, staticEndpoints(view, paths, actual?.peers ?? null)) : [];
+  // No daemon tries the candidates of peers with no working path: this run does, both ends of a
+  // pair at once (cron starts them in the same second), and reports what won or failed.
+  if (view && paths && env.nudge && !dryRun) {
+    const probed = await probeOnce(env, st, view, paths, (eps) => applyView(env, st, view, false, view, eps));
+    if (probed) {
+      changes.push(...probed.changes);
+      const again = await firstAnswering([server], async (s) => {
+        const client = new NodeClient(s, st.caPem, st.credential);
+        try {
+          return await client.checkIn({ listenPort: listenPortOf(st), endpoint: st.endpoint, knownVersion: view.version, handshakes: probed.handshakes, localAddresses: lan, pathsTag: paths.tag });
+        } finally {
+          client.close();
+        }
+      }, server).catch((err: unknown) => {
+        env.log?.(`${network}: reporting the paths tried: ${(err as Error).message}`);
+        return null;
+      });
+      // A relay assigned for what failed: use it now, not a minute later.
+      const relayed = again?.result.paths;
+      if (relayed) {
+        await saveState(env.configDir, { ...st, server, ...(servers ? { servers } : {}), view, paths: relayed });
+        const now = await readActual(env.runner, st.interface).catch(() => null);
+        changes.push(...(await applyView(env, st, view, false, view, staticEndpoints(view, relayed, now?.peers ?? null))));
+      }
+    }
+  }
   return { network, version: reply.version, changed: reply.changed || changes.length > 0, peers: view?.peers.length ?? 0, changes };
 }
 

@@ -50,6 +50,12 @@ export class Traversal {
     return false;
   }
 
+  /** True while some peer is still trying candidates it has not all waited out once. */
+  get probing(): boolean {
+    for (const s of this.states.values()) if ((s.phase === 'probing' && !s.exhausted) || s.phase === 'retrying') return true;
+    return false;
+  }
+
   /** One step for every peer that has paths. `wg` is `wg show` of the interface (null: not up). */
   tick(view: NodeView, paths: PathUpdate | undefined, wg: readonly WgPeerState[] | null, now = Date.now()): TickResult {
     const out: TickResult = { changed: false, nudges: [], events: [], resets: [] };

@@ -288,6 +288,12 @@ export class PathBook {
     return { paths: this.compute(node, members), tag: String(this.versions.get(node.network) ?? 0) };
   }
 
+  /** True while a change of the network's paths waits to be pushed (this turn's decisions): a
+   * check-in that caused it gets the paths now, even though the tag has not moved yet. */
+  pendingIn(network: string): boolean {
+    return (this.pending.get(network)?.changed.size ?? 0) > 0;
+  }
+
   /** The network's current paths version, as a tag: a node holding it needs nothing. */
   tagOf(network: string): string {
     return String(this.versions.get(network) ?? 0);

@@ -180,7 +180,7 @@ export class NodeApi {
       this.paths.contact(current, source, req.localAddresses?.length ? req.localAddresses : undefined);
       if (req.handshakes.length && current.approved) await this.paths.report(current, req.handshakes);
       const tag = this.paths.tagOf(current.network);
-      paths = tag === req.pathsTag ? { pathsTag: tag } : { paths: (await this.paths.pathsFor(current)).paths, pathsTag: tag };
+      paths = tag === req.pathsTag && !this.paths.pendingIn(current.network) ? { pathsTag: tag } : { paths: (await this.paths.pathsFor(current)).paths, pathsTag: tag };
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
