@@ -48,5 +48,11 @@ t.test('a node behind a per-destination NAT and a NATed peer: relayed at once, n
   t.same(forPub.candidates[0], { endpoint: '198.51.100.30:61000', kind: 'observed' }, 'others may use what pub observed');
   t.ok(sent.some((s) => s.node === 'a') && sent.some((s) => s.node === 'c'), 'both ends are pushed');
   for (const s of sent) t.ok(s.u.base !== undefined && s.u.paths.length <= 2, `partial update for ${s.node}: ${s.u.paths.length} entries`);
+  // The network status's per-pair path: a relay assigned before either end reported; then the reports.
+  t.equal(book.pathBetween(a, c.publicKey, c.id), 'relayed');
+  t.equal(book.pathBetween(pub, a.publicKey, a.id), 'unknown', 'nothing reported, no relay');
+  t.equal(book.pathBetween(pub, c.publicKey, c.id), 'direct', 'pub reported direct');
+  await book.report(a, [{ publicKey: c.publicKey, latestHandshake: 0, endpoint: '', path: 'probing', exhausted: true }]);
+  t.equal(book.pathBetween(a, c.publicKey, c.id), 'unknown', 'still probing');
   book.close();
 });

@@ -7,7 +7,7 @@
 // (relay-pool.ts), which hand them back here after a restart.
 import { isIP } from 'node:net';
 import { candidatesFor, pairKey, OBSERVATION_TTL_MS, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
-import { HANDSHAKE_FRESH_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
+import { HANDSHAKE_FRESH_MS, REPORT_TTL_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
 import { formatHostPort } from '../../core/address.ts';
 import type { Change } from '../../core/change.ts';
 import type { NodeRow, Store } from '../store/store.ts';
@@ -324,7 +324,7 @@ export class PathBook {
       .filter((m) => m.id !== node.id && m.approved)
       .map((m) => {
         const r = mine?.get(m.publicKey);
-        const live = r && this.now() - r.at <= 120_000 ? r : undefined;
+        const live = r && this.now() - r.at <= REPORT_TTL_MS ? r : undefined;
         return {
           name: m.name,
           path: live?.path || 'unknown',
@@ -333,6 +333,16 @@ export class PathBook {
           relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? null,
         };
       });
+  }
+
+  /** The path between `node` and its peer `peerKey` for the network status (the dashboard's pair
+   * matrix): what the node last reported (a pair still probing is unknown), else relayed when the
+   * pair has a relay assigned, else unknown. */
+  pathBetween(node: NodeRow, peerKey: string, peerId: string): 'direct' | 'relayed' | 'unknown' {
+    const r = this.reports.get(node.id)?.get(peerKey);
+    const live = r && this.now() - r.at <= REPORT_TTL_MS ? r : undefined;
+    if (live?.path === 'direct' || live?.path === 'relayed') return live.path;
+    return !live && this.relays.has(pairKey(node.id, peerId)) ? 'relayed' : 'unknown';
   }
 
   /** Sends the node all its paths (a new Watch stream). */
