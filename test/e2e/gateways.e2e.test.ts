@@ -12,7 +12,7 @@ import { join as pathJoin } from 'node:path';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type JoinOut } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, stepper, until, type JoinOut } from './mesh-helpers.ts';
 import { decodeTerminalQr } from '../helpers/qr.ts';
 
 /** This test also drives nftables, iptables-save and wg-quick (CI installs them: .ci/run). */
@@ -52,17 +52,6 @@ async function filesUnder(dir: string): Promise<string[]> {
     else if (e.isFile()) out.push(p);
   }
   return out;
-}
-
-/** Polls `fn` until it returns a value other than undefined, or fails after `ms` naming `what`. */
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    assert.ok(performance.now() < end, `timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 t.test('issue 11: external clients through an ingress gateway, a LAN through an egress gateway', { skip, timeout: 900_000 }, async (t) => {
