@@ -18,6 +18,9 @@ export default class Server extends MeshCommand {
     'no-metrics': Flags.boolean({ description: 'do not serve the metrics listener', env: 'MESHCTL_NO_METRICS' }),
     'public-host': Flags.string({ description: 'HOST[:PORT][,HOST[:PORT]…] nodes dial, put in join tokens in this order: with several controllers, this one first, then the others (default: first non-loopback IPv4)', env: 'MESHCTL_PUBLIC_HOST' }),
     'ca-dir': Flags.string({ description: 'directory holding the CA (ca.crt, ca.key) that several controllers share (default <data-dir>/tls)', env: 'MESHCTL_CA_DIR' }),
+    node: Flags.boolean({ description: 'join every network of this controller as a node too, with its own agent in this process (a public peer that observes NATed nodes); as root', env: 'MESHCTL_NODE' }),
+    'node-name': Flags.string({ description: 'the name of the controller\'s node (default: the host name)', env: 'MESHCTL_NODE_NAME' }),
+    'node-config-dir': Flags.string({ description: 'agent state directory of the controller\'s node (default <data-dir>/node)', env: 'MESHCTL_NODE_CONFIG_DIR' }),
     store: Flags.string({ description: 'sqlite (embedded, in the data dir; default) or postgres://USER@HOST/DB (several controllers share it)', env: 'MESHCTL_STORE' }),
   };
 
@@ -41,10 +44,26 @@ export default class Server extends MeshCommand {
       ...(flags['metrics-addr'] !== undefined ? { metricsAddr: flags['metrics-addr'] } : {}),
       ...(flags['no-metrics'] ? { noMetrics: true } : {}),
       ...(flags.store !== undefined ? { store: flags.store } : {}),
+      ...(flags.node ? { node: true } : {}),
       ...(flags['ca-dir'] !== undefined ? { caDir: flags['ca-dir'] } : {}),
     });
     const log = makeLogger('controller');
     const ctl = await startController(cfg, log, this.config.version);
+    let node: { stop(): Promise<void> } | undefined;
+    if (flags.node || cfg.node) {
+      // The controller's own node: an agent in this process, as `meshctl agent` runs it.
+      const { agentEnv, withDns } = await import('../cli/agent-flags.ts');
+      const { startServerNode, serverNodeName } = await import('../cli/server-node.ts');
+      const { join: joinPath } = await import('node:path');
+      const agentLog = (m: string) => process.stderr.write(`${new Date().toISOString()} node: ${m}\n`);
+      try {
+        const env = await withDns(agentEnv({ 'config-dir': flags['node-config-dir'] ?? joinPath(cfg.dataDir, 'node') }, agentLog), true);
+        node = await startServerNode(ctl, env, { name: serverNodeName(flags['node-name']) });
+      } catch (err) {
+        await ctl.close();
+        throw err;
+      }
+    }
     const { SHUTDOWN_GRACE_MS } = await import('../controller/server.ts');
     await new Promise<void>((resolve) => {
       let stopping = false;
@@ -67,6 +86,7 @@ export default class Server extends MeshCommand {
       log.warn('shutdown took too long; exiting');
       process.exit(0);
     }, SHUTDOWN_GRACE_MS + 10_000).unref();
+    await node?.stop();
     await ctl.close();
     process.exit(0);
   }

@@ -22,6 +22,8 @@ export interface ServerConfig {
   store: string;
   /** Where the CA (ca.crt, ca.key) lives when several controllers share it; default <data-dir>/tls. */
   caDir?: string;
+  /** Join every network as a node too (`--node`, config key `node`); the command runs the agent. */
+  node?: boolean;
   /** Where the config file came from, if any. */
   configFile: string | null;
   /** The unauthenticated /metrics, /healthz, /readyz listener (absent or null: none). `explicit`:
@@ -47,9 +49,10 @@ export interface ServerInputs {
   metricsAddr?: string;
   noMetrics?: boolean;
   caDir?: string;
+  node?: boolean;
 }
 
-const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay', 'store', 'caDir', 'metricsAddr', 'noMetrics', 'apiInsecure'] as const;
+const FILE_KEYS = ['apiAddr', 'grpcAddr', 'noApi', 'noGrpc', 'publicHost', 'relayAddr', 'noRelay', 'store', 'caDir', 'metricsAddr', 'noMetrics', 'apiInsecure', 'node'] as const;
 
 function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number], string | boolean>> {
   let doc: unknown;
@@ -67,7 +70,7 @@ function readConfigFile(path: string): Partial<Record<(typeof FILE_KEYS)[number]
     });
   }
   for (const [k, v] of Object.entries(doc)) {
-    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noRelay' || k === 'noMetrics' || k === 'apiInsecure';
+    const boolKey = k === 'noApi' || k === 'noGrpc' || k === 'noRelay' || k === 'noMetrics' || k === 'apiInsecure' || k === 'node';
     if (boolKey ? typeof v !== 'boolean' : typeof v !== 'string') {
       throw new MeshError('CONFIG_INVALID', `config file ${path}: "${k}" must be a ${boolKey ? 'boolean' : 'string'}`);
     }
@@ -114,5 +117,6 @@ export function resolveServerConfig(inputs: ServerInputs): ServerConfig {
   const caDir = pick(inputs.caDir, file.caDir, undefined as string | undefined);
   const named = inputs.metricsAddr ?? (file.metricsAddr as string | undefined);
   const metrics = pick(inputs.noMetrics, file.noMetrics, false) ? null : { addr: parseHostPort(named ?? DEFAULT_METRICS_ADDR, 'metrics address'), explicit: named !== undefined };
-  return { dataDir, api, grpc, publicHost, relay, store, apiInsecure, ...(caDir ? { caDir: resolve(caDir) } : {}), configFile, metrics };
+  const node = pick(inputs.node, file.node, false) === true;
+  return { dataDir, api, grpc, publicHost, relay, store, apiInsecure, ...(caDir ? { caDir: resolve(caDir) } : {}), ...(node ? { node } : {}), configFile, metrics };
 }

@@ -38,6 +38,8 @@ export interface RunningController {
   relayPort: number | null;
   /** Every relay (its own and standalone ones) and the pairs each serves. */
   relays: RelayPool;
+  /** The admin operations (as the API serves them). */
+  admin: AdminService;
   /** The bound port of the metrics listener, when serving it. */
   metricsPort: number | null;
   /** Every admin API route (method, fastify URL pattern), for tests that must cover them all. */
@@ -230,6 +232,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       grpcPort,
       relayPort,
       relays,
+      admin,
       metricsPort,
       apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,

@@ -39,3 +39,14 @@ t.test('bad config: unknown keys, wrong types, bad addresses, a missing --config
   assert.throws(() => resolveServerConfig({ dataDir: d, apiAddr: '127.0.0.1:70000' }), /out of range/);
   assert.throws(() => resolveServerConfig({ dataDir: d, config: join(d, 'nope.yaml') }), /does not exist/);
 });
+
+t.test('node: the config key or the flag makes the controller join its networks as a node too', async () => {
+  const d = dir();
+  assert.equal(resolveServerConfig({ dataDir: d, publicHost: '10.0.0.1' }).node, undefined);
+  writeFileSync(join(d, 'server.yaml'), 'node: true\n');
+  assert.equal(resolveServerConfig({ dataDir: d, publicHost: '10.0.0.1' }).node, true);
+  writeFileSync(join(d, 'server.yaml'), 'node: "yes"\n');
+  assert.throws(() => resolveServerConfig({ dataDir: d }), /"node" must be a boolean/);
+  writeFileSync(join(d, 'server.yaml'), '');
+  assert.equal(resolveServerConfig({ dataDir: d, publicHost: '10.0.0.1', node: true }).node, true);
+});
