@@ -7,6 +7,7 @@ import type { Command } from '@oclif/core';
 
 export const LOADERS: Record<string, () => Promise<{ default: Command.Class }>> = {
   server: () => import('./server.ts'),
+  relay: () => import('./relay.ts'),
   'server:migrate-store': () => import('./server/migrate-store.ts'),
   'network:create': () => import('./network/create.ts'),
   'network:list': () => import('./network/list.ts'),

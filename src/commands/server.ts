@@ -57,7 +57,13 @@ export default class Server extends MeshCommand {
       const { join: joinPath } = await import('node:path');
       const agentLog = (m: string) => process.stderr.write(`${new Date().toISOString()} node: ${m}\n`);
       try {
-        const env = await withDns(agentEnv({ 'config-dir': flags['node-config-dir'] ?? joinPath(cfg.dataDir, 'node') }, agentLog), true);
+        const hostDns = process.env.MESHCTL_HOST_DNS;
+        const env = await withDns(agentEnv({
+          'config-dir': flags['node-config-dir'] ?? joinPath(cfg.dataDir, 'node'),
+          // As `meshctl agent` reads them (its flags' environment variables).
+          ...(hostDns && ['auto', 'resolved', 'hosts', 'off'].includes(hostDns) ? { 'host-dns': hostDns } : {}),
+          ...(process.env.MESHCTL_HOSTS_FILE ? { 'hosts-file': process.env.MESHCTL_HOSTS_FILE } : {}),
+        }, agentLog), true);
         node = await startServerNode(ctl, env, { name: serverNodeName(flags['node-name']) });
       } catch (err) {
         await ctl.close();
