@@ -354,7 +354,7 @@ interface Round {
 }
 
 /** Closed loop: each client keeps one CheckIn in flight. Counts calls completed in the measured window after a warm-up. */
-async function loadRound(clients: NodeClient[], knownVersion: number, serverPid: number, seconds: number): Promise<Round> {
+async function loadRound(clients: NodeClient[], knownVersion: number, serverPid: number | number[], seconds: number): Promise<Round> {
   const warmMs = 500;
   const tStart = now() + warmMs;
   const tEnd = tStart + seconds * 1000;
@@ -529,7 +529,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     const ctlRounds: Round[] = [];
     const echoRounds: Round[] = [];
     for (let k = 0; k < 2; k++) {
-      ctlRounds.push(await loadRound(fl.agents.map((a) => a.client), version, ctl.pid, checkinSeconds / 2));
+      ctlRounds.push(await loadRound(fl.agents.map((a) => a.client), version, pids, checkinSeconds / 2)); // agents check in with both controllers
       echoRounds.push(await loadRound(echoClients, version, echo.proc.pid!, checkinSeconds / 2));
     }
     const checkin = combine(ctlRounds);
@@ -626,7 +626,9 @@ function report(results: SizeResult[], reps: number, seconds: number, wallS: num
   const apply = results.map((r) => `${r.n} peers: ${r.applyMs.toFixed(2)} ms`).join(', ');
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const how = [
-    'Controller: `meshctl server` in a child process (sql.js store, durable group commit), gRPC + TLS on loopback; RSS from /proc/<pid>/status.',
+    opt.store === 'postgres'
+      ? 'Controllers: two `meshctl server` child processes on one throwaway PostgreSQL cluster (fsync on), gRPC + TLS on loopback; agents alternate between them, admin changes go to the first (so half the agents get each change by NOTIFY); CPU is both controllers\' (not PostgreSQL\'s); RSS is the first\'s, from /proc/<pid>/status.'
+      : 'Controller: `meshctl server` in a child process (sql.js store, durable group commit), gRPC + TLS on loopback; RSS from /proc/<pid>/status.',
     'Agents: N NodeClients in the bench process (one thread, one TLS connection each), each joined with its own X25519 public key and holding a Watch stream.',
     '"Applied" = the agent received the Watch event naming the change (time on receipt, from the moment the Join / REST request was sent); applying it to WireGuard is not simulated.',
     `Peer changes repeated ${reps} times; percentiles over all agent receipts. All N agents share one core of this 2-core machine, so the spread (p50 to max) is mostly the bench decoding N TLS/HTTP2 frames in turn; "ctl CPU ms/change" is the controller's own cost (from /proc, 10 ms ticks).`,
@@ -641,6 +643,7 @@ function report(results: SizeResult[], reps: number, seconds: number, wallS: num
   out.push('Check-ins (unary, nothing changed)', table(ci), '');
   for (const h of how) out.push(`* ${h}`);
   for (const n of notes) out.push(`! ${n}`);
+  out.push(...verdict(results), '');
   out.push('', `Reproduce: npm run bench:converge${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, '');
   out.push('----- 8< ----- README snippet (markdown) -----', '');
   out.push('### Benchmark: change propagation', '');
@@ -652,6 +655,19 @@ function report(results: SizeResult[], reps: number, seconds: number, wallS: num
   for (const n of notes) out.push(`- ${n}`);
   out.push('', '----- >8 -----', '');
   process.stdout.write(out.join('\n'));
+}
+
+/** The goal (issue 4, issue 13 on PostgreSQL): every change reaches every agent with p99 under
+ * 1 s, and none is missed. One line per size, and PASS or FAIL overall. */
+export const GOAL_P99_MS = 1000;
+function verdict(results: SizeResult[]): string[] {
+  const lines = results.map((r) => {
+    const worst = r.changes.map((c) => ({ label: c.label, p99: pct(c.samples.flatMap((x) => x.latencies).sort((x, y) => x - y), 99), missed: c.samples.reduce((x, y) => x + y.missing, 0) }));
+    const bad = worst.filter((w) => !(w.p99 < GOAL_P99_MS) || w.missed > 0);
+    return { ok: bad.length === 0, line: `N=${r.n} (${opt.store}): worst p99 ${f1(Math.max(...worst.map((w) => w.p99)))} ms${bad.length ? `; over the goal: ${bad.map((b) => `${b.label} p99 ${f1(b.p99)} ms${b.missed ? `, ${b.missed} missed` : ''}`).join('; ')}` : ''}` };
+  });
+  const ok = lines.every((l) => l.ok);
+  return [`Goal: p99 under ${GOAL_P99_MS} ms for every change, none missed`, ...lines.map((l) => `  ${l.ok ? 'pass' : 'FAIL'} ${l.line}`), `RESULT: ${ok ? 'PASS' : 'FAIL'}`];
 }
 
 async function main(): Promise<void> {

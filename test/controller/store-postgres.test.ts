@@ -144,12 +144,43 @@ t.test('PostgreSQL store', { skip }, async (t) => {
     t.same(seen.a, seen.b, 'every controller emits the same changes');
     const joined = seen.c!.find((ch) => ch.kind === 'node-upserted');
     t.ok(joined && joined.kind === 'node-upserted' && !('credentialHash' in joined.node), 'a change read back carries no credential hash');
-    await waitFor('41 notifications', () => payloads.length >= 41);
-    t.ok(payloads.every((p) => /^net:\d+$/.test(p) && p.length < 100), 'notifications carry only network:version');
+    await waitFor('41 notifications', () => payloads.filter((p) => p !== '*').length >= 41);
+    // network:version for a change; "*" for a write nodes do not see (here the network and the key)
+    t.ok(payloads.every((p) => /^net:\d+$/.test(p) || p === '*'), 'notifications carry only network:version, or "*"');
+    t.ok(payloads.every((p) => p.length < 100), 'and are small');
 
     await c!.deleteNetwork('net', true, ACTOR);
     await waitFor('the deletion everywhere', () => ['a', 'b', 'c'].every((w) => seen[w]!.at(-1)?.kind === 'network-deleted'));
     t.equal(seen.a!.at(-1)!.version, last + 1);
+  });
+
+  t.test('point reads served from memory follow writes made on other controllers', async (t) => {
+    const url = await (await sharedCluster()).createDatabase('memo');
+    // a cache that never expires by itself: only notifications may clear it
+    const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url, { memoMs: 3_600_000 })];
+    t.teardown(async () => {
+      await a.close();
+      await b.close();
+    });
+    await a.createNetwork(newNetwork({ name: 'memo', cidr: '10.60.0.0/24' }), ACTOR);
+    const key = await createKey(a, 'memo', 'k', null);
+    const node = await a.joinNode(key, newNode('memo', 'n1'), new Date());
+    t.equal((await b.getNetwork('memo'))!.version, 2, 'B read the network (and keeps it)');
+    t.equal((await b.getNodeById(node.id))!.listenPort, 51821, 'and the node');
+    // a change nodes see: B's listeners already read the new state
+    const readInListener: [number, number][] = [];
+    b.subscribe((c) => void b.getNetwork(c.network).then((n) => readInListener.push([c.version, n?.version ?? -1])));
+    await a.updateNetwork('memo', { keepalive: 33 }, ACTOR);
+    await waitFor('B to hear of the change', () => readInListener.some(([v]) => v === 3));
+    t.same(readInListener.find(([v]) => v === 3), [3, 3], 'a listener on B reading the network gets the version of the change it was told of');
+    await a.updateNode(node.id, { listenPort: 40000 });
+    await waitFor('B to read the node anew', async () => (await b.getNodeById(node.id))!.listenPort === 40000, 5000);
+    // a write nodes do not see (no version): "*" clears B's reads too
+    await a.updateNetwork('memo', { manualApproval: true }, ACTOR);
+    await waitFor('B to read the setting anew', async () => (await b.getNetwork('memo'))!.manualApproval, 5000);
+    // a deleted node is not served from memory
+    await a.deleteNode('memo', 'n1', ACTOR);
+    await waitFor('B to forget the node', async () => (await b.getNodeById(node.id)) === undefined, 5000);
   });
 
   t.test('a controller whose listening connection drops resyncs from the versions it last saw', async (t) => {

@@ -39,6 +39,15 @@ export async function recordChange(q: Q, c: Change): Promise<void> {
   if (c.version % 100 === 0) await q.run('DELETE FROM changes WHERE network = $1 AND version <= $2', [c.network, c.version - KEEP]);
 }
 
+/** The payload of a write that changed nothing nodes see (a key, a token, a setting only admins
+ * see): other controllers forget what they read before it. */
+export const ANY_WRITE = '*';
+
+/** Queues the notification of such a write; call inside its transaction. */
+export async function notifyWrite(q: Q): Promise<void> {
+  await q.run('SELECT pg_notify($1, $2)', [CHANNEL, ANY_WRITE]);
+}
+
 export const changesAfter = async (q: Q, network: string, after: number): Promise<Change[]> =>
   (await q.all<{ change: Change }>('SELECT change FROM changes WHERE network = $1 AND version > $2 ORDER BY version', [network, after])).map((r) => r.change);
 
@@ -63,11 +72,15 @@ export class ChangeFeed {
   private readonly engine: PgEngine;
   private readonly emit: (c: Change) => void;
   private readonly log: FeedLog | undefined;
+  private readonly onWrite: () => void;
 
-  constructor(engine: PgEngine, emit: (c: Change) => void, log?: FeedLog) {
+  /** `emit` gets every change in order; `onWrite` is called for any write notified from anywhere
+   * and after the listening connection was down (anything may have changed meanwhile). */
+  constructor(engine: PgEngine, emit: (c: Change) => void, log?: FeedLog, onWrite: () => void = () => {}) {
     this.engine = engine;
     this.emit = emit;
     this.log = log;
+    this.onWrite = onWrite;
   }
 
   /** Starts from the networks' current versions (history before now is not replayed) and listens. */
@@ -101,6 +114,10 @@ export class ChangeFeed {
     const client = new pg.Client({ connectionString: this.engine.url, application_name: LISTENER_APP, keepAlive: true });
     client.on('notification', (m) => {
       if (m.channel !== CHANNEL || !m.payload) return;
+      if (m.payload === ANY_WRITE) {
+        this.onWrite();
+        return;
+      }
       const i = m.payload.lastIndexOf(':');
       const network = m.payload.slice(0, i);
       const version = Number(m.payload.slice(i + 1));
@@ -132,6 +149,7 @@ export class ChangeFeed {
       this.listen()
         .then(() => {
           this.log?.info({ connects: this.connects }, 'change listener reconnected; resyncing from the versions last seen');
+          this.onWrite();
           return this.sweep();
         })
         .catch((err) => {

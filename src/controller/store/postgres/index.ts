@@ -4,6 +4,8 @@
 // write too), and each change nodes can see bumps the network's version once. Changes reach the
 // subscribers of every controller through the change feed (changes.ts), in version order.
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
+// The node API's point reads (a network by name, a node by id: every check-in and Watch snapshot
+// makes them) are served from memory until anything changes (see `memoized`).
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
 import type { Actor, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
@@ -11,7 +13,7 @@ import type { Network, NetworkPatch } from '../../../core/types.ts';
 import type { Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
 import { PgEngine, type PgEngineOptions, type Q } from './engine.ts';
-import { ChangeFeed, recordChange, storedForm, type FeedLog } from './changes.ts';
+import { ChangeFeed, notifyWrite, recordChange, storedForm, type FeedLog } from './changes.ts';
 import * as nets from './networks.ts';
 import * as keys from './keys.ts';
 import * as nodes from './nodes.ts';
@@ -24,7 +26,15 @@ export interface PostgresStoreOptions extends PgEngineOptions {
   /** How often soft state is written out (ms). */
   softFlushMs?: number;
   log?: FeedLog;
+  /** How long a point read is served from memory at most (ms; default MEMO_MS). */
+  memoMs?: number;
 }
+
+/** How long a point read is served from memory at most, even when no notification said that
+ * anything changed (a lost notification; contact times, which change without one). */
+export const MEMO_MS = 1000;
+/** Entries of the point-read cache, at most (one per network and per node is the need). */
+const MEMO_MAX = 20_000;
 
 /** True for a --store / MESHCTL_STORE value that names a PostgreSQL database. */
 export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
@@ -32,15 +42,24 @@ export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//.test(
 export class PostgresStore implements Store {
   private readonly soft = new Map<string, string>(); // node id -> last contact
   private readonly listeners = new Set<(c: Change) => void>();
+  /** Point reads: key -> value and when it was read. Cleared by every write made here and every
+   * notification of a write made anywhere (changes.ts), before the change's listeners run. */
+  private readonly memo = new Map<string, { at: number; value: unknown }>();
+  /** Bumped by every clear: a read that started before it is not kept. */
+  private memoGeneration = 0;
   private readonly timer: NodeJS.Timeout;
   readonly engine: PgEngine;
   readonly feed: ChangeFeed;
 
-  private constructor(engine: PgEngine, softFlushMs: number, log?: FeedLog) {
+  private readonly memoMs: number;
+
+  private constructor(engine: PgEngine, softFlushMs: number, log?: FeedLog, memoMs = MEMO_MS) {
     this.engine = engine;
+    this.memoMs = memoMs;
     this.feed = new ChangeFeed(engine, (c) => {
+      this.forget();
       for (const l of this.listeners) l(c);
-    }, log);
+    }, log, () => this.forget());
     this.timer = setInterval(() => void this.flushSoft().catch(() => {}), softFlushMs);
     this.timer.unref();
   }
@@ -48,7 +67,7 @@ export class PostgresStore implements Store {
   /** Connects, migrates (one controller at a time) and starts listening for changes. */
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const engine = await PgEngine.open(url, opts);
-    const store = new PostgresStore(engine, opts.softFlushMs ?? 5000, opts.log);
+    const store = new PostgresStore(engine, opts.softFlushMs ?? 5000, opts.log, opts.memoMs);
     try {
       await store.feed.start();
     } catch (err) {
@@ -58,18 +77,57 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /** A durable write. Every controller's point reads are forgotten: here once it committed, on
+   * the others when the notification it queues arrives. */
+  private async write<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    try {
+      return await this.engine.write(async (q) => {
+        const result = await fn(q);
+        await notifyWrite(q);
+        return result;
+      });
+    } finally {
+      this.forget();
+    }
+  }
+
   /** A durable write that also reports the changes it made, here and (by NOTIFY) everywhere. */
   private async changing<T>(fn: (q: Q, emit: (c: Change) => Promise<void>) => Promise<T>): Promise<T> {
     let changes: Change[] = [];
-    const result = await this.engine.write(async (q) => {
-      changes = []; // a retried transaction starts over
-      return fn(q, async (c) => {
-        changes.push(storedForm(c));
-        await recordChange(q, c);
+    let result: T;
+    try {
+      result = await this.engine.write(async (q) => {
+        changes = []; // a retried transaction starts over
+        const r = await fn(q, async (c) => {
+          changes.push(storedForm(c));
+          await recordChange(q, c);
+        });
+        if (changes.length === 0) await notifyWrite(q); // e.g. a setting nodes do not see
+        return r;
       });
-    });
+    } finally {
+      this.forget();
+    }
     await this.feed.committed(changes);
     return result;
+  }
+
+  /** Forgets every point read (see `memo`). */
+  private forget(): void {
+    this.memo.clear();
+    this.memoGeneration++;
+  }
+
+  private async memoized<T>(key: string, read: (q: Q) => Promise<T>): Promise<T> {
+    const hit = this.memo.get(key);
+    if (hit && Date.now() - hit.at < this.memoMs) return hit.value as T;
+    const generation = this.memoGeneration;
+    const at = Date.now();
+    const value = await this.engine.read(read);
+    // Only hits are kept, and only so many (misses would grow it without bound); and only when
+    // nothing was written meanwhile.
+    if (value !== undefined && generation === this.memoGeneration && (this.memo.size < MEMO_MAX || this.memo.has(key))) this.memo.set(key, { at, value });
+    return value;
   }
 
   subscribe(listener: (c: Change) => void): () => void {
@@ -90,10 +148,10 @@ export class PostgresStore implements Store {
   }
 
   listNetworks() { return this.engine.read(nets.listNetworks); }
-  getNetwork(name: string) { return this.engine.read((q) => nets.findNetwork(q, name)); }
+  getNetwork(name: string) { return this.memoized(`network:${name}`, (q) => nets.findNetwork(q, name)); }
 
   async createNetwork(n: Network, actor: Actor) {
-    const created = await this.engine.write(async (q) => {
+    const created = await this.write(async (q) => {
       const net = await nets.insertNetwork(q, n);
       await admin.appendAudit(q, actor, 'network.create', n.name);
       return net;
@@ -123,6 +181,7 @@ export class PostgresStore implements Store {
         });
       }
       for (const n of await nodes.listNodes(q, name)) await nodes.removeNode(q, n, 'network-deleted');
+      await nodes.pruneTombstones(q);
       await nets.removeNetwork(q, name); // keys and records go by ON DELETE CASCADE
       await emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
       await admin.appendAudit(q, actor, force ? 'network.delete --force' : 'network.delete', name);
@@ -137,7 +196,7 @@ export class PostgresStore implements Store {
   }
 
   createKey(k: NewKey, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       await nets.mustNetwork(q, k.network);
       const key = await keys.insertKey(q, k);
       await admin.appendAudit(q, actor, 'key.create', `${k.network}/${k.name}`);
@@ -146,7 +205,7 @@ export class PostgresStore implements Store {
   }
 
   revokeKey(network: string, name: string, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       await nets.mustNetwork(q, network);
       const key = await keys.revokeKey(q, network, name);
       await admin.appendAudit(q, actor, 'key.revoke', `${network}/${name}`);
@@ -167,7 +226,7 @@ export class PostgresStore implements Store {
   }
 
   async getNodeById(id: string) {
-    const n = await this.engine.read((q) => nodes.findNodeById(q, id));
+    const n = await this.memoized(`node:${id}`, (q) => nodes.findNodeById(q, id));
     return n && this.withSoft(n);
   }
 
@@ -213,6 +272,7 @@ export class PostgresStore implements Store {
       await nets.lockNetwork(q, network);
       const n = await nodes.mustNode(q, network, ref);
       await nodes.removeNode(q, n, 'deleted');
+      await nodes.pruneTombstones(q);
       await emit({ kind: 'node-removed', network, version: await nets.bumpVersion(q, network), nodeId: n.id, publicKey: n.publicKey });
       await admin.appendAudit(q, actor, 'node.delete', `${network}/${n.name}`);
       return n;
@@ -229,6 +289,7 @@ export class PostgresStore implements Store {
       const n = await nodes.findNodeById(q, id);
       if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
       await nodes.removeNode(q, n, 'left');
+      await nodes.pruneTombstones(q);
       await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
       await admin.appendAudit(q, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
       return n;
@@ -369,14 +430,14 @@ export class PostgresStore implements Store {
   getAdminTokenByHash(hash: string) { return this.engine.read((q) => admin.getAdminTokenByHash(q, hash)); }
   listAdminTokens() { return this.engine.read((q) => admin.listAdminTokens(q)); }
   createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       const row = await admin.insertAdminToken(q, t);
       await admin.appendAudit(q, actor, 'admin-token.create', t.name);
       return row;
     });
   }
   revokeAdminToken(name: string, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       const row = await admin.revokeAdminToken(q, name);
       await admin.appendAudit(q, actor, 'admin-token.revoke', name);
       return row;
