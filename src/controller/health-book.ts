@@ -47,7 +47,7 @@ export class HealthBook {
   follow(subscribe: (listener: (c: Change) => void) => () => void): () => void {
     return subscribe((c) => {
       if (c.kind === 'node-removed') this.forgetNode(c.network, c.nodeId);
-      else if (c.kind === 'network-deleted') this.forgetNetwork(c.network);
+      else if (c.kind === 'network-deleted' || c.kind === 'resync') this.forgetNetwork(c.network);
       else if (c.kind === 'node-upserted' && !c.node.approved) this.forgetNode(c.network, c.node.id);
     });
   }

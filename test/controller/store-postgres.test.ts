@@ -14,7 +14,11 @@ import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret, newSecret } from '../../src/core/secret.ts';
 import { MeshError } from '../../src/core/errors.ts';
 import type { Change } from '../../src/core/change.ts';
-import type { NewNode, Store } from '../../src/controller/store/store.ts';
+import type { NewNode, NodeRow, Store } from '../../src/controller/store/store.ts';
+import type { WatchEvent } from '../../src/core/change.ts';
+import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
+import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
+import pino from 'pino';
 import { pgSkip } from '../helpers/pg-cluster.ts';
 import { sharedCluster } from '../helpers/store-backends.ts';
 
@@ -201,6 +205,67 @@ t.test('PostgreSQL store', { skip }, async (t) => {
     await waitFor('b to listen again', () => b!.feed.connects === 2);
     await a!.addDns('drop', 'after', '10.50.0.99', ACTOR);
     await waitFor('b to see a change made after the reconnect', () => seen.length === 26);
+  });
+
+  t.test('a network deleted and created again while a controller was not listening: it serves no stale state after', async (t) => {
+    const url = await (await sharedCluster()).createDatabase('again');
+    const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];
+    const views = new ViewBuilder(b);
+    const hub = new WatchHub(b, views, pino({ level: 'silent' }));
+    t.teardown(async () => {
+      hub.close();
+      await a.close();
+      await b.close();
+    });
+    const seen: Change[] = [];
+    b.subscribe((c) => seen.push(c));
+    await a.createNetwork(newNetwork({ name: 'again', cidr: '10.70.0.0/24' }), ACTOR);
+    const key = await createKey(a, 'again', 'k', null);
+    const old: NodeRow[] = [];
+    for (let i = 0; i < 3; i++) old.push(await a.joinNode(key, newNode('again', `old${i}`), new Date()));
+    await waitFor('B to follow the first network', () => seen.at(-1)?.version === 4);
+    t.equal((await views.membersOf('again')).rows.length, 3, 'B has read its members');
+    // old0 watches B
+    const ended: MeshError[] = [];
+    const events: WatchEvent[] = [];
+    hub.add((await b.getNodeById(old[0]!.id))!, 4, 4, { send: (ev) => events.push(ev), end: (e) => ended.push(e) });
+
+    // B stops listening (and its sweep finds the network gone or new only after A is done)
+    b.feed.dropListener(60_000);
+    const sweep = b.feed.sweep.bind(b.feed);
+    let sweeping = false;
+    b.feed.sweep = async () => { if (sweeping) await sweep(); };
+    await a.deleteNetwork('again', true, ACTOR);
+    await new Promise((r) => setTimeout(r, 5)); // another creation time
+    await a.createNetwork(newNetwork({ name: 'again', cidr: '10.71.0.0/24' }), ACTOR);
+    const key2 = await createKey(a, 'again', 'k', null);
+    const fresh: NodeRow[] = [];
+    for (let i = 0; i < 5; i++) fresh.push(await a.joinNode(key2, newNode('again', `new${i}`), new Date()));
+    t.equal((await a.getNetwork('again'))!.version, 6, 'the new network is past the version B last saw (4)');
+
+    // B listens again (and sweeps): the first thing it emits for the network is a resync
+    const before = seen.length;
+    sweeping = true;
+    b.feed.releaseListener();
+    await waitFor('B to listen again', () => b.feed.connects >= 2);
+    await b.feed.sweep();
+    await waitFor('B to resync', () => seen.length > before);
+    t.same(seen.slice(before).map((c) => [c.kind, c.version]), [['resync', 6]], 'one resync at the new network\'s version, no change of it applied on top of the old');
+    t.equal((await b.getNetwork('again'))!.cidr, '10.71.0.0/24', 'B reads the new network');
+    t.same((await views.membersOf('again')).rows.map((r) => r.name).sort(), fresh.map((n) => n.name), 'and its members, none of the old');
+    await waitFor('the old node\'s stream to end', () => ended.length === 1);
+    t.equal(ended[0]!.code, 'NODE_REMOVED', 'a stream of a node of the old network is told it was removed');
+    t.equal(events.length, 0, 'and got no view of the new network');
+
+    // a node of the new network watching B gets its view, and later changes follow as deltas
+    const ev2: WatchEvent[] = [];
+    hub.add((await b.getNodeById(fresh[0]!.id))!, 0, 6, { send: (ev) => ev2.push(ev), end: () => {} });
+    await waitFor('a snapshot', () => ev2.length === 1);
+    const snap = ev2[0]!;
+    t.ok('snapshot' in snap && snap.snapshot.peers.length === 4 && snap.snapshot.network.cidr === '10.71.0.0/24', 'its snapshot is of the new network');
+    await a.joinNode(key2, newNode('again', 'new5'), new Date());
+    await waitFor('the next change', () => ev2.length === 2);
+    t.ok('delta' in ev2[1]! && ev2[1]!.version === 7, 'the next change arrives as a delta, version 7');
   });
 
   t.test('contact times written on one controller are seen by another', async (t) => {

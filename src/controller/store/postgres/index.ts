@@ -154,10 +154,11 @@ export class PostgresStore implements Store {
     const created = await this.write(async (q) => {
       const net = await nets.insertNetwork(q, n);
       await admin.appendAudit(q, actor, 'network.create', n.name);
-      return net;
+      const { created_at: at } = (await q.get<{ created_at: string }>('SELECT created_at FROM networks WHERE name = $1', [n.name]))!;
+      return { net, at };
     });
-    this.feed.created(created.name, created.version);
-    return created;
+    this.feed.created(created.net.name, created.net.version, created.at);
+    return created.net;
   }
 
   updateNetwork(name: string, patch: NetworkPatch, actor: Actor) {
