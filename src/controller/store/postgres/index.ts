@@ -20,6 +20,8 @@ import * as nodes from './nodes.ts';
 import * as dns from './dns.ts';
 import * as admin from './admin.ts';
 import * as clients from './clients.ts';
+import * as health from './health.ts';
+import type { HealthReport, SharedHealth } from '../../health-book.ts';
 import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export interface PostgresStoreOptions extends PgEngineOptions {
@@ -35,12 +37,22 @@ export interface PostgresStoreOptions extends PgEngineOptions {
 export const MEMO_MS = 1000;
 /** Entries of the point-read cache, at most (one per network and per node is the need). */
 const MEMO_MAX = 20_000;
+/** A shared handshake report is written again only when it moved by this much (ms): node status
+ * changes on a scale of minutes (core/health.ts), so this bounds the writes, not the answer. */
+export const HEALTH_STEP_MS = 10_000;
+/** How often queued handshake reports are written (ms): how far behind the other controllers'
+ * view of node health may be, beside HEALTH_STEP_MS. */
+export const HEALTH_FLUSH_MS = 1000;
 
 /** True for a --store / MESHCTL_STORE value that names a PostgreSQL database. */
 export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, SharedHealth {
   private readonly soft = new Map<string, string>(); // node id -> last contact
+  /** Handshake reports waiting for the next soft-state write ("subject reporter" -> report). */
+  private readonly healthQueue = new Map<string, HealthReport>();
+  /** What was last written per "subject reporter" (ms), for HEALTH_STEP_MS. */
+  private readonly healthWritten = new Map<string, number>();
   private readonly listeners = new Set<(c: Change) => void>();
   /** Point reads: key -> value and when it was read. Cleared by every write made here and every
    * notification of a write made anywhere (changes.ts), before the change's listeners run. */
@@ -48,6 +60,7 @@ export class PostgresStore implements Store {
   /** Bumped by every clear: a read that started before it is not kept. */
   private memoGeneration = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly healthTimer: NodeJS.Timeout;
   readonly engine: PgEngine;
   readonly feed: ChangeFeed;
 
@@ -62,6 +75,8 @@ export class PostgresStore implements Store {
     }, log, () => this.forget());
     this.timer = setInterval(() => void this.flushSoft().catch(() => {}), softFlushMs);
     this.timer.unref();
+    this.healthTimer = setInterval(() => void this.flushHealth(), HEALTH_FLUSH_MS);
+    this.healthTimer.unref();
   }
 
   /** Connects, migrates (one controller at a time) and starts listening for changes. */
@@ -135,11 +150,33 @@ export class PostgresStore implements Store {
     return () => this.listeners.delete(listener);
   }
 
+  private async flushHealth(): Promise<void> {
+    if (this.healthQueue.size === 0) return;
+    const reports = [...this.healthQueue.values()];
+    this.healthQueue.clear();
+    // Soft state: a batch that fails (a node deleted meanwhile) is dropped, not retried.
+    await this.engine.read((q) => health.writeReports(q, reports)).catch(() => {});
+  }
+
   private async flushSoft(): Promise<void> {
     if (this.soft.size === 0) return;
     const batch = [...this.soft];
     this.soft.clear();
     await this.engine.read((q) => nodes.touchMany(q, batch));
+  }
+
+  shareHealth(reports: readonly HealthReport[]): void {
+    for (const r of reports) {
+      const key = `${r.subject} ${r.reporter}`;
+      if (r.at < (this.healthWritten.get(key) ?? 0) + HEALTH_STEP_MS) continue;
+      if (this.healthWritten.size >= 200_000) this.healthWritten.clear(); // bounded; at worst a few writes more
+      this.healthWritten.set(key, r.at);
+      this.healthQueue.set(key, r);
+    }
+  }
+
+  sharedHealth(network?: string): Promise<HealthReport[]> {
+    return this.engine.read((q) => health.readReports(q, network));
   }
 
   private withSoft(n: NodeRow): NodeRow {
@@ -448,8 +485,10 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.healthTimer);
     try {
       await this.flushSoft().catch(() => {});
+      await this.flushHealth();
       await this.feed.close();
     } finally {
       await this.engine.close();

@@ -123,6 +123,12 @@ ALTER TABLE networks ADD COLUMN dns INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE dns_records ADD COLUMN type TEXT NOT NULL DEFAULT 'A';
 `,
   },
+  {
+    version: 6,
+    name: 'node health shared between controllers',
+    // Twin of PostgreSQL's step 6, empty: one controller keeps node health in memory.
+    sql: '-- nothing to change',
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;
