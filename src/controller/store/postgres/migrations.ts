@@ -139,6 +139,19 @@ ALTER TABLE dns_records ADD COLUMN type TEXT NOT NULL DEFAULT 'A';
   },
   {
     version: 6,
+    name: 'address pools',
+    // Twin of the embedded store's migration 6. Addresses as uint32 need BIGINT here.
+    sql: `
+ALTER TABLE networks ADD COLUMN next_address BIGINT;
+CREATE TABLE free_addresses (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  address BIGINT NOT NULL,
+  PRIMARY KEY (network, address)
+);
+`,
+  },
+  {
+    version: 7,
     name: 'node health shared between controllers',
     // Soft state: the handshakes members reported with each other (ms since epoch), as far as
     // node status needs them (each controller writes the two freshest reporters per node it

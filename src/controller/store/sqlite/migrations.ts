@@ -125,8 +125,22 @@ ALTER TABLE dns_records ADD COLUMN type TEXT NOT NULL DEFAULT 'A';
   },
   {
     version: 6,
+    name: 'address pools',
+    // Each network's pool (core/ipam.ts Pool): every host below next_address is in use or listed
+    // in free_addresses. NULL: not built yet; the first allocation builds it from the addresses in use.
+    sql: `
+ALTER TABLE networks ADD COLUMN next_address INTEGER;
+CREATE TABLE free_addresses (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  address INTEGER NOT NULL,
+  PRIMARY KEY (network, address)
+);
+`,
+  },
+  {
+    version: 7,
     name: 'node health shared between controllers',
-    // Twin of PostgreSQL's step 6, empty: one controller keeps node health in memory.
+    // Twin of PostgreSQL's step 7, empty: one controller keeps node health in memory.
     sql: '-- nothing to change',
   },
 ];
