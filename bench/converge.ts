@@ -35,6 +35,7 @@ const WORKER = fileURLToPath(new URL('./converge-agents.ts', import.meta.url));
 const BARE = fileURLToPath(new URL('./converge-bare.ts', import.meta.url));
 
 const { values: opt } = parseArgs({
+  allowNegative: true,
   options: {
     agents: { type: 'string' },
     sizes: { type: 'string', default: '100,1000' }, // the older name of --agents
@@ -45,6 +46,7 @@ const { values: opt } = parseArgs({
     workers: { type: 'string' },
     herd: { type: 'boolean', default: true },
     'profile-controller': { type: 'string' }, // directory for the controller's --cpu-prof output
+    'heap-snapshot': { type: 'string' }, // directory for a heap snapshot of the controller with N idle streams
     store: { type: 'string', default: 'sqlite' }, // sqlite: one controller; postgres: two on one database
     keep: { type: 'boolean', default: false },
   },
@@ -125,6 +127,7 @@ async function startController(root: string, profileDir: string | undefined, ext
   // (So not test/helpers/server-process.ts's startServer: it pipes stderr, and takes no --cpu-prof.)
   const logFd = openSync(logPath, 'a');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  if (opt['heap-snapshot']) profile.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opt['heap-snapshot']}`);
   const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay', ...extra], {
     stdio: ['ignore', 'ignore', logFd],
   });
@@ -272,6 +275,18 @@ async function startBare(dataDir: string): Promise<{ proc: ChildProcess; port: n
   return { proc, port };
 }
 
+/** The controller's V8 heap and external memory, from its /metrics. */
+async function heapOf(ctl: Controller): Promise<string> {
+  try {
+    const res = await adminFetchFor(ctl.dataDir)(`${ctl.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ctl.token}` } });
+    const text = await res.text();
+    const g = (name: string) => Number(new RegExp(`^meshctl_process_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+    return `heap used ${g('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${g('nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${g('nodejs_external_memory_bytes').toFixed(0)} MB`;
+  } catch (err) {
+    return `(no heap figures: ${(err as Error).message})`;
+  }
+}
+
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
@@ -331,8 +346,14 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     };
     await probe('ready');
     await sleep(1000);
+    if (process.env.BENCH_RSS_TRACE) for (let i = 0; i < 6; i++) { log(`rss ${procStatus(ctl.pid).rssMb.toFixed(0)} MB; ${await heapOf(ctl)}`); await sleep(5000); }
     const rssIdleMb = procStatus(ctl.pid).rssMb;
-    log(`N=${n}: all ${n} streams live; controller RSS ${rssIdleMb.toFixed(0)} MB (${rssEmptyMb.toFixed(0)} MB with no nodes)`);
+    if (opt['heap-snapshot']) {
+      process.kill(ctl.pid, 'SIGUSR2');
+      log(`N=${n}: heap snapshot of the controller requested into ${opt['heap-snapshot']}`);
+      await sleep(15_000);
+    }
+    log(`N=${n}: all ${n} streams live; controller RSS ${rssIdleMb.toFixed(0)} MB (${rssEmptyMb.toFixed(0)} MB with no nodes); ${await heapOf(ctl)}`);
 
     const added: ChangeRow = { label: 'node added (join)', samples: [] };
     const deleted: ChangeRow = { label: 'node deleted (REST)', samples: [] };
