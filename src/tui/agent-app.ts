@@ -31,9 +31,9 @@ export function AgentApp(p: { source: AgentSource; size?: Size; pollMs?: number 
     if (input === 'q') exit();
   });
   const cols = fit([
-    { title: 'PEER', width: 16 },
+    { title: 'PEER', width: 12 },
     { title: 'ADDRESS', width: 15 },
-    { title: 'ENDPOINT', width: 21, optional: 1 },
+    { title: 'ENDPOINT', width: 18, optional: 1 },
     { title: 'PATH', width: 7 },
     { title: 'HANDSHAKE', width: 9, right: true },
     { title: 'RX', width: 6, right: true },
@@ -58,6 +58,6 @@ export function AgentApp(p: { source: AgentSource; size?: Size; pollMs?: number 
       error ? h(Text, { color: 'red', bold: true }, 'agent unreachable, retrying…') : h(Text, { color: 'green' }, `● ${p.source.label}`)),
     h(Box, { flexDirection: 'column', height: Math.max(3, size.rows - 3), overflow: 'hidden' },
       data === undefined ? h(Text, { dimColor: true }, error ? error.message : 'asking the agent…') : data.length === 0 ? h(Text, null, 'Not joined to any network. Join with: meshctl join -t TOKEN') : body),
-    h(Text, { dimColor: true }, 'No admin credentials here: this is the node\'s own view (read-only). Log in with meshctl login for the whole mesh.'),
+    h(Text, { dimColor: true }, 'This node\'s own view (no admin credentials here). The whole mesh: meshctl login'),
     h(Footer, { keys: [['q', 'quit']], columns: size.columns }));
 }

@@ -122,8 +122,11 @@ export function App(p: AppProps): React.ReactElement {
       setStack((s) => [...s, r]);
       setFilter('');
     },
-    say: (m) => setMessage(m),
-  }), []);
+    say: (m) => {
+      setMessage(m);
+      bump(); // an action ran: show its effect even where no event follows (keys are not in the stream)
+    },
+  }), [bump]);
 
   const back = () => {
     if (stack.length > 1) {

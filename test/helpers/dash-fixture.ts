@@ -1,5 +1,6 @@
 // A dashboard on the fake source with a small mesh: networks office and lab; in office n1 and n2
 // healthy, n3 stale, p1 pending approval.
+import './force-color.ts';
 import React from 'react';
 import { App, type AppProps } from '../../src/tui/app.ts';
 import { newNetwork } from '../../src/core/network.ts';

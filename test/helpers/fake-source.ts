@@ -106,7 +106,7 @@ export function fakeSource(): FakeSource {
     createKey: async (network, req) => {
       const k: KeyView = { name: req.name ?? `key-${++seq}`, network, usesRemaining: req.uses === 'unlimited' ? null : (req.uses ?? 1), expiresAt: null, revoked: false, createdAt: new Date().toISOString() };
       s.keys.push(k);
-      return { ...k, token: `mc1.SECRET-TOKEN-${k.name}-0123456789abcdef` };
+      return { ...k, token: `mc1.SECRET-TOKEN-${k.name}-${'0123456789abcdef'.repeat(12)}` }; // as long as a real token
     },
     revokeKey: async (network, name) => {
       const k = s.keys.find((x) => x.network === network && x.name === name)!;

@@ -1,5 +1,6 @@
 // Driving Ink components in tests: render with ink-testing-library, read frames without ANSI
 // codes, type keys one at a time, and wait for what should appear.
+import './force-color.ts';
 import React from 'react';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters } from 'node:util';

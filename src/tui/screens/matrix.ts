@@ -24,7 +24,7 @@ export function MatrixScreen(p: ScreenProps & { network: string }): React.ReactE
   const list = all.filter((n) => matches(p.filter, n.name));
   if (list.length < 2) return note(`The pair matrix needs two nodes or more${p.filter ? ` matching "${p.filter}"` : ''}.`);
   if (!status.data) return note(status.error ? `cannot read the network's status: ${status.error.message}` : 'loading handshakes…', status.error ? 'red' : undefined);
-  const labelW = Math.min(14, Math.max(...list.map((n) => n.name.length)) + 1);
+  const labelW = Math.min(18, Math.max(...list.map((n) => n.name.length)) + String(list.length).length + 2);
   const fitCols = Math.max(1, Math.floor((p.columns - labelW - 8) / 2));
   const broken: string[] = [];
   for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) if (pairState(list[i]!, list[j]!, p.now) === 'broken') broken.push(`${list[i]!.name} ✗ ${list[j]!.name}`);
@@ -42,6 +42,6 @@ export function MatrixScreen(p: ScreenProps & { network: string }): React.ReactE
           const [g, color] = GLYPH[pairState(a, b, p.now)];
           return h(Text, { key: b.id, ...(color ? { color } : { dimColor: true }) }, ` ${g}`);
         }))),
-    h(Text, { dimColor: true }, `● handshake < 3 min   ✗ broken: both up, no recent handshake   · not expected (pending/down)${shown.length < list.length ? `   showing ${shown.length}/${list.length} (filter with /)` : ''}`),
+    h(Text, { dimColor: true, wrap: 'truncate-end' }, `● handshake <3 min  ✗ broken (both up, none)  · n/a${shown.length < list.length ? `  showing ${shown.length}/${list.length}: filter with /` : ''}`),
     broken.length ? h(Text, { color: 'red', wrap: 'truncate-end' }, `broken pairs (${broken.length}): ${broken.join(', ')}`) : h(Text, { color: 'green' }, 'every pair of up nodes has a recent handshake'));
 }

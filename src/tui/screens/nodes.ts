@@ -42,7 +42,7 @@ export function NodesScreen(p: ScreenProps & { network: string }): React.ReactEl
     }
   }, { isActive: p.active });
   const cols = fit([
-    { title: 'NODE', width: 16 },
+    { title: 'NODE', width: 14 },
     { title: 'ADDRESS', width: 15 },
     { title: 'ENDPOINT', width: 21, optional: 2 },
     { title: 'STATUS', width: 7 },
@@ -50,7 +50,7 @@ export function NodesScreen(p: ScreenProps & { network: string }): React.ReactEl
     { title: 'HSHAKE', width: 6, right: true },
     { title: 'RX', width: 6, right: true, optional: 1 },
     { title: 'TX', width: 6, right: true, optional: 1 },
-    { title: 'TRAFFIC', width: 12 },
+    { title: 'TRAFFIC', width: 10 },
   ], p.columns);
   if (!nodes.data) return note(nodes.error ? `cannot list nodes: ${nodes.error.message}` : 'loading nodes…', nodes.error ? 'red' : undefined);
   if (list.length === 0) return note(p.filter ? `no node matches "${p.filter}"` : `No nodes in ${p.network} yet. Make a key on the keys tab, then run meshctl join -t TOKEN on a node.`);
@@ -68,7 +68,7 @@ export function NodesScreen(p: ScreenProps & { network: string }): React.ReactEl
         HSHAKE: s ? age(latestHandshake(s), p.now) : '-',
         RX: s ? bytes(s.rxBytes) : '-',
         TX: s ? bytes(s.txBytes) : '-',
-        TRAFFIC: [sparkline(traffic.get(n.id) ?? [], 12), 'cyan'],
+        TRAFFIC: [sparkline(traffic.get(n.id) ?? [], 10), 'cyan'],
       }, offset + i === cursor);
     }),
     h(Text, { dimColor: true }, `${cursor + 1}/${list.length} nodes${status.error ? ` · soft state unavailable: ${status.error.message}` : ''}`));
