@@ -151,7 +151,7 @@ export function App(p: AppProps): React.ReactElement {
     if (input === '?') return setOverlay({ kind: 'help' });
     if (input === '/') return setFiltering(true);
     if (input === 'L' && route.kind !== 'audit') return ui.open({ kind: 'audit' });
-    if (key.escape || key.backspace || key.leftArrow) {
+    if (key.escape || key.backspace || key.delete || key.leftArrow) {
       if (filter) return setFilter('');
       return back();
     }
@@ -165,7 +165,7 @@ export function App(p: AppProps): React.ReactElement {
   }, { isActive: overlay === null });
 
   // A controller without the event stream (404) answers calls: poll instead of calling it down.
-  const noStream = link?.state === 'down' && (link.error as { code?: string }).code === 'NOT_FOUND';
+  const noStream = link?.state === 'down' && (link.final || (link.error as { code?: string }).code === 'NOT_FOUND');
   React.useEffect(() => {
     if (!noStream) return;
     const t = setInterval(() => setTick((x) => x + 1), p.retryMs ?? 2000);
@@ -197,8 +197,8 @@ export function App(p: AppProps): React.ReactElement {
       h(Box, { justifyContent: 'space-between' },
         h(Box, { flexShrink: 0, marginRight: 1 }, h(Text, { bold: true }, `meshctl dashboard · ${title(route)}`)),
         down
-          ? h(Text, { color: 'red', bold: true, wrap: 'truncate-end' }, 'controller unreachable, retrying…')
-          : h(Text, { color: link?.state === 'up' ? 'green' : 'yellow', wrap: 'truncate-end' }, `${link?.state === 'up' ? '● live' : noStream ? '○ polling' : '○ connecting'} · ${p.source.label}`)),
+          ? h(Text, { color: 'red', bold: true, wrap: 'truncate-end' }, isUnreachable(down) ? 'controller unreachable, retrying…' : `⚠ ${(down as { code?: string }).code ?? 'error'}, retrying…`)
+          : h(Text, { color: link?.state === 'up' ? 'green' : 'yellow', wrap: 'truncate-end' }, `${link?.state === 'up' ? '● live' : noStream ? `○ polling${link?.state === 'down' ? ` (${(link.error as { code?: string }).code ?? 'no stream'})` : ''}` : '○ connecting'} · ${p.source.label}`)),
       tabs,
       h(Box, { flexDirection: 'column', height: bodyHeight, overflow: 'hidden' },
         h(Box, { flexDirection: 'column', display: over ? 'none' : 'flex' }, screen),

@@ -42,8 +42,9 @@ export type DashEvent =
   | { type: 'status'; network: string; nodeId: string; name: string; status: MeshNode['status']; lastContact: string | null }
   | { type: 'reset' };
 
-/** The stream's own state: `up` once connected, `down` (with the error) while it retries. */
-export type LinkState = { state: 'up' } | { state: 'down'; error: Error };
+/** The stream's own state: `up` once connected, `down` (with the error) while it retries;
+ * `final` when it gave up (an error no retry fixes: the dashboard then polls). */
+export type LinkState = { state: 'up' } | { state: 'down'; error: Error; final?: boolean };
 
 export interface DataSource {
   /** Where the dashboard is connected, for the header. */

@@ -30,7 +30,7 @@ export function DnsScreen(p: ScreenProps & { network: string }): React.ReactElem
           p.ui.say(`Added ${r.name} → ${r.address}.`);
         },
       });
-    } else if ((input === 'd' || key.delete) && sel) {
+    } else if (input === 'd' && sel) {
       if (sel.source !== 'custom') return p.ui.say(`${sel.name} is a node's own name: delete the node to remove it`);
       p.ui.confirm(`Remove DNS record ${sel.name} (${sel.address})?`, async () => {
         await p.source.removeDns(p.network, sel.name);

@@ -37,7 +37,7 @@ export function KeysScreen(p: ScreenProps & { network: string }): React.ReactEle
           p.ui.say(`Created key ${k.name}. On a node: meshctl join -t TOKEN`);
         },
       });
-    } else if ((input === 'd' || key.delete) && sel) {
+    } else if (input === 'd' && sel) {
       p.ui.confirm(`Revoke key ${sel.name}? Nodes can no longer join with it.`, async () => {
         await p.source.revokeKey(p.network, sel.name);
         p.ui.say(`Revoked key ${sel.name}.`);

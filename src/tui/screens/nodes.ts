@@ -34,7 +34,7 @@ export function NodesScreen(p: ScreenProps & { network: string }): React.ReactEl
         () => p.ui.say(`Approved ${sel.name}.`),
         (err: Error) => p.ui.say(`Approving ${sel.name} refused: ${err.message}`),
       );
-    } else if (input === 'd' || key.delete) {
+    } else if (input === 'd') {
       p.ui.confirm(`Delete node ${sel.name} (${sel.address}) from ${p.network}?`, async () => {
         await p.source.deleteNode(p.network, sel.name);
         p.ui.say(`Deleted node ${sel.name}.`);
