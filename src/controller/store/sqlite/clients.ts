@@ -1,10 +1,12 @@
 // Table `ext_clients`: external clients (plain WireGuard peers behind an ingress gateway). Only
 // public keys are stored; a client's private key never reaches the controller.
+import { assertNameFree } from '../../../core/names.ts';
+import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
-import { allocate } from '../../../core/ipam.ts';
+import { freeAddresses, takeAddress } from './addresses.ts';
 import type { ClientRow, NewClient } from '../store.ts';
 import type { Sql } from './engine.ts';
-import { mustNode, usedAddresses } from './nodes.ts';
+import { mustNode } from './nodes.ts';
 
 interface Row {
   network: string;
@@ -56,16 +58,11 @@ export function insertClient(sql: Sql, c: NewClient, cidr: string): ClientRow {
       hint: `Make it one first: meshctl nodes ingress ${c.network} ${gw.name}`,
     });
   }
-  if (sql.get('SELECT 1 FROM ext_clients WHERE network = ? AND name = ?', [c.network, c.name])) {
-    throw new MeshError('ALREADY_EXISTS', `external client "${c.name}" already exists in network "${c.network}"`, { hint: `See it with: meshctl clients show ${c.network} ${c.name}` });
-  }
-  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [c.network, c.name])) {
-    throw new MeshError('NAME_TAKEN', `"${c.name}" is the name of a node in network "${c.network}"`, { hint: 'Pick another client name' });
-  }
+  assertNameFree(c.network, c.name, 'client', nameUse(sql, c.network, c.name));
   if (sql.get('SELECT 1 FROM ext_clients WHERE network = ? AND public_key = ? UNION ALL SELECT 1 FROM nodes WHERE network = ? AND public_key = ?', [c.network, c.publicKey, c.network, c.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node or client of network "${c.network}"`, { hint: 'Generate a new key pair for the client' });
   }
-  const address = allocate(cidr, usedAddresses(sql, c.network));
+  const address = takeAddress(sql, c.network, cidr);
   sql.run('INSERT INTO ext_clients (network, name, address, public_key, gateway_id, enabled, dns, full_tunnel, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)', [
     c.network, c.name, address, c.publicKey, gw.id, c.dns ? 1 : 0, c.fullTunnel ? 1 : 0, new Date().toISOString(),
   ]);
@@ -77,6 +74,8 @@ export function setClientEnabled(sql: Sql, network: string, name: string, enable
 }
 
 export function removeClient(sql: Sql, network: string, name: string): void {
+  const c = sql.get<{ address: string }>('SELECT address FROM ext_clients WHERE network = ? AND name = ?', [network, name]);
+  if (c) freeAddresses(sql, network, [c.address]);
   sql.run('DELETE FROM ext_clients WHERE network = ? AND name = ?', [network, name]);
 }
 
