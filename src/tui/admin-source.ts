@@ -2,7 +2,7 @@
 // secret, pinned CA) as every admin command, and its event stream.
 import { adminApi } from '../cli/admin-api.ts';
 import type { AdminClient } from '../cli/admin-client.ts';
-import { followEvents } from '../cli/admin-events.ts';
+import { MeshError } from '../core/errors.ts';
 import { createClient } from '../cli/clients.ts';
 import type { Change } from '../core/change.ts';
 import type { AuditEntry, DashEvent, DataSource, NetworkSoftState } from './source.ts';
@@ -46,15 +46,10 @@ export function adminSource(client: AdminClient, label: string): DataSource {
       const r = await client.call<AuditEntry[] | { entries: AuditEntry[] }>('GET', `/audit?limit=${limit}`);
       return Array.isArray(r) ? r : (r?.entries ?? []);
     },
-    follow(onEvent, onLink, signal) {
-      void followEvents(client, {
-        signal,
-        onEvent: (e) => {
-          const d = toDashEvent(e);
-          if (d) onEvent(d);
-        },
-        onLink: (err) => onLink(err ? { state: 'down', error: err } : { state: 'up' }),
-      });
+    follow(_onEvent, onLink) {
+      // The event stream's client lands with the controller's stream (GET /api/v1/events); until
+      // then the dashboard polls (App treats a final link error as "poll instead").
+      onLink({ state: 'down', error: new MeshError('NOT_FOUND', 'no event stream in this build: polling'), final: true });
     },
   };
 }
