@@ -1,6 +1,6 @@
 // `npm run bench:dashboard`: how fast `meshctl dashboard` draws.
 //
-//   npm run bench:dashboard -- [--runs 5] [--nodes 1000] [--keys 200] [--bin dist/meshctl]
+//   npm run bench:dashboard -- [--runs 5] [--nodes 1000] [--keys 200] [--bin dist/meshctl] [--part all|start|render]
 //
 // 1. First frame: the real command in a real terminal (tmux, on a private socket, 80x24), started
 //    against a stand-in admin API on loopback that serves two networks. Times from spawning the
@@ -28,7 +28,7 @@ import { App } from '../src/tui/app.ts';
 import { newNetwork } from '../src/core/network.ts';
 import { fakeSource } from '../test/helpers/fake-source.ts';
 
-const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' }, nodes: { type: 'string', default: '1000' }, keys: { type: 'string', default: '200' }, bin: { type: 'string' } } });
+const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '5' }, nodes: { type: 'string', default: '1000' }, keys: { type: 'string', default: '200' }, bin: { type: 'string' }, part: { type: 'string', default: 'all' } } });
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const q = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
@@ -96,23 +96,27 @@ async function nodeScreen(): Promise<void> {
   while (!/1\/\d+ nodes/.test(r.lastFrame() ?? '')) await sleep(1);
   const first = lastWrite - t0;
   const times: number[] = [];
+  const cpu: number[] = [];
   const keys = Number(opt.keys);
   for (let i = 0; i < keys; i++) {
     const key = i < keys / 2 ? '\x1b[B' : i % 2 ? '\x1b[6~' : '\x1b[5~';
     const before = r.lastFrame();
     const sent = performance.now();
+    const c0 = process.cpuUsage();
     lastWrite = 0;
     r.stdin.write(key);
     while (!lastWrite || r.lastFrame() === before) await sleep(0);
     times.push(lastWrite - sent);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     await sleep(2);
   }
   r.unmount();
-  console.log(`node screen  ${N} nodes, 80x24: first frame of the list ${ms(first)}; per key press (${keys}: ↓, PgDn, PgUp) p50 ${ms(q(times, 0.5))}, p95 ${ms(q(times, 0.95))}, max ${ms(Math.max(...times))}`);
+  console.log(`node screen  ${N} nodes, 80x24: first frame of the list ${ms(first)}; per key press (${keys}: ↓, PgDn, PgUp) p50 ${ms(q(times, 0.5))}, p95 ${ms(q(times, 0.95))}, max ${ms(Math.max(...times))}; CPU per key press p50 ${ms(q(cpu, 0.5))}, p95 ${ms(q(cpu, 0.95))} (wall time includes waiting for a core on a loaded machine; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
 }
 
 const api = await fakeApi();
-try {
+if (opt.part !== 'render') try {
   await firstFrame('node bin/run.js (type stripping)', [process.execPath, join(repo, 'bin', 'run.js')], api.url);
   const bin = opt.bin ?? join(repo, 'dist', 'meshctl');
   if (existsSync(bin)) await firstFrame(`${bin.replace(repo, '')} (single executable)`, [bin], api.url);
@@ -120,5 +124,5 @@ try {
 } finally {
   api.close();
 }
-await nodeScreen();
+if (opt.part !== 'start') await nodeScreen();
 process.exit(0);
