@@ -26,7 +26,7 @@ const APPEAR_MS = 1000;
 dropMeshctlEnv();
 const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
-t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a real mesh', { skip, timeout: 600_000 }, async (t) => {
+t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a real mesh', { skip, timeout: 1_200_000 }, async (t) => {
   await sweepStale(STEM);
   const work = mkdtempSync(join(tmpdir(), 'dash-e2e-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -108,8 +108,9 @@ t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a r
     const cmd = `ip netns exec ${lab.ns('ctl')} ${bin} dashboard --data-dir ${D} 2>${errLog}; echo "dashboard exited $?"; sleep 600`;
     const t0 = performance.now();
     assert.equal(tmux('new-session', '-d', '-s', 'dash', '-x', '80', '-y', '24', cmd).status, 0);
-    const { s } = await waitScreen((s) => /office\s+10\.10\.0\.0\/24/.test(s) && /branch\s+10\.20\.0\.0\/24/.test(s), 15_000, 'both networks');
+    await waitScreen((s) => /office\s+10\.10\.0\.0\/24/.test(s) && /branch\s+10\.20\.0\.0\/24/.test(s), 15_000, 'both networks');
     figures.push(`first screen with data ${secs(performance.now() - t0)}`);
+    const { s } = await waitScreen((s) => /office\s+10\.10\.0\.0\/24\s+office\.internal\s+3\s+0\s+0\s+0/.test(s) && /branch\s+10\.20\.0\.0\/24\s+branch\.internal\s+1\s+0/.test(s), 60_000, 'every node healthy');
     assert.match(s, /office\s+10\.10\.0\.0\/24\s+office\.internal\s+3\s+0\s+0\s+0/, 'office: 3 healthy');
     assert.match(s, /branch\s+10\.20\.0\.0\/24\s+branch\.internal\s+1\s+0\s+0\s+0/, 'branch: 1 healthy');
     assert.match(s, /● live/, 'following the event stream');
@@ -196,11 +197,14 @@ t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a r
     assert.equal(api.get('n2')?.status, 'healthy');
   });
 
-  await step('8', 'n5\'s agent is stopped: n5 turns stale on screen', ['1'], async () => {
+  await step('8', 'n5\'s agent is stopped (and its tunnel with it): n5 turns stale on screen', ['1'], async () => {
     await keys('1');
     await waitScreen((s) => /n5\s+10\.10\.0\.\d+\s+healthy/.test(s), 5000, 'n5 healthy');
     await agents.n5!.stop();
-    const { ms } = await waitScreen((s) => /n5\s+10\.10\.0\.\d+\s+(stale|down)/.test(s), 240_000, 'n5 stale');
+    // Health counts handshakes its peers report (a node whose tunnels work is not failing, even
+    // without its agent): the node goes dark only when its WireGuard goes too.
+    await lab.run('n5', ['ip', 'link', 'del', 'mesh-office'], { allowFail: true });
+    const { ms } = await waitScreen((s) => /n5\s+10\.10\.0\.\d+\s+(stale|down)/.test(s), 330_000, 'n5 stale');
     figures.push(`n5 stale on screen ${secs(ms)} after its agent stopped`);
     assert.equal((await nodes('office')).get('n5')?.status, 'stale');
   });
