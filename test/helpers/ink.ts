@@ -30,12 +30,14 @@ export function drive(el: React.ReactElement): Driver {
     frame: () => stripVTControlCharacters(r.lastFrame() ?? ''),
     raw: () => r.lastFrame() ?? '',
     async press(...keys) {
+      await sleep(30);
       for (const k of keys) {
         r.stdin.write(k);
         await sleep(30);
       }
     },
     async type(text) {
+      await sleep(60); // a field that just appeared subscribes to input in an effect: let it run
       for (const c of text) {
         r.stdin.write(c);
         await sleep(10);
