@@ -135,7 +135,9 @@ export function App(p: AppProps): React.ReactElement {
     }
   };
   const setTab = (tab: (typeof TABS)[number]) => {
-    if (route.kind === 'network') setStack((s) => [...s.slice(0, -1), { ...route, tab }]);
+    if (route.kind !== 'network' || route.tab === tab) return;
+    setStack((s) => [...s.slice(0, -1), { ...route, tab }]);
+    setFilter(''); // a filter is for the list it was typed over
   };
 
   useInput((input, key) => {
@@ -204,6 +206,7 @@ export function App(p: AppProps): React.ReactElement {
         h(Box, { flexDirection: 'column', display: over ? 'none' : 'flex' }, screen),
         over),
       h(Text, { wrap: 'truncate-end', ...(down ? { color: 'red' } : {}) },
-        filtering || filter ? `filter: ${filter}${filtering ? '▏' : ''}` : down ? `${down.message}${(down as { hint?: string }).hint ? ` · ${(down as { hint?: string }).hint}` : ''}` : message || ' '),
+        down ? `${down.message}${(down as { hint?: string }).hint ? ` · ${(down as { hint?: string }).hint}` : ''}`
+          : [filtering || filter ? `filter: ${filter}${filtering ? '▏' : ''}` : '', message].filter(Boolean).join(' · ') || ' '),
       h(Footer, { keys: [...keysOf(route), ...GLOBAL_KEYS.filter(([k]) => k !== '↑↓ PgUp PgDn' && !keysOf(route).some(([x]) => x === k))], columns: size.columns })));
 }
