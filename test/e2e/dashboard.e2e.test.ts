@@ -113,7 +113,7 @@ t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a r
     const { s } = await waitScreen((s) => /office\s+10\.10\.0\.0\/24\s+office\.internal\s+3\s+0\s+0\s+0/.test(s) && /branch\s+10\.20\.0\.0\/24\s+branch\.internal\s+1\s+0/.test(s), 60_000, 'every node healthy');
     assert.match(s, /office\s+10\.10\.0\.0\/24\s+office\.internal\s+3\s+0\s+0\s+0/, 'office: 3 healthy');
     assert.match(s, /branch\s+10\.20\.0\.0\/24\s+branch\.internal\s+1\s+0\s+0\s+0/, 'branch: 1 healthy');
-    assert.match(s, /● live/, 'following the event stream');
+    await waitScreen((s) => /● live/.test(s), 10_000, 'the event stream followed');
   });
 
   await step('2', 'keystrokes create a network; the API confirms it', ['1'], async () => {

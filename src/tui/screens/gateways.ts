@@ -15,7 +15,7 @@ export const GATEWAYS_KEYS: [string, string][] = [['i', 'ingress on/off'], ['e',
 
 export function GatewaysScreen(p: ScreenProps & { network: string }): React.ReactElement {
   const nodes = useData(() => p.source.listNodes(p.network), [p.network], p.tick);
-  const clients = useData(() => p.source.listClients(p.network), [p.network], p.tick);
+  const clients = useData(() => p.source.listClients(p.network), [p.network], p.tick, 2000);
   const status = useStatus(p);
   const list = (nodes.data ?? []).filter((n) => matches(p.filter, n.name));
   const cl = clients.data ?? [];

@@ -12,7 +12,7 @@ const h = React.createElement;
 export const KEYS_KEYS: [string, string][] = [['n', 'new key'], ['d', 'revoke'], ['Tab', 'next tab']];
 
 export function KeysScreen(p: ScreenProps & { network: string }): React.ReactElement {
-  const keys = useData(() => p.source.listKeys(p.network), [p.network], p.tick);
+  const keys = useData(() => p.source.listKeys(p.network), [p.network], p.tick, 2000); // keys are not in the event stream
   const list = (keys.data ?? []).filter((k) => matches(p.filter, k.name));
   const win = p.height - 2;
   const { cursor, offset } = useCursor(list.length, win, p.active);

@@ -12,8 +12,9 @@ const h = React.createElement;
 export const NETWORKS_KEYS: [string, string][] = [['Enter', 'open'], ['n', 'new network'], ['L', 'audit log']];
 
 export function NetworksScreen(p: ScreenProps): React.ReactElement {
-  const nets = useData(() => p.source.listNetworks(), [], p.tick);
-  const nodes = useData(() => p.source.listNodes(), [], p.tick);
+  // Networks and keys are not in the event stream (nodes never see them): poll them too.
+  const nets = useData(() => p.source.listNetworks(), [], p.tick, 2000);
+  const nodes = useData(() => p.source.listNodes(), [], p.tick, 2000);
   const list = (nets.data ?? []).filter((n) => matches(p.filter, n.name, n.cidr, n.domain));
   const { cursor, offset } = useCursor(list.length, p.height - 2, p.active);
   const counts = (net: string) => {
