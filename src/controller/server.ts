@@ -21,6 +21,9 @@ import { startNodeGrpc, type NodeGrpcServer } from './node-api/grpc-server.ts';
 import { PathBook } from './nat/path-book.ts';
 import { Relay } from '../relay/relay.ts';
 import { setStateSources } from './metrics.ts';
+import { startEventFeed, type EventFeed } from './events/feed.ts';
+import type { EventLogOptions } from './events/event-log.ts';
+import type { StatusTrackerOptions } from './events/status-tracker.ts';
 import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
 export interface RunningController {
@@ -37,6 +40,8 @@ export interface RunningController {
   apiRoutes: readonly { method: string; url: string }[];
   nodeApi: NodeApi;
   hub: WatchHub;
+  /** The admin event stream's feed (GET /api/v1/events). */
+  events: EventFeed;
   /**
    * Shuts down within a deadline: stops accepting at once, gives open requests and Watch streams
    * `graceMs` (default 5 s) to finish, then closes every connection hard (a vanished node's
@@ -64,6 +69,8 @@ function listenError(err: unknown, what: string, addr: string): MeshError {
 export interface StartOptions {
   /** Failed admin authentications allowed per source address and minute (default 10). */
   authFailuresPerMinute?: number;
+  /** Event stream tuning (tests): history, buffer bound, ping and sweep intervals. */
+  events?: EventLogOptions & StatusTrackerOptions;
 }
 
 /** The admin API URL to put in login tokens: the bound address, or the public host for a wildcard. */
@@ -90,6 +97,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let relay: Relay | undefined;
   let paths: PathBook | undefined;
   let metricsServer: MetricsServer | undefined;
+  let feed: EventFeed | undefined;
   try {
     const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
     const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
@@ -131,6 +139,9 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
     const pathBook = paths;
     const admin = new AdminService(ctx, health, pathBook);
+    feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), opts.events);
+    const events = feed;
+    nodeApi.onContact = (node) => events.contact(node.network);
     setStateSources({
       nodes: async () => {
         const counts = new Map<string, { network: string; status: string; count: number }>();
@@ -164,6 +175,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       api = await buildApi(store, admin, log, version, {
         ...(https ? { https } : {}),
         ...(opts.authFailuresPerMinute !== undefined ? { authFailuresPerMinute: opts.authFailuresPerMinute } : {}),
+        events: feed.log,
       });
       const addr = formatHostPort(cfg.api);
       try {
@@ -213,6 +225,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,
       hub,
+      events: feed,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
         const t0 = Date.now();
         await metricsServer?.close();
@@ -223,6 +236,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
         ];
         const [g, a] = await Promise.all(closing);
         if (g === 'late' || a === 'late') log.warn({ grpc: g === 'late', api: a === 'late' }, 'connections did not close in time; left them to the exit');
+        feed?.close();
         dnsFiles?.close();
         await dnsFiles?.idle();
         paths?.close();
@@ -232,6 +246,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       },
     };
   } catch (err) {
+    feed?.close();
     await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
     paths?.close();

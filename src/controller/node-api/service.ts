@@ -51,6 +51,8 @@ export class NodeApi {
   private readonly endpointChangedAt = new Map<string, number>();
   private readonly views: ViewBuilder;
   private readonly paths: PathBook | null;
+  /** Told of every check-in and Watch stream opened (the admin event stream's status events). */
+  onContact: ((node: NodeRow) => void) | undefined;
 
   constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null) {
     this.ctx = ctx;
@@ -184,6 +186,7 @@ export class NodeApi {
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
+    this.onContact?.(current);
     // Every check-in names the controllers, so that a node that joined before a controller was
     // added (or before the store moved to PostgreSQL) learns where to fail over to.
     const controllers = this.ctx.grpcPublicAddr.split(',');
