@@ -4,7 +4,7 @@
 // Never adds routes in, nor sends traffic from, the root namespace.
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { onInterrupt } from '../helpers/interrupt.ts';
 import { ExecaRunner, type RunOptions, type RunResult, type Runner } from '../../src/platform/runner.ts';
 
@@ -97,18 +97,23 @@ export function subnetOctet(prefix: string): number {
 
 /**
  * The argv prefix that runs a command on a host: its netns + a private mount ns with its own
- * /var/run/wireguard and, when `cronDir` is given and cron is installed, its own cron spool
- * (/var/spool/cron/crontabs): `crontab` on a lab host never reads or writes the real one.
+ * /var/run/wireguard, its own /etc/hosts (a copy made with the lab, bind-mounted over the real
+ * one) and, when `cronDir` is given and cron is installed, its own cron spool
+ * (/var/spool/cron/crontabs): `crontab` on a lab host never reads or writes the real one, and an
+ * agent's hosts block lands in the host's copy. MESHCTL_HOST_DNS defaults to `hosts` there, so an
+ * agent never asks the machine's systemd-resolved (shared over D-Bus, not per namespace) to
+ * change a link: a test that wants another mode sets it.
  */
-export function hostWrapper(ns: string, wgDir: string, cronDir = ''): string[] {
+export function hostWrapper(ns: string, wgDir: string, cronDir = '', hostsFile = ''): string[] {
   return ['ip', 'netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
     'mkdir -p /var/run/wireguard && mount --bind "$1" /var/run/wireguard && ' +
-    '{ [ -z "$2" ] || [ ! -d /var/spool/cron/crontabs ] || mount --bind "$2" /var/spool/cron/crontabs; } && shift 2 && exec "$@"',
-    'sh', wgDir, cronDir];
+    '{ [ -z "$2" ] || [ ! -d /var/spool/cron/crontabs ] || mount --bind "$2" /var/spool/cron/crontabs; } && ' +
+    '{ [ -z "$3" ] || mount --bind "$3" /etc/hosts; } && export MESHCTL_HOST_DNS="${MESHCTL_HOST_DNS:-hosts}" && shift 3 && exec "$@"',
+    'sh', wgDir, cronDir, hostsFile];
 }
 
-/** hostWrapper for `host` of a lab whose directory is `dir` (its wg/ and cron/). */
-export const hostWrapperIn = (ns: string, dir: string): string[] => hostWrapper(ns, `${dir}/wg`, `${dir}/cron`);
+/** hostWrapper for `host` of a lab whose directory is `dir` (its wg/, cron/ and hosts). */
+export const hostWrapperIn = (ns: string, dir: string): string[] => hostWrapper(ns, `${dir}/wg`, `${dir}/cron`, `${dir}/hosts`);
 
 /** Builds the lab: hub namespace with bridge br0, one namespace per host wired to it. Undoes itself on failure. */
 export async function createLab(opts: LabOptions): Promise<Lab> {
@@ -165,6 +170,8 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       for (const sub of ['wg', 'etc']) await mkdir(`${dirOf(h)}/${sub}`, { recursive: true, mode: 0o700 });
       await mkdir(`${dirOf(h)}/cron`);
       await chmod(`${dirOf(h)}/cron`, 0o1730); // as Debian's /var/spool/cron/crontabs
+      // The host's own /etc/hosts (bind-mounted over the real one by hostWrapper).
+      await writeFile(`${dirOf(h)}/hosts`, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${h}\n`, { mode: 0o644 });
     }
     await root.run(['ip', 'netns', 'add', hub]);
     await root.run(['ip', '-n', hub, 'link', 'set', 'lo', 'up']);
