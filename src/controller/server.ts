@@ -138,7 +138,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     void dnsFiles.writeAll().catch((err) => log.warn({ err }, 'writing the DNS hosts files'));
     paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
     const pathBook = paths;
-    const admin = new AdminService(ctx, health, pathBook);
+    nodeApi.reports.follow((l) => store.subscribe(l));
+    const admin = new AdminService(ctx, health, pathBook, nodeApi.reports);
     feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), opts.events);
     const events = feed;
     nodeApi.onContact = (node) => events.contact(node.network);

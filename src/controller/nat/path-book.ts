@@ -32,6 +32,9 @@ export interface PathUpdate {
 export interface ReportedPeer {
   publicKey: string;
   latestHandshake: number;
+  /** WireGuard's byte counters for the peer (absent from older agents). */
+  rxBytes?: number;
+  txBytes?: number;
   endpoint?: string;
   path?: string;
   exhausted?: boolean;

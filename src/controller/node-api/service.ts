@@ -13,6 +13,7 @@ import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
 import type { PathBook, PathUpdate, ReportedPeer } from '../nat/path-book.ts';
 import { TokenBuckets } from './rate-limit.ts';
+import { ReportBook } from '../report-book.ts';
 
 /** The least time between two endpoint or port changes of one node taken from check-ins. */
 export const ENDPOINT_CHANGE_MS = 10_000;
@@ -53,6 +54,8 @@ export class NodeApi {
   private readonly paths: PathBook | null;
   /** Told of every check-in and Watch stream opened (the admin event stream's status events). */
   onContact: ((node: NodeRow) => void) | undefined;
+  /** What each node said at its last check-in (versions, handshakes, traffic): soft state for admins. */
+  readonly reports = new ReportBook();
 
   constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null) {
     this.ctx = ctx;
@@ -167,15 +170,15 @@ export class NodeApi {
         current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
       }
     }
+    let reported: CheckInInput['handshakes'] = [];
     if (req.handshakes.length && node.approved) {
       // Only an approved member's word counts, and only about the other approved members of its network.
       const members = new Map((await this.views.membersOf(node.network)).rows.filter((n) => n.approved && n.id !== node.id).map((n) => [n.publicKey, n.id]));
-      const about = req.handshakes.flatMap((h) => {
-        const id = members.get(h.publicKey);
-        return id === undefined ? [] : [{ nodeId: id, latestHandshake: h.latestHandshake }];
-      });
+      reported = req.handshakes.filter((h) => members.has(h.publicKey));
+      const about = reported.map((h) => ({ nodeId: members.get(h.publicKey)!, latestHandshake: h.latestHandshake }));
       this.health.report(node.network, node.id, about, now.getTime());
     }
+    this.reports.record(node.network, node.id, req.knownVersion, reported, now.getTime());
     let paths: { paths?: PathUpdate['paths']; pathsTag?: string } = {};
     if (this.paths) {
       // An agent that reports no addresses (an older one) keeps those it reported before.

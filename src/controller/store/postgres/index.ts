@@ -6,7 +6,7 @@
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import type { Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
@@ -382,7 +382,7 @@ export class PostgresStore implements Store {
       return row;
     });
   }
-  listAudit(limit: number) { return this.engine.read((q) => admin.listAudit(q, limit)); }
+  listAudit(limit: number, filter?: AuditFilter) { return this.engine.read((q) => admin.listAudit(q, limit, filter)); }
 
   async close(): Promise<void> {
     clearInterval(this.timer);

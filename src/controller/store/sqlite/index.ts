@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import type { Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
@@ -394,7 +394,7 @@ export class SqliteStore implements Store {
       return row;
     });
   }
-  async listAudit(limit: number) { return this.engine.read((s) => admin.listAudit(s, limit)); }
+  async listAudit(limit: number, filter?: AuditFilter) { return this.engine.read((s) => admin.listAudit(s, limit, filter)); }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
