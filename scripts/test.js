@@ -44,6 +44,14 @@ const tapBin = join(repo, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
 const out = join('.tap', 'run.tap');
 rmSync(out, { force: true });
 rmSync(join('.tap', 'report', 'coverage-summary.json'), { force: true });
+// The machine's own configuration, which no test may change (tests get private copies: lab hosts
+// their own /etc/hosts, cron spool and /var/run/wireguard). Compared byte for byte after the run.
+const HOST_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/crontab', '/var/spool/cron/crontabs/root'];
+const hostState = () => new Map([
+  ...HOST_FILES.map((f) => { try { return [f, readFileSync(f).toString('base64')]; } catch { return [f, null]; } }),
+  ['/etc/systemd/system (meshctl units)', (() => { try { return readdirSync('/etc/systemd/system').filter((n) => n.includes('meshctl')).join(','); } catch { return null; } })()],
+]);
+const hostBefore = hostState();
 const t0 = performance.now();
 // On a terminal tap's own reporter, with the raw TAP saved to a file; otherwise (CI, pipes) the raw
 // TAP itself, shown as it comes and kept.
@@ -126,6 +134,12 @@ if (cov) {
 } else if (enforce) {
   c.failed++;
   c.failures.push('coverage: tap wrote no .tap/report/coverage-summary.json');
+}
+for (const [what, after] of hostState()) {
+  if (after !== hostBefore.get(what)) {
+    c.failed++;
+    c.failures.push(`the machine's ${what} changed during the run: a test touched the host's own configuration (tests must use private copies; see test/e2e/lab.ts)`);
+  }
 }
 if (c.failures.length) {
   console.log(`\nfailed:`);

@@ -10,6 +10,11 @@ export type Change =
   | { kind: 'dns'; network: string; version: number; upserted: RecordView[]; removed: string[] }
   | { kind: 'network-deleted'; network: string; version: number };
 
+/** The records part of a `dns` change for an external client's name: an A record while the client
+ * is enabled, gone when it is disabled or deleted. */
+export const clientNameChange = (c: { name: string; address: string }, resolves: boolean): { upserted: RecordView[]; removed: string[] } =>
+  resolves ? { upserted: [{ name: c.name, type: 'A', address: c.address }], removed: [] } : { upserted: [], removed: [c.name] };
+
 export interface PeerDelta {
   upserted: PeerView[];
   removed: string[];

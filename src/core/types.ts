@@ -81,7 +81,7 @@ export interface DnsRecord {
   network: string;
   /** IPv4 address; for a CNAME, the name it points to (a label of the network's domain). */
   address: string;
-  source: 'node' | 'custom';
+  source: 'node' | 'custom' | 'client';
   type: 'A' | 'CNAME';
 }
 

@@ -41,12 +41,14 @@ for (const be of storeBackends()) {
     t.equal(n3.address, '10.10.0.4', 'a node never takes a client\'s address');
     await t.rejects(store.joinNode(key, { ...newNode('phone') }, new Date()), { code: 'NAME_TAKEN' });
 
-    await until(3);
-    t.same(seen.slice(0, 3).map((c) => (c.kind === 'node-upserted' ? [c.kind, c.node.name, c.node.clientAddresses ?? [], c.node.egressRanges ?? []] : [c.kind])), [
+    await until(4);
+    t.same(seen.slice(0, 4).map((c) => (c.kind === 'node-upserted' ? [c.kind, c.node.name, c.node.clientAddresses ?? [], c.node.egressRanges ?? []]
+      : c.kind === 'dns' ? [c.kind, c.upserted.map((r) => `${r.name} ${r.type} ${r.address}`), c.removed] : [c.kind])), [
       ['node-upserted', 'gw', [], ['192.168.7.0/24']],
       ['node-upserted', 'gw', ['10.10.0.3'], ['192.168.7.0/24']],
+      ['dns', ['phone A 10.10.0.3'], []],
       ['node-upserted', 'n3', [], []],
-    ], 'each change to what peers route to the gateway is a change of the gateway node, carried whole');
+    ], 'each change to what peers route to the gateway is a change of the gateway node, carried whole; the client\'s name follows');
 
     t.match(await store.setClientEnabled('office', 'phone', false, 'test'), { enabled: false });
     t.same((await store.getNode('office', 'gw'))!.clientAddresses, [], 'a disabled client is routed nowhere');

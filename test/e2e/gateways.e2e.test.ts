@@ -12,7 +12,7 @@ import { join as pathJoin } from 'node:path';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type JoinOut } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, stepper, until, type JoinOut } from './mesh-helpers.ts';
 import { decodeTerminalQr } from '../helpers/qr.ts';
 
 /** This test also drives nftables, iptables-save and wg-quick (CI installs them: .ci/run). */
@@ -52,17 +52,6 @@ async function filesUnder(dir: string): Promise<string[]> {
     else if (e.isFile()) out.push(p);
   }
   return out;
-}
-
-/** Polls `fn` until it returns a value other than undefined, or fails after `ms` naming `what`. */
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    assert.ok(performance.now() < end, `timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 t.test('issue 11: external clients through an ingress gateway, a LAN through an egress gateway', { skip, timeout: 900_000 }, async (t) => {
@@ -184,6 +173,19 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
     }
   });
 
+  /** `dig +short` on `from` against the responder at `server` (a mesh address). */
+  const digShort = async (from: string, server: string, name: string) =>
+    (await lab.run(from, ['dig', `@${server}`, name, '+short', '+time=1', '+tries=1'], { allowFail: true })).stdout.trim();
+  const PHONE = `phone.${NET}.internal`;
+
+  await step('2b', 'the client has a DNS name: every node\'s responder answers phone.<domain>, and so does the gateway\'s for the client itself', ['2'], async () => {
+    for (const h of NODES) {
+      await until(`${h}'s responder to answer ${PHONE}`, 10_000, async () => ((await digShort(h, addr[h]!, PHONE)) === clientAddr ? true : undefined));
+    }
+    assert.equal(await digShort('cl', addr.gw!, PHONE), clientAddr, 'the client resolves its own name through the tunnel');
+    assert.equal(await digShort('cl', addr.gw!, `n2.${NET}.internal`), addr.n2, 'and the nodes\' names');
+  });
+
   await step('3', 'with --nat the LAN is reached from every node and the client, and sees the gateway\'s address (check 2)', ['2'], async () => {
     for (const h of ['gw', 'n2', 'n3', 'cl']) await m.pingUntil(h, 'lan', LAN_HOST, 10_000);
     for (const h of ['n2', 'n3', 'cl']) assert.equal(await until(`a TCP answer from the LAN to ${h}`, 5000, () => seenFrom(h)), LAN_GW, `with --nat the LAN sees ${h} as the gateway`);
@@ -221,6 +223,7 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
     const ping = await lab.run('cl', ['ping', '-n', '-c2', '-W1', addr.n2!], { allowFail: true });
     assert.notEqual(ping.exitCode, 0, 'the deleted client no longer reaches the mesh');
     for (const h of NODES) assert.ok(!(await m.wgPeers(h, iface[h]!)).some((p) => p.allowedIps.includes(clientAddr)), `${h} routes the client nowhere`);
+    for (const h of NODES) await until(`${h}'s responder to forget ${PHONE}`, 5000, async () => ((await digShort(h, addr[h]!, PHONE)) === '' ? true : undefined));
   });
 
   await step('6', 'removing the egress role removes the routes on every node and then, with ingress off, every rule of ours (check 3)', ['0'], async () => {

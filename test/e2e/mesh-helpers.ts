@@ -31,6 +31,17 @@ export const shown = (args: string[]) => args.map((a) => (a.startsWith('mc1.') ?
 /** Seconds with one decimal, for diagnostics. */
 export const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** Polls `fn` every 50 ms until it returns a value other than undefined, or fails after `ms` naming `what`. */
+export async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (performance.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** meshctl on lab hosts: `dataDir` is the controller's data directory on host `ctl`. */
 export function meshTools(lab: Lab, dataDir: string) {
   const etc = (h: string) => `${lab.dir(h)}/etc`;

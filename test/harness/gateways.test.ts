@@ -2,7 +2,7 @@
 // the agents apply (WireGuard peers, routes, firewall) after each change. WireGuard, routes and
 // nft are simulated here; test/e2e/gateways.e2e.test.ts drives the real thing.
 import t from 'tap';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join as pathJoin } from 'node:path';
 import { startHarness } from '../helpers/harness.ts';
 import { simHost } from '../platform/wg-sim.ts';
@@ -154,4 +154,30 @@ t.test('`clients create` prints the config and a QR code that decodes to exactly
   t.equal(JSON.parse(bad.stdout).error.code, 'NOT_FOUND');
   const usage = await cli(['nodes', 'egress', 'office', 'gw', ...flags]);
   t.equal(usage.code, 2, 'egress needs --ranges or --off');
+
+  // --out: the config (private key included) goes to a new 0600 file, never to the terminal; a
+  // path that cannot be written fails before the client exists, so no key is ever lost.
+  const dir = t.testdir({ 'taken.conf': 'another client\'s config\n' });
+  const file = pathJoin(dir, 'tablet.conf');
+  const o = await cli(['clients', 'create', 'office', 'tablet', '--gateway', 'gw', '--dns', '--out', file, ...flags]);
+  t.equal(o.code, 0, o.stderr);
+  t.match(o.stdout, new RegExp(`wrote its config to ${file.replace(/[.]/g, '\\.')} \\(0600\\)`));
+  t.equal((await stat(file)).mode & 0o777, 0o600, 'the file is its owner\'s only');
+  const written = await readFile(file, 'utf8');
+  const key = /^PrivateKey = ([A-Za-z0-9+/]{43}=)$/m.exec(written)?.[1];
+  t.ok(key, 'the file holds the private key made here');
+  t.notOk(o.stdout.includes(key!), 'the terminal never shows it');
+  t.match(written, /^DNS = 10\.10\.0\.1$/m);
+  const api = adminApi(new AdminClient({ server: h.apiUrl, token: h.token }));
+  t.equal((await api.showClient('office', 'tablet')).config, written.replace(key!, '<paste yours>'), 'the file is the config the controller describes');
+  for (const [out, why] of [[pathJoin(dir, 'taken.conf'), /already exists/], [pathJoin(dir, 'no', 'such', 'dir.conf'), /directory does not exist/]] as const) {
+    const r = await cli(['clients', 'create', 'office', 'tv', '--gateway', 'gw', '--out', out, '--json', ...flags]);
+    t.equal(r.code, 1, `--out ${out}`);
+    t.match(JSON.parse(r.stdout).error, { code: 'INVALID_ARGUMENT', message: why });
+    await t.rejects(api.showClient('office', 'tv'), { code: 'NOT_FOUND' }, 'refused before the client was created');
+  }
+  t.equal(await readFile(pathJoin(dir, 'taken.conf'), 'utf8'), 'another client\'s config\n', 'an existing file is never overwritten');
+  const refused = await cli(['clients', 'create', 'office', 'tv', '--gateway', 'nope', '--out', pathJoin(dir, 'tv.conf'), ...flags]);
+  t.equal(refused.code, 1);
+  await t.rejects(stat(pathJoin(dir, 'tv.conf')), { code: 'ENOENT' }, 'a create the controller refused leaves no file behind');
 });

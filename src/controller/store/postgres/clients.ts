@@ -1,5 +1,7 @@
 // Table `ext_clients`: external clients (plain WireGuard peers behind an ingress gateway). Only
 // public keys are stored; a client's private key never reaches the controller.
+import { assertNameFree } from '../../../core/names.ts';
+import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
 import { allocate } from '../../../core/ipam.ts';
 import type { ClientRow, NewClient } from '../store.ts';
@@ -56,12 +58,7 @@ export async function insertClient(q: Q, c: NewClient, cidr: string): Promise<Cl
       hint: `Make it one first: meshctl nodes ingress ${c.network} ${gw.name}`,
     });
   }
-  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [c.network, c.name])) {
-    throw new MeshError('ALREADY_EXISTS', `external client "${c.name}" already exists in network "${c.network}"`, { hint: `See it with: meshctl clients show ${c.network} ${c.name}` });
-  }
-  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [c.network, c.name])) {
-    throw new MeshError('NAME_TAKEN', `"${c.name}" is the name of a node in network "${c.network}"`, { hint: 'Pick another client name' });
-  }
+  assertNameFree(c.network, c.name, 'client', await nameUse(q, c.network, c.name));
   if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND public_key = $2 UNION ALL SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [c.network, c.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node or client of network "${c.network}"`, { hint: 'Generate a new key pair for the client' });
   }

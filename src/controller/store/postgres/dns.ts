@@ -1,8 +1,9 @@
-// Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
+// Table `dns_records`: custom records. Node and client records are derived from `nodes` and
+// `ext_clients`, not stored.
 import { MeshError } from '../../../core/errors.ts';
-import { parseRecord, type RecordView } from '../../../core/dns.ts';
+import { parseRecord, sortRecords, type RecordView } from '../../../core/dns.ts';
 import type { DnsRecord, Network } from '../../../core/types.ts';
-import { assertNameFree, type NameUse } from '../../../core/names.ts';
+import { assertNameFree, noSuchRecord, type NameUse } from '../../../core/names.ts';
 import type { Q } from './engine.ts';
 
 interface Row { name: string; type: string; address: string }
@@ -13,11 +14,19 @@ const toView = (r: Row): RecordView => ({ name: r.name, type: r.type === 'CNAME'
 export const listCustom = async (q: Q, network: string): Promise<RecordView[]> =>
   (await q.all<Row>('SELECT name, type, address FROM dns_records WHERE network = $1 ORDER BY name', [network])).map(toView);
 
+/** The A records of the network's enabled external clients (`<client>.<domain>`), sorted by name. */
+export const listClientRecords = async (q: Q, network: string): Promise<RecordView[]> =>
+  (await q.all<Row>("SELECT name, 'A' AS type, address FROM ext_clients WHERE network = $1 AND enabled ORDER BY name", [network])).map(toView);
+
+/** What views carry: custom records and the clients' names, sorted by name. */
+export const listRecords = async (q: Q, network: string): Promise<RecordView[]> => sortRecords([...await listCustom(q, network), ...await listClientRecords(q, network)]);
+
 export async function listDns(q: Q, network: string): Promise<DnsRecord[]> {
   const nodes = await q.all<{ name: string; address: string }>('SELECT name, address FROM nodes WHERE network = $1 AND approved ORDER BY name', [network]);
   return [
     ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const, type: 'A' as const })),
     ...(await listCustom(q, network)).map((r) => ({ ...r, network, source: 'custom' as const })),
+    ...(await listClientRecords(q, network)).map((r) => ({ ...r, network, source: 'client' as const })),
   ];
 }
 
@@ -26,6 +35,7 @@ export async function nameUse(q: Q, network: string, name: string): Promise<Name
   return {
     node: (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name])) !== undefined,
     record: (await q.get('SELECT 1 FROM dns_records WHERE network = $1 AND name = $2', [network, name])) !== undefined,
+    client: (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [network, name])) !== undefined,
   };
 }
 
@@ -34,11 +44,11 @@ export async function nameUse(q: Q, network: string, name: string): Promise<Name
 export async function insertDns(q: Q, net: Network, name: string, address: string): Promise<DnsRecord> {
   const network = net.name;
   const rec = parseRecord(name, address, net.domain);
-  assertNameFree(network, name, 'record', { node: (await nameUse(q, network, name)).node, record: false }); // a second record: ON CONFLICT below
+  assertNameFree(network, name, 'record', { ...(await nameUse(q, network, name)), record: false }); // a second record: ON CONFLICT below
   if (rec.type === 'CNAME') {
     const target = await nameUse(q, network, rec.address);
-    if (!target.node && !target.record) {
-      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+    if (!target.node && !target.record && !target.client) {
+      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node, a client nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
     }
   }
   const inserted = await q.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
@@ -51,10 +61,5 @@ export async function insertDns(q: Q, net: Network, name: string, address: strin
 }
 
 export async function deleteDns(q: Q, network: string, name: string): Promise<void> {
-  if ((await q.run('DELETE FROM dns_records WHERE network = $1 AND name = $2', [network, name])) === 0) {
-    const isNode = await q.get('SELECT 1 FROM nodes WHERE network = $1 AND name = $2', [network, name]);
-    throw new MeshError('NOT_FOUND', isNode
-      ? `"${name}" is a node's record in network "${network}"; it goes away with the node`
-      : `record "${name}" does not exist in network "${network}"`, { hint: `List records with: meshctl dns list ${network}` });
-  }
+  if ((await q.run('DELETE FROM dns_records WHERE network = $1 AND name = $2', [network, name])) === 0) throw noSuchRecord(network, name, await nameUse(q, network, name));
 }

@@ -6,9 +6,9 @@
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, AuditFilter, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
-import type { Change } from '../../../core/change.ts';
+import { clientNameChange, type Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
 import { PgEngine, type PgEngineOptions, type Q } from './engine.ts';
 import { ChangeFeed, recordChange, storedForm, type FeedLog } from './changes.ts';
@@ -212,8 +212,7 @@ export class PostgresStore implements Store {
     const n = await this.changing(async (q, emit) => {
       await nets.lockNetwork(q, network);
       const n = await nodes.mustNode(q, network, ref);
-      await nodes.removeNode(q, n, 'deleted');
-      await emit({ kind: 'node-removed', network, version: await nets.bumpVersion(q, network), nodeId: n.id, publicKey: n.publicKey });
+      await PostgresStore.removeAndTell(q, emit, n, 'deleted');
       await admin.appendAudit(q, actor, 'node.delete', `${network}/${n.name}`);
       return n;
     });
@@ -228,8 +227,7 @@ export class PostgresStore implements Store {
       await nets.lockNetwork(q, found.network);
       const n = await nodes.findNodeById(q, id);
       if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
-      await nodes.removeNode(q, n, 'left');
-      await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
+      await PostgresStore.removeAndTell(q, emit, n, 'left');
       await admin.appendAudit(q, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
       return n;
     });
@@ -246,7 +244,7 @@ export class PostgresStore implements Store {
   }
 
   listRecords(network: string) {
-    return this.engine.read((q) => dns.listCustom(q, network));
+    return this.engine.read((q) => dns.listRecords(q, network));
   }
 
   /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
@@ -254,6 +252,20 @@ export class PostgresStore implements Store {
     const row = (await nodes.findNodeById(q, id))!;
     await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: row, keepalive });
     return row;
+  }
+
+  /** Removes node `n` (its external clients go with it, by ON DELETE CASCADE) and tells every node,
+   * the clients' names included. The caller holds the network's lock. */
+  private static async removeAndTell(q: Q, emit: (c: Change) => Promise<void>, n: NodeRow, reason: 'deleted' | 'left'): Promise<void> {
+    const names = n.ingress ? (await clients.listClients(q, n.network)).filter((c) => c.gatewayId === n.id && c.enabled).map((c) => c.name) : [];
+    await nodes.removeNode(q, n, reason);
+    await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
+    if (names.length) await emit({ kind: 'dns', network: n.network, version: await nets.bumpVersion(q, n.network), upserted: [], removed: names });
+  }
+
+  /** Tells every node that client `c`'s name (`<client>.<domain>`) now resolves, or no longer does. */
+  private static async emitClientName(q: Q, emit: (c: Change) => Promise<void>, c: ClientRow, resolves: boolean): Promise<void> {
+    await emit({ kind: 'dns', network: c.network, version: await nets.bumpVersion(q, c.network), ...clientNameChange(c, resolves) });
   }
 
   setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
@@ -312,6 +324,7 @@ export class PostgresStore implements Store {
       const net = await nets.lockNetwork(q, c.network);
       const row = await clients.insertClient(q, c, net.cidr);
       await PostgresStore.emitNode(q, emit, c.network, net.keepalive, row.gatewayId);
+      await PostgresStore.emitClientName(q, emit, row, true);
       await admin.appendAudit(q, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
       return row;
     });
@@ -324,6 +337,7 @@ export class PostgresStore implements Store {
       if (c.enabled === enabled) return c;
       await clients.setClientEnabled(q, network, name, enabled);
       await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
+      await PostgresStore.emitClientName(q, emit, c, enabled);
       await admin.appendAudit(q, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
       return { ...c, enabled };
     });
@@ -335,6 +349,7 @@ export class PostgresStore implements Store {
       const c = await clients.mustClient(q, network, name);
       await clients.removeClient(q, network, name);
       await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
+      if (c.enabled) await PostgresStore.emitClientName(q, emit, c, false);
       await admin.appendAudit(q, actor, 'client.delete', `${network}/${name}`);
       return c;
     });

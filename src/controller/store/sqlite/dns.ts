@@ -1,8 +1,9 @@
-// Table `dns_records`: custom records. Node records are derived from `nodes`, not stored.
+// Table `dns_records`: custom records. Node and client records are derived from `nodes` and
+// `ext_clients`, not stored.
 import { MeshError } from '../../../core/errors.ts';
-import { parseRecord, type RecordView } from '../../../core/dns.ts';
+import { parseRecord, sortRecords, type RecordView } from '../../../core/dns.ts';
 import type { DnsRecord, Network } from '../../../core/types.ts';
-import { assertNameFree, type NameUse } from '../../../core/names.ts';
+import { assertNameFree, noSuchRecord, type NameUse } from '../../../core/names.ts';
 import type { Sql } from './engine.ts';
 
 interface Row { name: string; type: string; address: string }
@@ -13,11 +14,19 @@ const toView = (r: Row): RecordView => ({ name: r.name, type: r.type === 'CNAME'
 export const listCustom = (sql: Sql, network: string): RecordView[] =>
   sql.all<Row>('SELECT name, type, address FROM dns_records WHERE network = ? ORDER BY name', [network]).map(toView);
 
+/** The A records of the network's enabled external clients (`<client>.<domain>`), sorted by name. */
+export const listClientRecords = (sql: Sql, network: string): RecordView[] =>
+  sql.all<Row>("SELECT name, 'A' AS type, address FROM ext_clients WHERE network = ? AND enabled = 1 ORDER BY name", [network]).map(toView);
+
+/** What views carry: custom records and the clients' names, sorted by name. */
+export const listRecords = (sql: Sql, network: string): RecordView[] => sortRecords([...listCustom(sql, network), ...listClientRecords(sql, network)]);
+
 export function listDns(sql: Sql, network: string): DnsRecord[] {
   const nodes = sql.all<{ name: string; address: string }>('SELECT name, address FROM nodes WHERE network = ? AND approved = 1 ORDER BY name', [network]);
   return [
     ...nodes.map((r) => ({ name: r.name, network, address: r.address, source: 'node' as const, type: 'A' as const })),
     ...listCustom(sql, network).map((r) => ({ ...r, network, source: 'custom' as const })),
+    ...listClientRecords(sql, network).map((r) => ({ ...r, network, source: 'client' as const })),
   ];
 }
 
@@ -26,6 +35,7 @@ export function nameUse(sql: Sql, network: string, name: string): NameUse {
   return {
     node: sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name]) !== undefined,
     record: sql.get('SELECT 1 FROM dns_records WHERE network = ? AND name = ?', [network, name]) !== undefined,
+    client: sql.get('SELECT 1 FROM ext_clients WHERE network = ? AND name = ?', [network, name]) !== undefined,
   };
 }
 
@@ -37,8 +47,8 @@ export function insertDns(sql: Sql, net: Network, name: string, address: string)
   assertNameFree(network, name, 'record', nameUse(sql, network, name));
   if (rec.type === 'CNAME') {
     const target = nameUse(sql, network, rec.address);
-    if (!target.node && !target.record) {
-      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
+    if (!target.node && !target.record && !target.client) {
+      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node, a client nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
     }
   }
   sql.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES (?, ?, ?, ?, ?)', [network, name, rec.type, rec.address, new Date().toISOString()]);
@@ -46,10 +56,5 @@ export function insertDns(sql: Sql, net: Network, name: string, address: string)
 }
 
 export function deleteDns(sql: Sql, network: string, name: string): void {
-  if (sql.run('DELETE FROM dns_records WHERE network = ? AND name = ?', [network, name]) === 0) {
-    const isNode = sql.get('SELECT 1 FROM nodes WHERE network = ? AND name = ?', [network, name]);
-    throw new MeshError('NOT_FOUND', isNode
-      ? `"${name}" is a node's record in network "${network}"; it goes away with the node`
-      : `record "${name}" does not exist in network "${network}"`, { hint: `List records with: meshctl dns list ${network}` });
-  }
+  if (sql.run('DELETE FROM dns_records WHERE network = ? AND name = ?', [network, name]) === 0) throw noSuchRecord(network, name, nameUse(sql, network, name));
 }

@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, AuditFilter, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
-import type { Change } from '../../../core/change.ts';
+import { clientNameChange, type Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
 import type { Sql } from './engine.ts';
 import { SqliteEngine, type EngineOptions } from './engine.ts';
@@ -229,8 +229,7 @@ export class SqliteStore implements Store {
     return this.changing((s, emit) => {
       nets.mustNetwork(s, network);
       const n = nodes.mustNode(s, network, ref);
-      nodes.removeNode(s, n, 'deleted');
-      emit({ kind: 'node-removed', network, version: nets.bumpVersion(s, network), nodeId: n.id, publicKey: n.publicKey });
+      SqliteStore.removeAndTell(s, emit, n, 'deleted');
       admin.appendAudit(s, actor, 'node.delete', `${network}/${n.name}`);
       this.soft.delete(n.id);
       return n;
@@ -241,8 +240,7 @@ export class SqliteStore implements Store {
     return this.changing((s, emit) => {
       const n = nodes.findNodeById(s, id);
       if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
-      nodes.removeNode(s, n, 'left');
-      emit({ kind: 'node-removed', network: n.network, version: nets.bumpVersion(s, n.network), nodeId: n.id, publicKey: n.publicKey });
+      SqliteStore.removeAndTell(s, emit, n, 'left');
       admin.appendAudit(s, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
       this.soft.delete(id);
       return n;
@@ -258,7 +256,7 @@ export class SqliteStore implements Store {
   }
 
   async listRecords(network: string) {
-    return this.engine.read((s) => dns.listCustom(s, network));
+    return this.engine.read((s) => dns.listRecords(s, network));
   }
 
   /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
@@ -267,6 +265,20 @@ export class SqliteStore implements Store {
     const row = nodes.findNodeById(s, id)!;
     emit({ kind: 'node-upserted', network, version: nets.bumpVersion(s, network), node: row, keepalive: net.keepalive });
     return row;
+  }
+
+  /** Removes node `n` (its external clients go with it, by ON DELETE CASCADE) and tells every node,
+   * the clients' names included. */
+  private static removeAndTell(s: Sql, emit: (c: Change) => void, n: NodeRow, reason: 'deleted' | 'left'): void {
+    const names = n.ingress ? clients.listClients(s, n.network).filter((c) => c.gatewayId === n.id && c.enabled).map((c) => c.name) : [];
+    nodes.removeNode(s, n, reason);
+    emit({ kind: 'node-removed', network: n.network, version: nets.bumpVersion(s, n.network), nodeId: n.id, publicKey: n.publicKey });
+    if (names.length) emit({ kind: 'dns', network: n.network, version: nets.bumpVersion(s, n.network), upserted: [], removed: names });
+  }
+
+  /** Tells every node that client `c`'s name (`<client>.<domain>`) now resolves, or no longer does. */
+  private static emitClientName(s: Sql, emit: (c: Change) => void, c: ClientRow, resolves: boolean): void {
+    emit({ kind: 'dns', network: c.network, version: nets.bumpVersion(s, c.network), ...clientNameChange(c, resolves) });
   }
 
   setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
@@ -325,6 +337,7 @@ export class SqliteStore implements Store {
       const net = nets.mustNetwork(s, c.network);
       const row = clients.insertClient(s, c, net.cidr);
       SqliteStore.emitNode(s, emit, c.network, row.gatewayId);
+      SqliteStore.emitClientName(s, emit, row, true);
       admin.appendAudit(s, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
       return row;
     });
@@ -337,6 +350,7 @@ export class SqliteStore implements Store {
       if (c.enabled === enabled) return c;
       clients.setClientEnabled(s, network, name, enabled);
       SqliteStore.emitNode(s, emit, network, c.gatewayId);
+      SqliteStore.emitClientName(s, emit, c, enabled);
       admin.appendAudit(s, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
       return { ...c, enabled };
     });
@@ -348,6 +362,7 @@ export class SqliteStore implements Store {
       const c = clients.mustClient(s, network, name);
       clients.removeClient(s, network, name);
       SqliteStore.emitNode(s, emit, network, c.gatewayId);
+      if (c.enabled) SqliteStore.emitClientName(s, emit, c, false);
       admin.appendAudit(s, actor, 'client.delete', `${network}/${name}`);
       return c;
     });
