@@ -91,11 +91,13 @@ export class NodeApi {
         { id, network: req.network, name: req.name, publicKey: req.publicKey, endpoint, endpointStated: req.endpoint !== '', listenPort, credentialHash: hashSecret(secret) },
         this.ctx.now(),
       );
-      this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
+      // A retried join gets the node made the first time (its own id), with the fresh credential.
+      const retried = row.id !== id;
+      this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved, ...(retried ? { retried: true } : {}) }, retried ? 'node joined (a retry: the same node, a new credential)' : 'node joined');
       joins.inc({ network: row.network });
       this.paths?.contact(row, source, req.localAddresses ?? []);
       const paths = this.paths ? await this.paths.pathsFor(row) : { paths: [], tag: '' };
-      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
+      return { nodeId: row.id, credential: `${row.id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.

@@ -4,6 +4,7 @@
 // write too), and each change nodes can see bumps the network's version once. Changes reach the
 // subscribers of every controller through the change feed (changes.ts), in version order.
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
+import { isJoinRetry } from '../../../core/join-retry.ts';
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
 import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
@@ -174,6 +175,13 @@ export class PostgresStore implements Store {
   joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
     return this.changing(async (q, emit) => {
       const net = await nets.lockNetwork(q, key.network);
+      // The same node repeating a join whose reply it never got: the same node, a fresh credential.
+      const prev = await nodes.findNode(q, key.network, node.name);
+      if (prev && prev.name === node.name && isJoinRetry({ ...prev, lastContact: this.withSoft(prev).lastCheckin }, node.publicKey, now) && (await keys.keyAccepts(q, key.network, key.name, key.secret))) {
+        await nodes.setCredential(q, prev.id, node.credentialHash);
+        await admin.appendAudit(q, `node:${prev.id}`, 'node.join-retry', `${key.network}/${node.name} (key ${key.name})`);
+        return { ...prev, credentialHash: node.credentialHash };
+      }
       await keys.spendKey(q, key.network, key.name, key.secret, now);
       const row = await nodes.insertNode(q, node, net.cidr, !net.manualApproval);
       await emit({ kind: 'node-upserted', network: net.name, version: await nets.bumpVersion(q, key.network), node: row, keepalive: net.keepalive });
