@@ -140,9 +140,9 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const pathBook = paths;
     nodeApi.reports.follow((l) => store.subscribe(l));
     const admin = new AdminService(ctx, health, pathBook, nodeApi.reports);
-    feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), opts.events);
+    feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), (network, id) => admin.findNode(network, id), opts.events);
     const events = feed;
-    nodeApi.onContact = (node) => events.contact(node.network);
+    nodeApi.onContact = (node) => events.contact(node.network, node.id);
     setStateSources({
       nodes: async () => {
         const counts = new Map<string, { network: string; status: string; count: number }>();

@@ -24,27 +24,28 @@ export function publicChange(c: Change): Change {
 export interface EventFeed {
   log: EventLog;
   status: StatusTracker;
-  /** A node of `network` checked in or opened a stream: its status may have changed. */
-  contact(network: string): void;
+  /** A node checked in or opened a stream: its status may have changed. */
+  contact(network: string, id: string): void;
   close(): void;
 }
 
 export function startEventFeed(
   subscribe: (listener: (c: Change) => void) => () => void,
   nodes: (network?: string) => Promise<MeshNode[]>,
+  node: (network: string, id: string) => Promise<MeshNode | undefined>,
   opts: EventLogOptions & StatusTrackerOptions = {},
 ): EventFeed {
   const log = new EventLog(opts);
-  const status = new StatusTracker(nodes, (e) => log.publish('status', e.network, e), opts);
+  const status = new StatusTracker(nodes, node, (e) => log.publish('status', e.network, e), opts);
   void status.sweep(); // the baseline
   const unsubscribe = subscribe((c) => {
     log.publish('change', c.network, publicChange(c));
-    status.touch(c.network);
+    if (c.kind === 'node-upserted') status.touch(c.network, c.node.id);
   });
   return {
     log,
     status,
-    contact: (network) => status.touch(network),
+    contact: (network, id) => status.touch(network, id),
     close: () => {
       unsubscribe();
       status.close();

@@ -1,7 +1,7 @@
 // Node health as events: remembers each node's last status (healthy / stale / down / pending, as
 // the API reports it) and publishes a `status` event when it changes. Status moves with time (no
-// contact for 90 s: stale) as well as with check-ins and handshake reports, so it is swept on a
-// timer, and a network is swept again soon after something happened in it.
+// contact for 90 s: stale) as well as with check-ins and handshake reports, so every node is swept
+// on a timer, and a node is looked at again soon after it checked in or changed.
 import type { MeshNode, NodeStatus } from '../../core/types.ts';
 
 /** The data of a `status` event. */
@@ -17,13 +17,14 @@ export interface StatusEvent {
 export interface StatusTrackerOptions {
   /** Every node's status is recomputed this often (default 5 s). */
   sweepMs?: number;
-  /** A network touched is swept again after this delay (default 250 ms: many check-ins, one sweep). */
+  /** A node touched is looked at after this delay (default 250 ms: many check-ins, one read each). */
   touchMs?: number;
 }
 
 export class StatusTracker {
   private readonly last = new Map<string, Map<string, NodeStatus>>(); // network -> node id -> status
   private readonly nodes: (network?: string) => Promise<MeshNode[]>;
+  private readonly node: (network: string, id: string) => Promise<MeshNode | undefined>;
   private readonly publish: (e: StatusEvent) => void;
   private readonly touchMs: number;
   private readonly dirty = new Set<string>();
@@ -33,8 +34,14 @@ export class StatusTracker {
   private running: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(nodes: (network?: string) => Promise<MeshNode[]>, publish: (e: StatusEvent) => void, opts: StatusTrackerOptions = {}) {
+  constructor(
+    nodes: (network?: string) => Promise<MeshNode[]>,
+    node: (network: string, id: string) => Promise<MeshNode | undefined>,
+    publish: (e: StatusEvent) => void,
+    opts: StatusTrackerOptions = {},
+  ) {
     this.nodes = nodes;
+    this.node = node;
     this.publish = publish;
     this.touchMs = opts.touchMs ?? 250;
     const sweepMs = opts.sweepMs ?? 5000;
@@ -44,18 +51,33 @@ export class StatusTracker {
     }
   }
 
-  /** Something happened in `network` (a check-in, a change): sweep it soon. */
-  touch(network: string): void {
+  /** Node `id` of `network` checked in, opened a stream or changed: look at its status soon
+   * (many touches within `touchMs`, one read per node). */
+  touch(network: string, id: string): void {
     if (this.closed) return;
-    this.dirty.add(network);
+    this.dirty.add(`${network}\0${id}`);
     if (this.touchTimer) return;
     this.touchTimer = setTimeout(() => {
       this.touchTimer = undefined;
-      const nets = [...this.dirty];
+      const keys = [...this.dirty];
       this.dirty.clear();
-      for (const n of nets) void this.sweep(n);
+      this.running = this.running.then(() => this.checkNodes(keys)).catch(() => {});
     }, this.touchMs);
     this.touchTimer.unref();
+  }
+
+  private async checkNodes(keys: string[]): Promise<void> {
+    if (this.closed || !this.baseline) return;
+    for (const k of keys) {
+      const [network, id] = k.split('\0') as [string, string];
+      const n = await this.node(network, id);
+      if (!n) continue; // gone: the next sweep forgets it
+      let net = this.last.get(network);
+      if (!net) this.last.set(network, (net = new Map()));
+      if (net.get(id) === n.status) continue;
+      net.set(id, n.status);
+      this.publish({ network, nodeId: id, name: n.name, status: n.status, lastContact: n.lastCheckin });
+    }
   }
 
   /** Recomputes the status of every node (of `network`), publishing each that changed. The first

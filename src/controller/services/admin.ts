@@ -104,6 +104,12 @@ export class AdminService {
     return (await this.ctx.store.listNodes(network)).map((n) => this.view(n, now));
   }
 
+  /** Node `id` of `network` with its status, or undefined when it is gone. */
+  async findNode(network: string, id: string): Promise<MeshNode | undefined> {
+    const n = await this.ctx.store.getNodeById(id);
+    return n && n.network === network ? this.view(n) : undefined;
+  }
+
   /** Every node of a network with its health and what it reported at its last check-in. */
   async networkStatus(network: string): Promise<NetworkLiveStatus> {
     await this.getNetwork(network);
