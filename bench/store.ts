@@ -1,13 +1,15 @@
 // `npm run bench:store`: throughput and latency of durable writes on the embedded (sql.js) store,
 // with group commit on and off, on a database seeded with 5,000 nodes.
 //
-//   npm run bench:store -- [--nodes 5000] [--records 500] [--concurrency 64] [--on 4000] [--off 1000] [--joins 200] [--dir DIR]
+//   npm run bench:store -- [--nodes 5000] [--records 500] [--concurrency 64] [--on 4000] [--off 1000] [--joins 2000] [--dir DIR]
 //
 // Each write is a real Store call that resolves only once its change is durably on disk:
 // alternately a custom DNS record added and a node's endpoint updated. Both modes start from a
-// copy of the same seeded file. A last row measures joinNode on that file (group commit on),
-// whose cost grows with the size of the network. The temp directory (or --dir) decides which
-// disk is measured.
+// copy of the same seeded file. A last row measures joinNode on that file (group commit on):
+// key spent, address taken from the network's pool, node inserted, durable. Then one node's full
+// view in that network (members read from the store, then built) is timed. Goal lines: at least
+// 1,000 joins/s into the 5,000-node network, one view in under 20 ms. The temp directory (or
+// --dir) decides which disk is measured.
 import { parseArgs } from 'node:util';
 import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { SqliteStore, DB_FILE } from '../src/controller/store/sqlite/index.ts';
 import { newNetwork } from '../src/core/network.ts';
 import { hashSecret, newSecret } from '../src/core/secret.ts';
 import { uintToIp } from '../src/core/cidr.ts';
+import { ViewBuilder } from '../src/controller/node-api/view-builder.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -26,7 +29,7 @@ const { values: opt } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     on: { type: 'string', default: '4000' },
     off: { type: 'string', default: '1000' },
-    joins: { type: 'string', default: '200' },
+    joins: { type: 'string', default: '2000' },
     dir: { type: 'string' },
   },
 });
@@ -74,9 +77,9 @@ async function seed(dir: string): Promise<Seeded> {
     const key = { network: NET, name: 'seed', secret };
     const now = new Date();
     const nodeIds: string[] = [];
-    // Nodes go in with plain SQL in one transaction: through joinNode, seeding 5,000 nodes takes
-    // minutes, as every join reads every address of the network (joins at this size are
-    // measured on their own below).
+    // Nodes go in with plain SQL in one transaction, the fastest way to a big network (joins at
+    // this size are measured on their own below; the network's address pool is built from
+    // these rows by the first of them, a warm-up join).
     const at = now.toISOString();
     await store.engine.write((sql) => {
       for (let i = 0; i < NODES; i++) {
@@ -143,6 +146,35 @@ async function run(label: string, seeded: string, dir: string, groupCommit: bool
   }
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One node's full view (itself, settings, 4,999 peers), timed two ways: built from the
+ * members the controller holds (what every join reply, check-in and snapshot costs: the view
+ * builder keeps them up to date from change values), and with the members read from the store
+ * first (a fresh ViewBuilder: the first view of a network after a controller starts). */
+async function viewBuild(seeded: string, s: Seeded): Promise<{ cold: number[]; warm: number[] }> {
+  const store = await SqliteStore.open(seeded);
+  try {
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const node = (await store.getNodeById(s.nodeIds[(i * 397) % s.nodeIds.length]!))!;
+      const vb = new ViewBuilder(store);
+      let t0 = performance.now();
+      const v = await vb.view(node);
+      cold.push(performance.now() - t0);
+      if (v.peers.length !== NODES - 1) throw new Error(`view has ${v.peers.length} peers, expected ${NODES - 1}`);
+      const other = (await store.getNodeById(s.nodeIds[(i * 397 + 1) % s.nodeIds.length]!))!;
+      t0 = performance.now();
+      await vb.view(other);
+      warm.push(performance.now() - t0);
+    }
+    return { cold: cold.sort((a, b) => a - b), warm: warm.sort((a, b) => a - b) };
+  } finally {
+    await store.close();
+  }
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
@@ -160,7 +192,10 @@ try {
 
   const on = await run('group commit ON', seededDir, join(root, 'on'), true, Number(opt.on), s);
   const off = await run('group commit OFF', seededDir, join(root, 'off'), false, Number(opt.off), s);
+  const cpu0 = process.cpuUsage();
   const joins = Number(opt.joins) > 0 ? await run('joinNode, group commit ON', seededDir, join(root, 'join'), true, Number(opt.joins), s, 'join') : undefined;
+  const joinCpu = process.cpuUsage(cpu0);
+  const view = await viewBuild(seededDir, s);
 
   const rows = [['mode', 'writes', 'time s', 'writes/s', 'p50 ms', 'p99 ms', 'max ms', '1 flush ms', 'DB after']];
   for (const r of [on, off, ...(joins ? [joins] : [])]) {
@@ -171,6 +206,18 @@ try {
   console.log(`\nON/OFF in this run: throughput x${(tput(on) / tput(off)).toFixed(1)}, ` +
     `p50 latency x${(pct(on.lat, 50) / pct(off.lat, 50)).toFixed(2)}, p99 latency x${(pct(on.lat, 99) / pct(off.lat, 99)).toFixed(2)}`);
   console.log('("1 flush ms": median time of one flush of the seeded image, export + temp file + fsync + rename + dir fsync, with nothing else running)');
+  console.log(`\none node's full view in the ${NODES}-node network, median of ${view.warm.length}: ${ms(median(view.warm))} ms from the members the controller holds ` +
+    `(max ${ms(view.warm.at(-1)!)}); ${ms(median(view.cold))} ms (max ${ms(view.cold.at(-1)!)}) with the members read from the store first (the first view after a start)`);
+  const loadavg = (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`\ngoals (load average ${loadavg}):`);
+  if (joins) {
+    const rate = tput(joins);
+    const cpuMs = (joinCpu.user + joinCpu.system) / 1000 / (joins.writes + 5);
+    console.log(`${rate >= 1000 ? 'PASS' : 'FAIL'} joins into a ${NODES}-node network: ${rate.toFixed(0)}/s (goal >= 1,000/s: x${(rate / 1000).toFixed(2)}); ` +
+      `${cpuMs.toFixed(2)} ms of CPU per join, flushes included (${(1000 / cpuMs).toFixed(0)} joins per CPU-second)`);
+  }
+  const v = median(view.warm);
+  console.log(`${v < 20 ? 'PASS' : 'FAIL'} one node's full view in a ${NODES}-node network: ${ms(v)} ms (goal < 20 ms: x${(v / 20).toFixed(2)} of the budget)`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -27,6 +28,7 @@ const BANNER = [
   "const __filename = typeof import.meta.url === 'string' && import.meta.url.startsWith('file:') ? __meshctl_fileURLToPath(import.meta.url) : process.execPath;",
   'const __dirname = __meshctl_dirname(__filename);',
   'const require = __meshctl_createRequire(__filename);',
+  'const __meshctl_require = require;',
 ].join('\n');
 
 class BuildError extends Error {}
@@ -102,10 +104,51 @@ function stubPlugin(stubs) {
   };
 }
 
-async function bundle(cfg, outfile, quiet) {
+/** Resolves the module names in `generated` ({ name: [script, ...args] }) to the JSON that the
+ * script prints, run on the pinned runtime at build time (e.g. metadata that would otherwise be
+ * computed at every start of the executable). */
+function generatedPlugin(exe, generated, quiet) {
+  const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(${Object.keys(generated).map(escape).join('|')})$`);
+  return {
+    name: 'meshctl-generated',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'meshctl-generated' }));
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-generated' }, (args) => {
+        const argv = generated[args.path];
+        log(quiet, `generate ${args.path}: ${argv.join(' ')}`);
+        const r = spawnSync(exe, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+        if (r.status !== 0) fail(`generating ${args.path} with "${argv.join(' ')}" failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+        return { contents: r.stdout, loader: 'json' };
+      });
+    },
+  };
+}
+
+/** Node's built-in modules through require() instead of ESM imports. esbuild hoists every
+ * external import to the top of the ESM bundle, so each built-in any bundled module uses would
+ * be imported (through its ESM facade, which reads every export: node:http's lazy getters then
+ * load undici) before the first line runs, whichever command starts. As a CommonJS shim around
+ * the banner's require, a built-in loads when the module using it is first evaluated. */
+function builtinsPlugin() {
+  const names = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  return {
+    name: 'meshctl-builtins',
+    setup(build) {
+      build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => (names.has(args.path) ? { path: args.path, namespace: 'meshctl-builtin' } : undefined));
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => ({
+        contents: `module.exports = __meshctl_require(${JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+async function bundle(cfg, outfile, quiet, exe) {
   const esbuild = await import('esbuild');
   const b = cfg.bundle ?? {};
   const stubs = b.stubs ?? {};
+  const generated = b.generated ?? {};
   let result;
   try {
     result = await esbuild.build({
@@ -119,7 +162,11 @@ async function bundle(cfg, outfile, quiet) {
       banner: { js: BANNER },
       define: b.define ?? {},
       external: b.external ?? [],
-      plugins: Object.keys(stubs).length ? [stubPlugin(stubs)] : [],
+      plugins: [
+        ...(Object.keys(stubs).length ? [stubPlugin(stubs)] : []),
+        ...(Object.keys(generated).length ? [generatedPlugin(exe, generated, quiet)] : []),
+        ...(b.builtinsAsRequire ? [builtinsPlugin()] : []),
+      ],
       minify: b.minify ?? false,
       keepNames: b.keepNames ?? false,
       legalComments: 'eof',
@@ -175,7 +222,7 @@ async function main() {
   const exe = checkRuntime(cfg.runtime);
   runPrebuild(exe, cfg.prebuild, quiet);
   const mainFile = join(workDir, 'main.mjs');
-  await bundle(cfg, mainFile, quiet);
+  await bundle(cfg, mainFile, quiet, exe);
   buildSea(exe, cfg, mainFile, output, workDir, quiet);
   if (!values['keep-work']) rmSync(workDir, { recursive: true, force: true });
   log(quiet, `${output} (${mib(statSync(output).size)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -3,6 +3,15 @@
 // (the command table and package metadata are compiled in).
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
+import pkg from '../package.json' with { type: 'json' };
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  // What oclif prints (its config's user agent), without loading oclif: scripts and health checks
+  // run `meshctl --version` often, and it should cost no more than starting Node.
+  process.stdout.write(`meshctl/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+  process.exit(0);
+}
 
 // oclif reads os.homedir() (clean-stack) and os.userInfo().shell while loading; both throw when
 // the user has no passwd entry and HOME/SHELL are unset (chroots, minimal images, arbitrary
@@ -14,5 +23,7 @@ try {
   process.env.SHELL ??= '/bin/sh';
 }
 
-const { main } = await import('./cli/main.ts');
-process.exitCode = await main(process.argv.slice(2), dirname(process.execPath));
+const [{ main }, { default: manifest }] = await Promise.all([import('./cli/main.ts'), import('meshctl:oclif-manifest')]);
+// With the manifest made at build time, oclif imports no command's module to start, list or
+// show help; a command's own module is evaluated when it runs.
+process.exitCode = await main(argv, dirname(process.execPath), manifest);

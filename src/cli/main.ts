@@ -1,7 +1,7 @@
 // Entry point: hands oclif the command table in memory, runs, and owns the process exit code.
-import { Config, Plugin, run, Errors } from '@oclif/core';
+import { Config, Plugin, run, Errors, type Command, type Interfaces } from '@oclif/core';
 import pkg from '../../package.json' with { type: 'json' };
-import { COMMANDS } from '../commands/index.ts';
+import { LOADERS } from '../commands/lazy.ts';
 import { classify, renderHuman, renderJson } from './errors.ts';
 
 const pjson = {
@@ -25,22 +25,59 @@ const pjson = {
   },
 };
 
-async function loadConfig(root: string): Promise<Config> {
+/** The plugin that holds meshctl's commands. With `manifest` (the single executable: made at
+ * build time by scripts/oclif-manifest.ts) oclif reads every command's metadata from it and loads
+ * a command's module only to run it; without, every command is imported first (the launcher). */
+async function loadPlugin(root: string, manifest?: Interfaces.Manifest): Promise<Plugin> {
   const plugin = new Plugin({ root, pjson: pjson as never, isRoot: true, ignoreManifest: true });
-  // oclif would otherwise import() the explicit target from disk, which the single executable lacks.
-  (plugin as unknown as { commandCache: unknown }).commandCache = COMMANDS;
+  const internals = plugin as unknown as {
+    commandCache: unknown;
+    commandIDs: string[];
+    _manifest(): Promise<Interfaces.Manifest>;
+    findCommand(id: string, opts?: { must?: boolean }): Promise<Command.Class | undefined>;
+  };
+  if (manifest) {
+    internals._manifest = async () => {
+      internals.commandIDs = Object.keys(manifest.commands);
+      return manifest;
+    };
+    internals.findCommand = async (id, opts = {}) => {
+      const load = LOADERS[id];
+      if (!load) {
+        if (opts.must) throw new Errors.CLIError(`command ${id} not found`);
+        return undefined;
+      }
+      const cmd = (await load()).default;
+      cmd.id = id;
+      (cmd as { plugin?: unknown }).plugin = plugin;
+      return cmd;
+    };
+  } else {
+    // oclif would otherwise import() the explicit target from disk, which the single executable lacks.
+    internals.commandCache = (await import('../commands/index.ts')).COMMANDS;
+  }
   await plugin.load();
+  return plugin;
+}
+
+async function loadConfig(root: string, manifest?: Interfaces.Manifest): Promise<Config> {
+  const plugin = await loadPlugin(root, manifest);
   return Config.load({ root, pjson: pjson as never, plugins: new Map([[plugin.name, plugin]]) } as never);
 }
 
+/** The oclif manifest of every command (what the single executable is built with). */
+export async function commandManifest(root: string): Promise<Interfaces.Manifest> {
+  return (await loadPlugin(root)).manifest;
+}
+
 /** Runs meshctl with `argv` (without node and script) and resolves to the exit code. */
-export async function main(argv: string[], root: string): Promise<number> {
+export async function main(argv: string[], root: string, manifest?: Interfaces.Manifest): Promise<number> {
   try {
-    const config = await loadConfig(root);
+    const config = await loadConfig(root, manifest);
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const c = classify(err, Object.keys(COMMANDS));
+    const c = classify(err, Object.keys(LOADERS));
     if (err instanceof Errors.ExitError) return (err as { oclif: { exit: number } }).oclif.exit;
     if (c.exit === 0) return 0;
     if (process.env.MESHCTL_DEBUG) process.stderr.write(`${(err as Error).stack ?? err}\n`);

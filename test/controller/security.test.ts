@@ -113,7 +113,7 @@ t.test('hole 12: a migration that rebuilds a parent table keeps every child row,
     name: 'test: rebuild networks',
     sql: `
 CREATE TABLE networks_new (name TEXT PRIMARY KEY, cidr TEXT NOT NULL, listen_port INTEGER NOT NULL, keepalive INTEGER NOT NULL,
-  manual_approval INTEGER NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, domain TEXT, dns INTEGER NOT NULL DEFAULT 1, note TEXT);
+  manual_approval INTEGER NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL, domain TEXT, dns INTEGER NOT NULL DEFAULT 1, next_address INTEGER, note TEXT);
 INSERT INTO networks_new SELECT *, NULL FROM networks;
 DROP TABLE networks;
 ALTER TABLE networks_new RENAME TO networks;`,

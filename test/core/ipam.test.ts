@@ -1,6 +1,6 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
-import { allocate, assertHostIn } from '../../src/core/ipam.ts';
+import { allocate, assertHostIn, poolOf, pastLastHost, poolExhausted } from '../../src/core/ipam.ts';
 import { MeshError } from '../../src/core/errors.ts';
 
 t.test('lowest free host address, skipping the network address', async () => {
@@ -32,4 +32,17 @@ t.test('assertHostIn', async () => {
 t.test('uintOfValid agrees with the validating parser', async () => {
   const { uintOfValid, parseIPv4 } = await import('../../src/core/cidr.ts');
   for (const a of ['0.0.0.0', '10.100.1.255', '255.255.255.255', '172.31.0.2', '192.168.1.1']) assert.equal(uintOfValid(a), parseIPv4(a));
+});
+
+t.test('poolOf: the cursor past the highest address in use, the holes below it free', async () => {
+  const u = (s: string) => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  assert.deepEqual(poolOf('10.10.0.0/24', []), { next: u('10.10.0.1'), free: [] });
+  assert.deepEqual(poolOf('10.10.0.0/24', ['10.10.0.1', '10.10.0.2']), { next: u('10.10.0.3'), free: [] });
+  assert.deepEqual(poolOf('10.10.0.0/24', ['10.10.0.5', '10.10.0.2']), { next: u('10.10.0.6'), free: [u('10.10.0.1'), u('10.10.0.3'), u('10.10.0.4')] });
+  const full = Array.from({ length: 254 }, (_, i) => `10.1.1.${i + 1}`);
+  const p = poolOf('10.1.1.0/24', full);
+  assert.deepEqual(p, { next: u('10.1.1.255'), free: [] });
+  assert.equal(pastLastHost('10.1.1.0/24', p.next), true, 'the broadcast address is past the last host');
+  assert.equal(pastLastHost('10.1.1.0/24', u('10.1.1.254')), false);
+  assert.equal(poolExhausted('10.1.1.0/24').code, 'IP_POOL_EXHAUSTED');
 });

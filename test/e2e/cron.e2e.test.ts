@@ -3,13 +3,15 @@
 // crontab here is the host's own. It starts with someone else's job and no final newline; the
 // check-in line join adds is a line of its own, really checks in when run as cron runs it, and
 // leave of the last network removes it alone. Root's real crontab is never touched (compared
-// byte for byte). The unit file itself is checked in test/platform/service-real.test.ts.
+// byte for byte). The unit file itself is checked in test/platform/service-real.test.ts. Issue 8
+// item 8: join warns when no cron daemon would run the line (a PID namespace of its own shows
+// whether one runs) and adds no line beside a running agent.
 import t from 'tap';
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createLab, sweepStale, uniquePrefix, type Lab } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { dropMeshctlEnv, meshTools, type JoinOut, type NodeOut } from './mesh-helpers.ts';
+import { BIN, dropMeshctlEnv, meshTools, type JoinOut, type NodeOut } from './mesh-helpers.ts';
 
 const STEM = 'uc';
 const SPOOL = '/var/spool/cron/crontabs';
@@ -70,5 +72,39 @@ t.test('join --daemon cron / systemd / off on a private cron spool, and leave re
   t.match(off.stdout, /meshctl did not schedule anything/);
   t.match(off.stdout, /agent --config-dir/);
   t.same(await lines(), [OTHERS]);
+
+  // Issue 8 item 8. In a PID namespace of its own (its /proc shows only what runs there), join
+  // says when no cron daemon would run the line, and says nothing when one runs.
+  await m.admin(['network', 'create', 'lab2', '--cidr', '10.11.0.0/24']);
+  await m.admin(['network', 'create', 'lab3', '--cidr', '10.12.0.0/24']);
+  const tok = async (net: string) => (await m.admin<{ token: string }>(['keys', 'create', net])).token;
+  const node = process.execPath;
+  const isolated = (pre: string, args: string[]) => lab.run('n1', ['unshare', '-pf', '--mount-proc', 'sh', '-c', `${pre}exec "$@"`, 'sh', node, BIN, ...args], { allowFail: true });
+  const noCron = await isolated('', ['join', '-t', await tok('lab2'), '--name', 'n1', '--config-dir', dir, '--daemon', 'cron', '--json']);
+  t.equal(noCron.exitCode, 0, m.explain('n1', ['join', '--daemon', 'cron'], noCron));
+  t.match(JSON.parse(noCron.stdout), { daemon: 'cron', warning: /no cron daemon is running on this host, so nothing runs that line/ });
+  const human = await isolated('', ['leave', '-n', 'lab2', '--config-dir', dir]);
+  t.equal(human.exitCode, 0, human.stderr);
+  // A process named cron stands for the daemon (node sets its comm with process.title).
+  const withCron = await isolated(`"${node}" -e "process.title='cron'; setTimeout(() => {}, 30000)" & sleep 0.5; `,
+    ['join', '-t', await tok('lab2'), '--name', 'n1', '--config-dir', dir, '--daemon', 'cron', '--json']);
+  t.equal(withCron.exitCode, 0, m.explain('n1', ['join', '--daemon', 'cron'], withCron));
+  const wj = JSON.parse(withCron.stdout) as { daemon: string; warning?: string };
+  t.equal(wj.daemon, 'cron');
+  t.equal(wj.warning, undefined, 'with a cron daemon running there is nothing to warn about');
+  t.equal((await lines()).filter((l) => l.includes('# meshctl-checkin')).length, 1, 'one check-in line');
+
+  // With an agent already running for the config dir, join adds no crontab line.
+  await m.ok('n1', ['leave', '-n', 'lab2', '--config-dir', dir, '--json']);
+  await m.ok('n1', ['leave', '-n', 'office', '--config-dir', dir, '--json']);
+  t.same(await lines(), [OTHERS], 'the last leave removed the line');
+  const agent = lab.spawn('n1', [node, BIN, 'agent', '--config-dir', dir]);
+  const until = Date.now() + 60_000;
+  while (!existsSync(`${dir}/agent.sock`) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  t.ok(existsSync(`${dir}/agent.sock`), `the agent's control socket is up:\n${agent.output()}`);
+  const beside = await m.ok<{ daemon: string }>('n1', ['join', '-t', await tok('lab3'), '--name', 'n1', '--config-dir', dir, '--daemon', 'cron', '--json']);
+  t.equal(beside.daemon, 'agent', 'the running agent keeps the new network in step');
+  t.same(await lines(), [OTHERS], 'no crontab line added beside a running agent');
+  await agent.stop();
   t.same(await readFile(`${SPOOL}/root`).catch(() => null), realBefore, 'root\'s real crontab is byte for byte as before');
 });

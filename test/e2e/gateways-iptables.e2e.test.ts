@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, stepper, until } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, stepper, until, agentsReachController } from './mesh-helpers.ts';
 
 const STEM = 'gi';
 const NET = 'shop';
@@ -73,12 +73,7 @@ t.test('issue 11 on iptables: egress --nat and a full-tunnel client through a ga
     // gw is a host without nftables: `nft` fails there (masked in the agent's own mount namespace).
     agents.gw = lab.spawn('gw', ['sh', '-c', 'mount --bind /bin/false "$(command -v nft)" && exec "$@"', 'sh', node, BIN, 'agent', '--config-dir', m.etc('gw')]);
     agents.n2 = lab.spawn('n2', [node, BIN, 'agent', '--config-dir', m.etc('n2')]);
-    for (const h of NODES) {
-      await until(`${h}'s agent to reach the controller`, 90_000, async () => {
-        assert.equal(agents[h]!.child.exitCode, null, `${h}'s agent exited:\n${agents[h]!.output()}`);
-        return /(watching the controller|in contact with the controller)$/m.test(agents[h]!.output()) ? true : undefined;
-      });
-    }
+    await agentsReachController(agents);
     await m.meshPings(NODES, addr, 30_000);
   });
 

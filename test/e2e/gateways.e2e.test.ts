@@ -12,7 +12,7 @@ import { join as pathJoin } from 'node:path';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, stepper, until, type JoinOut } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, stepper, until, agentsReachController, type JoinOut } from './mesh-helpers.ts';
 import { decodeTerminalQr } from '../helpers/qr.ts';
 
 /** This test also drives nftables, iptables-save and wg-quick (CI installs them: .ci/run). */
@@ -116,13 +116,7 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
       addr[h] = bare(j.address);
     }
     for (const h of NODES) agents[h] = lab.spawn(h, [node, BIN, 'agent', '--config-dir', etc(h)]);
-    // Agents on a loaded machine take a while to start: wait until each follows the controller.
-    for (const h of NODES) {
-      await until(`${h}'s agent to reach the controller`, 90_000, async () => {
-        assert.equal(agents[h]!.child.exitCode, null, `${h}'s agent exited:\n${agents[h]!.output()}`);
-        return /(watching the controller|in contact with the controller)$/m.test(agents[h]!.output()) ? true : undefined;
-      });
-    }
+    await agentsReachController(agents);
     await m.meshPings(NODES, addr, 30_000);
   });
 

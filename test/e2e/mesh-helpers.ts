@@ -31,6 +31,17 @@ export const shown = (args: string[]) => args.map((a) => (a.startsWith('mc1.') ?
 /** Seconds with one decimal, for diagnostics. */
 export const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** Waits until each agent logs that it follows the controller (agents on a loaded machine take a
+ * while to start); fails at once when one exits. */
+export async function agentsReachController(agents: Record<string, LabProcess>, ms = 90_000): Promise<void> {
+  for (const [h, a] of Object.entries(agents)) {
+    await until(`${h}'s agent to reach the controller`, ms, async () => {
+      if (a.child.exitCode !== null) throw new Error(`${h}'s agent exited:\n${a.output()}`);
+      return /(watching the controller|in contact with the controller)$/m.test(a.output()) ? true : undefined;
+    });
+  }
+}
+
 /** Polls `fn` every 50 ms until it returns a value other than undefined, or fails after `ms` naming `what`. */
 export async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
   const end = performance.now() + ms;

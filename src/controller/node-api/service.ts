@@ -196,7 +196,10 @@ export class NodeApi {
     // added (or before the store moved to PostgreSQL) learns where to fail over to.
     const controllers = this.ctx.grpcPublicAddr.split(',');
     if (req.knownVersion === version) return { version, changed: false, controllers, ...paths };
-    return { version, changed: true, view: await this.view(current), controllers, ...paths };
+    // The view's own version: it may trail the network's by changes still on their way to the
+    // view builder, and the node must not believe it holds them.
+    const view = await this.view(current);
+    return { version: view.version, changed: true, view, controllers, ...paths };
   }
 
   async leave(node: NodeRow): Promise<void> {

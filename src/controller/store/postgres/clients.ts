@@ -3,10 +3,10 @@
 import { assertNameFree } from '../../../core/names.ts';
 import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
-import { allocate } from '../../../core/ipam.ts';
+import { freeAddresses, takeAddress } from './addresses.ts';
 import type { ClientRow, NewClient } from '../store.ts';
 import type { Q } from './engine.ts';
-import { mustNode, usedAddresses } from './nodes.ts';
+import { mustNode } from './nodes.ts';
 
 interface Row {
   network: string;
@@ -62,7 +62,7 @@ export async function insertClient(q: Q, c: NewClient, cidr: string): Promise<Cl
   if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND public_key = $2 UNION ALL SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [c.network, c.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node or client of network "${c.network}"`, { hint: 'Generate a new key pair for the client' });
   }
-  const address = allocate(cidr, await usedAddresses(q, c.network));
+  const address = await takeAddress(q, c.network, cidr);
   await q.run('INSERT INTO ext_clients (network, name, address, public_key, gateway_id, enabled, dns, full_tunnel, created_at) VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)', [
     c.network, c.name, address, c.publicKey, gw.id, c.dns, c.fullTunnel, new Date().toISOString(),
   ]);
@@ -74,7 +74,8 @@ export async function setClientEnabled(q: Q, network: string, name: string, enab
 }
 
 export async function removeClient(q: Q, network: string, name: string): Promise<void> {
-  await q.run('DELETE FROM ext_clients WHERE network = $1 AND name = $2', [network, name]);
+  const c = await q.get<{ address: string }>('DELETE FROM ext_clients WHERE network = $1 AND name = $2 RETURNING address', [network, name]);
+  if (c) await freeAddresses(q, network, [c.address]);
 }
 
 export const countClientsOf = async (q: Q, gatewayId: string): Promise<number> =>

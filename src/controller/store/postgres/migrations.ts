@@ -137,6 +137,19 @@ ALTER TABLE networks ADD COLUMN dns BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE dns_records ADD COLUMN type TEXT NOT NULL DEFAULT 'A';
 `,
   },
+  {
+    version: 6,
+    name: 'address pools',
+    // Twin of the embedded store's migration 6. Addresses as uint32 need BIGINT here.
+    sql: `
+ALTER TABLE networks ADD COLUMN next_address BIGINT;
+CREATE TABLE free_addresses (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  address BIGINT NOT NULL,
+  PRIMARY KEY (network, address)
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,7 +2,7 @@
 import { assertNameFree } from '../../../core/names.ts';
 import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
-import { allocate } from '../../../core/ipam.ts';
+import { freeAddresses, takeAddress } from './addresses.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Q } from './engine.ts';
 
@@ -60,9 +60,6 @@ async function clientAddressesByGateway(q: Q, network?: string): Promise<Map<str
 const clientAddressesOf = async (q: Q, id: string): Promise<string[]> =>
   (await q.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = $1 AND enabled ORDER BY name', [id])).map((r) => r.address);
 
-/** Every address of `network` taken by a node or an external client. */
-export const usedAddresses = async (q: Q, network: string): Promise<string[]> =>
-  (await q.all<{ address: string }>('SELECT address FROM nodes WHERE network = $1 UNION ALL SELECT address FROM ext_clients WHERE network = $1', [network])).map((r) => r.address);
 
 export async function listNodes(q: Q, network?: string): Promise<NodeRow[]> {
   const rows = network === undefined
@@ -99,7 +96,7 @@ export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boole
   if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [n.network, n.name])) {
     throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
   }
-  const address = allocate(cidr, await usedAddresses(q, n.network));
+  const address = await takeAddress(q, n.network, cidr);
   const createdAt = new Date().toISOString();
   const r = await q.get<Row>(
     `INSERT INTO nodes (id, network, name, address, public_key, endpoint, endpoint_stated, listen_port, approved, credential_hash, created_at, last_checkin)
@@ -148,6 +145,9 @@ export async function removeNode(q: Q, n: NodeRow, reason: RemovedNode['reason']
        reason = EXCLUDED.reason, removed_at = EXCLUDED.removed_at`,
     [n.id, n.network, n.name, n.credentialHash, reason, new Date().toISOString()],
   );
+  // its clients go with it (ON DELETE CASCADE): their addresses are free again too
+  const clients = (await q.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = $1', [n.id])).map((r) => r.address);
+  await freeAddresses(q, n.network, [n.address, ...clients]);
   await q.run('DELETE FROM nodes WHERE id = $1', [n.id]);
 }
 

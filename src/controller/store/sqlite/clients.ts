@@ -3,10 +3,10 @@
 import { assertNameFree } from '../../../core/names.ts';
 import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
-import { allocate } from '../../../core/ipam.ts';
+import { freeAddresses, takeAddress } from './addresses.ts';
 import type { ClientRow, NewClient } from '../store.ts';
 import type { Sql } from './engine.ts';
-import { mustNode, usedAddresses } from './nodes.ts';
+import { mustNode } from './nodes.ts';
 
 interface Row {
   network: string;
@@ -62,7 +62,7 @@ export function insertClient(sql: Sql, c: NewClient, cidr: string): ClientRow {
   if (sql.get('SELECT 1 FROM ext_clients WHERE network = ? AND public_key = ? UNION ALL SELECT 1 FROM nodes WHERE network = ? AND public_key = ?', [c.network, c.publicKey, c.network, c.publicKey])) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node or client of network "${c.network}"`, { hint: 'Generate a new key pair for the client' });
   }
-  const address = allocate(cidr, usedAddresses(sql, c.network));
+  const address = takeAddress(sql, c.network, cidr);
   sql.run('INSERT INTO ext_clients (network, name, address, public_key, gateway_id, enabled, dns, full_tunnel, created_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)', [
     c.network, c.name, address, c.publicKey, gw.id, c.dns ? 1 : 0, c.fullTunnel ? 1 : 0, new Date().toISOString(),
   ]);
@@ -74,6 +74,8 @@ export function setClientEnabled(sql: Sql, network: string, name: string, enable
 }
 
 export function removeClient(sql: Sql, network: string, name: string): void {
+  const c = sql.get<{ address: string }>('SELECT address FROM ext_clients WHERE network = ? AND name = ?', [network, name]);
+  if (c) freeAddresses(sql, network, [c.address]);
   sql.run('DELETE FROM ext_clients WHERE network = ? AND name = ?', [network, name]);
 }
 

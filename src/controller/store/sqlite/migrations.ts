@@ -123,6 +123,20 @@ ALTER TABLE networks ADD COLUMN dns INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE dns_records ADD COLUMN type TEXT NOT NULL DEFAULT 'A';
 `,
   },
+  {
+    version: 6,
+    name: 'address pools',
+    // Each network's pool (core/ipam.ts Pool): every host below next_address is in use or listed
+    // in free_addresses. NULL: not built yet; the first allocation builds it from the addresses in use.
+    sql: `
+ALTER TABLE networks ADD COLUMN next_address INTEGER;
+CREATE TABLE free_addresses (
+  network TEXT NOT NULL REFERENCES networks(name) ON DELETE CASCADE,
+  address INTEGER NOT NULL,
+  PRIMARY KEY (network, address)
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

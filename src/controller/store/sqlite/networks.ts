@@ -62,8 +62,7 @@ export function saveNetworkSettings(sql: Sql, n: Network): void {
 
 /** Bumps the version of `name` (a change nodes can see) and returns the new version. */
 export function bumpVersion(sql: Sql, name: string): number {
-  sql.run('UPDATE networks SET version = version + 1 WHERE name = ?', [name]);
-  return sql.get<{ version: number }>('SELECT version FROM networks WHERE name = ?', [name])!.version;
+  return sql.get<{ version: number }>('UPDATE networks SET version = version + 1 WHERE name = ? RETURNING version', [name])!.version;
 }
 
 export function removeNetwork(sql: Sql, name: string): void {

@@ -1,8 +1,7 @@
 // Table `nodes`: queries.
 import { assertNameFree } from '../../../core/names.ts';
-import { nameUse } from './dns.ts';
 import { MeshError } from '../../../core/errors.ts';
-import { allocate } from '../../../core/ipam.ts';
+import { freeAddresses, takeAddress } from './addresses.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Sql } from './engine.ts';
 import { RETENTION } from './admin.ts';
@@ -61,9 +60,6 @@ function clientAddressesByGateway(sql: Sql, network?: string): Map<string, strin
 const clientAddressesOf = (sql: Sql, id: string): string[] =>
   sql.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = ? AND enabled = 1 ORDER BY name', [id]).map((r) => r.address);
 
-/** Every address of `network` taken by a node or an external client. */
-export const usedAddresses = (sql: Sql, network: string): string[] =>
-  sql.all<{ address: string }>('SELECT address FROM nodes WHERE network = ? UNION ALL SELECT address FROM ext_clients WHERE network = ?', [network, network]).map((r) => r.address);
 
 export function listNodes(sql: Sql, network?: string): NodeRow[] {
   const rows = network === undefined
@@ -91,21 +87,32 @@ export function mustNode(sql: Sql, network: string, ref: string): NodeRow {
 
 /** Inserts a node at the lowest free address of `cidr`. */
 export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean): NodeRow {
-  assertNameFree(n.network, n.name, 'node', nameUse(sql, n.network, n.name));
-  if (sql.get('SELECT 1 FROM nodes WHERE network = ? AND public_key = ?', [n.network, n.publicKey])) {
+  // One query for every rule on the name and key (a join at scale is a handful of sql.js calls).
+  const taken = sql.get<{ node: number | null; record: number | null; client: number | null; key: number | null }>(
+    `SELECT (SELECT 1 FROM nodes WHERE network = ?1 AND name = ?2) AS node, (SELECT 1 FROM dns_records WHERE network = ?1 AND name = ?2) AS record,
+       (SELECT 1 FROM ext_clients WHERE network = ?1 AND name = ?2) AS client, (SELECT 1 FROM nodes WHERE network = ?1 AND public_key = ?3) AS key`,
+    [n.network, n.name, n.publicKey],
+  )!;
+  assertNameFree(n.network, n.name, 'node', { node: taken.node === 1, record: taken.record === 1 });
+  if (taken.key === 1) {
     throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
   }
-  if (sql.get('SELECT 1 FROM ext_clients WHERE network = ? AND name = ?', [n.network, n.name])) {
+  if (taken.client === 1) {
     throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
   }
-  const address = allocate(cidr, usedAddresses(sql, n.network));
+  const address = takeAddress(sql, n.network, cidr);
   const createdAt = new Date().toISOString();
   sql.run(
     `INSERT INTO nodes (id, network, name, address, public_key, endpoint, endpoint_stated, listen_port, approved, credential_hash, created_at, last_checkin)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [n.id, n.network, n.name, address, n.publicKey, n.endpoint, n.endpointStated ? 1 : 0, n.listenPort, approved ? 1 : 0, n.credentialHash, createdAt, createdAt],
   );
-  return findNodeById(sql, n.id)!;
+  // the row as inserted (what findNodeById would read back)
+  return {
+    id: n.id, network: n.network, name: n.name, address, publicKey: n.publicKey, endpoint: n.endpoint, endpointStated: n.endpointStated,
+    listenPort: n.listenPort, approved, credentialHash: n.credentialHash, createdAt, lastCheckin: createdAt,
+    ingress: false, egressRanges: [], egressNat: false, clientAddresses: [],
+  };
 }
 
 /** Replaces a node's credential (a join retried: the first credential never reached the node). */
@@ -133,6 +140,9 @@ export function removeNode(sql: Sql, n: NodeRow, reason: RemovedNode['reason']):
   sql.run('INSERT OR REPLACE INTO removed_nodes (id, network, name, credential_hash, reason, removed_at) VALUES (?, ?, ?, ?, ?, ?)', [
     n.id, n.network, n.name, n.credentialHash, reason, new Date().toISOString(),
   ]);
+  // its clients go with it (ON DELETE CASCADE): their addresses are free again too
+  const clients = sql.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = ?', [n.id]).map((r) => r.address);
+  freeAddresses(sql, n.network, [n.address, ...clients]);
   sql.run('DELETE FROM nodes WHERE id = ?', [n.id]);
   // Tombstones only serve to tell a removed node why: keep them for a while, and not too many.
   sql.run('DELETE FROM removed_nodes WHERE removed_at < ?', [new Date(Date.now() - RETENTION.tombstoneDays * 86_400_000).toISOString()]);
