@@ -25,7 +25,7 @@ async function join(tc: TestController, network: string, name: string) {
 const data = (e: { data: string }) => JSON.parse(e.data) as Record<string, unknown> & { kind?: string; network?: string; version?: number };
 
 t.test('the event stream', async (t) => {
-  const tc = await startTestController({ grpc: true, events: { sweepMs: 200, touchMs: 20 } });
+  const tc = await startTestController({ grpc: true, events: { sweepMs: 200, touchMs: 20 } }); // the sweep every 200 ms, not 5 s
   t.teardown(() => tc.stop());
   await tc.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
   await tc.admin('POST', '/networks', { name: 'lab', cidr: '10.20.0.0/24' });
@@ -76,18 +76,27 @@ t.test('the event stream', async (t) => {
     t.notMatch(e.data, /credential/i);
   });
 
-  await t.test('a status event when a node\'s health changes', async (t) => {
+  await t.test('a status event when a node\'s health changes: with time (sweep) and with contact (check-in)', async (t) => {
     const n = await join(tc, 'office', 'n2');
     const s = await events({ query: 'network=office' });
-    // Joined but never checked in: down. A check-in makes it healthy.
-    await until('the baseline of n2', () => true);
+    await s.waitRaw(/^id: /);
+    const realNow = tc.ctl.ctx.now;
+    t.teardown(() => { tc.ctl.ctx.now = realNow; });
+    // Ten minutes on, without a word from it: down (the timer's sweep sees it).
+    tc.ctl.ctx.now = () => new Date(Date.now() + 10 * 60_000);
+    const down = await s.next((e) => e.event === 'status' && data(e).nodeId === n.nodeId && data(e).status === 'down', 2000);
+    t.same(Object.keys(data(down)).sort(), ['lastContact', 'name', 'network', 'nodeId', 'status']);
+    t.equal(data(down).name, 'n2');
+    t.equal(data(down).network, 'office');
+    // It checks in: healthy, within 1 s.
+    const from = s.events.length;
     const node = (await tc.ctl.ctx.store.getNodeById(n.nodeId))!;
+    const t0 = Date.now();
     await tc.ctl.nodeApi.checkIn(node, { listenPort: 0, endpoint: '', knownVersion: 0, handshakes: [] }, '127.0.0.1:40000');
-    const e = await s.next((e) => e.event === 'status' && data(e).nodeId === n.nodeId && data(e).status === 'healthy', 2000);
-    t.same(Object.keys(data(e)).sort(), ['lastContact', 'name', 'network', 'nodeId', 'status']);
-    t.equal(data(e).name, 'n2');
-    t.equal(data(e).network, 'office');
-    t.match(data(e).lastContact, /^\d{4}-\d\d-\d\dT/);
+    const up = await s.next((e) => e.event === 'status' && data(e).nodeId === n.nodeId, 1000, from);
+    t.equal(data(up).status, 'healthy', `healthy after its check-in (${Date.now() - t0} ms)`);
+    t.match(data(up).lastContact, /^\d{4}-\d\d-\d\dT/);
+    t.match(up.id, /^[0-9a-f]+-\d+$/);
   });
 
   await t.test('?network= filters: changes of other networks are not sent', async (t) => {
