@@ -1,18 +1,19 @@
-// Convergence benchmark (issue 4): how long an admin change takes to reach every agent, what the
-// controller costs in memory, and how many check-ins it answers per second next to a bare grpc-js
-// server. Run: npm run bench:converge [-- --sizes 100,1000 --reps 5 --checkin-seconds 4
-// --settings-reps 1 --batch 50 --profile-controller DIR --keep]
+// Convergence benchmark: how long a change takes to reach every agent, what the controller costs
+// in memory and CPU per connected agent (against a bare grpc-js server holding as many TLS
+// streams, measured in the same run), how a restarted controller's agents come back, and whether
+// the controller drops Watch streams under load. Run:
+//   npm run bench:converge [-- --agents 100,1000,5000 --reps 5 --checkin-seconds 4 --settings-reps 1
+//     --batch 50 --workers W --store sqlite|postgres --profile-controller DIR --keep]
 //
 // The controller is the real `meshctl server` (bin/run.js) in a child process with real gRPC and
-// TLS on loopback. The N agents are simulated in this process (one thread): each is a NodeClient
-// (its own TLS connection) that joined with a locally made X25519 public key and holds a Watch
-// stream, reopened with backoff if it ends. "Applied" means the agent's Watch stream delivered the
-// event that names the change (the peer's key in `upserted` for an add, in `removed` for a
-// delete; the new keepalive in a snapshot for a settings change); the time is taken on receipt.
-// Applying it to WireGuard is not simulated. All agents share this process's one core, so the
-// tail includes client-side queueing that real agents on separate hosts would not have; the
-// controller's own CPU per change is reported beside it.
-import { spawn, type ChildProcess } from 'node:child_process';
+// TLS on loopback. The N agents are simulated in worker processes (bench/converge-agents.ts), each
+// a NodeClient (its own TLS connection) that joined with its own X25519 public key and holds a
+// Watch stream, reopened with capped, jittered backoff when it ends. "Applied" means the agent's
+// Watch stream delivered the event that names the change (the peer's key in `upserted` for an
+// add, in `removed` for a delete; the new keepalive for a settings change), timed on receipt in the
+// worker against the moment the request was sent in this process (absolute clocks). Applying it to
+// WireGuard is not simulated.
+import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
@@ -25,57 +26,39 @@ import * as grpc from '@grpc/grpc-js';
 import { NodeClient } from '../src/agent/client.ts';
 import { fetchPinnedCa } from '../src/net/pinned-ca.ts';
 import { decodeJoinToken } from '../src/core/join-token.ts';
-import { applyDelta, type WatchEvent } from '../src/core/change.ts';
-import type { NodeView, PeerView } from '../src/core/view.ts';
-import { nodeService } from '../src/rpc/proto.ts';
 import { freePort } from '../test/helpers/server-process.ts';
 import { storeBackend } from './store-backend.ts';
 import { adminFetchFor } from '../test/helpers/admin-fetch.ts';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const SELF = fileURLToPath(import.meta.url);
+const WORKER = fileURLToPath(new URL('./converge-agents.ts', import.meta.url));
+const BARE = fileURLToPath(new URL('./converge-bare.ts', import.meta.url));
 
 const { values: opt } = parseArgs({
+  allowNegative: true,
   options: {
-    sizes: { type: 'string', default: '100,1000' },
+    agents: { type: 'string' },
+    sizes: { type: 'string', default: '100,1000' }, // the older name of --agents
     reps: { type: 'string', default: '5' },
     'checkin-seconds': { type: 'string', default: '4' },
     'settings-reps': { type: 'string', default: '1' },
     batch: { type: 'string', default: '50' },
+    workers: { type: 'string' },
+    herd: { type: 'boolean', default: true },
     'profile-controller': { type: 'string' }, // directory for the controller's --cpu-prof output
+    'heap-snapshot': { type: 'string' }, // directory for a heap snapshot of the controller with N idle streams
     store: { type: 'string', default: 'sqlite' }, // sqlite: one controller; postgres: two on one database
     keep: { type: 'boolean', default: false },
-    'echo-server': { type: 'string' }, // internal: run the bare grpc-js server on this data dir's TLS files
   },
 });
 
-// ---------------------------------------------------------------------------------------------
-// The bare grpc-js server the check-in rate is compared with: the same proto method (CheckIn),
-// the same TLS certificate chain and server options as the controller, a handler that answers a
-// constant. Runs in its own child process, as the controller does.
-
-async function runEchoServer(dataDir: string): Promise<void> {
-  const dir = join(dataDir, 'tls');
-  const [ca, cert, key] = await Promise.all(['ca.crt', 'server.crt', 'server.key'].map((f) => readFile(join(dir, f), 'utf8')));
-  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
-  server.addService(nodeService().service, {
-    CheckIn: (call: grpc.ServerUnaryCall<{ knownVersion: number }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      cb(null, { version: call.request.knownVersion, changed: false });
-    },
-  });
-  const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(`${cert!.trim()}\n${ca!.trim()}\n`), private_key: Buffer.from(key!) }], false);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
-  process.stdout.write(`PORT ${port}\n`);
-  process.once('SIGTERM', () => server.forceShutdown());
-}
-
-
+const abs = () => performance.timeOrigin + performance.now();
 // ---------------------------------------------------------------------------------------------
 // Small tools
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
-const pubKey = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+export const pubKey = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
 
 /** Nearest-rank percentile of an ascending array. */
 function pct(sorted: number[], p: number): number {
@@ -126,6 +109,7 @@ async function stopChild(c: ChildProcess, timeoutMs = 15_000): Promise<void> {
 interface Controller {
   proc: ChildProcess;
   pid: number;
+  apiPort: number;
   grpcPort: number;
   apiUrl: string;
   token: string;
@@ -134,15 +118,16 @@ interface Controller {
   admin<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-async function startController(root: string, profileDir: string | undefined, extra: string[] = [], name = 'data'): Promise<Controller> {
+async function startController(root: string, profileDir: string | undefined, extra: string[] = [], name = 'data', ports?: { api: number; grpc: number }): Promise<Controller> {
   const dataDir = join(root, name);
   const logPath = join(root, `${name}.log`);
-  const api = await freePort();
-  const grpcPort = await freePort();
+  const api = ports?.api ?? await freePort();
+  const grpcPort = ports?.grpc ?? await freePort();
   // The log goes to a file: a pipe that this busy process drains late would block the controller's sync writes.
   // (So not test/helpers/server-process.ts's startServer: it pipes stderr, and takes no --cpu-prof.)
-  const logFd = openSync(logPath, 'w');
+  const logFd = openSync(logPath, 'a');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  if (opt['heap-snapshot']) profile.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opt['heap-snapshot']}`);
   const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay', ...extra], {
     stdio: ['ignore', 'ignore', logFd],
   });
@@ -171,40 +156,41 @@ async function startController(root: string, profileDir: string | undefined, ext
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
-  return { proc, pid: proc.pid!, grpcPort, apiUrl, token, dataDir, logPath, admin };
+  return { proc, pid: proc.pid!, apiPort: api, grpcPort, apiUrl, token, dataDir, logPath, admin };
 }
+
 
 // ---------------------------------------------------------------------------------------------
-// Simulated agents and what they are expected to receive
+// Worker processes holding the agents
 
-interface Agent {
-  idx: number;
-  name: string;
-  client: NodeClient;
-  credential: string;
-  cancel?: () => void;
-  version: number;
-  events: number;
-  snapshots: number;
-  peersAtSnapshot: number;
-  /** Watch streams that ended and were reopened (as the agent daemon does, with backoff). */
-  reconnects: number;
-  lastEnd: string;
+interface Worker {
+  proc: ChildProcess;
+  /** Resolves with the next message of `type` (and `key`, when given). */
+  next<T = Record<string, unknown>>(type: string, key?: string): Promise<T>;
+  send(m: unknown): void;
 }
 
-/** One change every agent must see: the peer's key in `upserted` (add) or in `removed` (delete), or
- * a view whose network keepalive is the new value (settings). */
-interface Expectation {
-  kind: ChangeKind;
-  match: string;
-  t0: number;
-  seen: Uint8Array;
-  count: number;
-  latencies: number[];
-  done: () => void;
+async function startWorker(): Promise<Worker> {
+  const proc = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(proc);
+  const waiting: { type: string; key?: string; resolve: (m: never) => void; reject: (e: Error) => void }[] = [];
+  proc.on('message', (m: { type: string; key?: string; message?: string; joined?: number }) => {
+    if (m.type === 'error') {
+      for (const w of waiting.splice(0)) w.reject(new Error(`agent worker: ${m.message}`));
+      return;
+    }
+    if (m.type === 'progress') return;
+    const i = waiting.findIndex((w) => w.type === m.type && (w.key === undefined || w.key === m.key));
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m as never);
+  });
+  proc.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`agent worker exited (${code})`));
+  });
+  const next = <T>(type: string, key?: string) => new Promise<T>((resolve, reject) => waiting.push({ type, key, resolve: resolve as never, reject }));
+  const ready = next('ready');
+  await ready;
+  return { proc, next, send: (m) => proc.send(m as never) };
 }
-
-type ChangeKind = 'add' | 'delete' | 'settings';
 
 interface ChangeSample {
   latencies: number[];
@@ -214,205 +200,68 @@ interface ChangeSample {
   ctlCpuMs: number;
 }
 
-class Fleet {
-  readonly agents: Agent[] = [];
-  private readonly pending = new Map<string, Expectation>();
-  private readonly ctlPid: number | number[];
-  snapshotsDuringChanges = 0;
-
-  constructor(ctlPid: number | number[]) {
-    this.ctlPid = ctlPid;
-  }
-
-  private closing = false;
-
-  /** Opens the agent's Watch stream from the version it has; reopens it after an end, with a capped, jittered backoff. */
-  watch(a: Agent, attempt = 0): void {
-    a.cancel = a.client.watch(a.version, (ev) => {
-      attempt = 0;
-      this.onEvent(a, ev);
-    }, (err) => {
-      if (this.closing) return;
-      a.reconnects++;
-      a.lastEnd = err.message;
-      const delay = Math.min(5000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      setTimeout(() => this.watch(a, attempt + 1), delay);
-    });
-  }
-
-  get reconnects(): number {
-    return this.agents.reduce((x, a) => x + a.reconnects, 0);
-  }
-
-  onEvent(a: Agent, ev: WatchEvent): void {
-    const t = now();
-    a.events++;
-    if (ev.version > a.version) a.version = ev.version;
-    if ('delta' in ev && ev.delta) {
-      for (const p of ev.delta.upserted) this.hit(a, `add:${p.publicKey}`, t);
-      for (const k of ev.delta.removed) this.hit(a, `delete:${k}`, t);
-      if (ev.delta.network) this.hit(a, `settings:${ev.delta.network.keepalive}`, t);
-    } else if ('snapshot' in ev && ev.snapshot) {
-      a.snapshots++;
-      a.peersAtSnapshot = ev.snapshot.peers.length;
-      if (this.pending.size === 0) return;
-      this.hit(a, `settings:${ev.snapshot.network.keepalive}`, t);
-      const peerChanges = [...this.pending.values()].filter((e) => e.kind !== 'settings');
-      if (peerChanges.length === 0) return;
-      this.snapshotsDuringChanges++;
-      const keys = new Set(ev.snapshot.peers.map((p) => p.publicKey));
-      for (const e of peerChanges) if (e.kind === 'add' ? keys.has(e.match) : !keys.has(e.match)) this.hit(a, `${e.kind}:${e.match}`, t);
-    }
-  }
-
-  private hit(a: Agent, key: string, t: number): void {
-    const e = this.pending.get(key);
-    if (!e || e.seen[a.idx]) return;
-    e.seen[a.idx] = 1;
-    e.latencies.push(t - e.t0);
-    if (++e.count === this.agents.length) e.done();
-  }
-
-  /** Registers what every agent must see; `trigger` makes the change and returns once the admin has its reply. */
-  async expect(kind: ChangeKind, match: string, trigger: () => Promise<void>, timeoutMs: number): Promise<ChangeSample> {
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    const key = `${kind}:${match}`;
-    const e: Expectation = { kind, match, t0: 0, seen: new Uint8Array(this.agents.length), count: 0, latencies: [], done };
-    this.pending.set(key, e);
-    const cpu0 = procCpuMs(this.ctlPid);
-    e.t0 = now();
-    await trigger();
-    const replyMs = now() - e.t0;
-    const timer = setTimeout(done, timeoutMs);
-    await finished;
-    clearTimeout(timer);
-    const ctlCpuMs = procCpuMs(this.ctlPid) - cpu0;
-    this.pending.delete(key);
-    return { latencies: e.latencies, missing: this.agents.length - e.count, replyMs, ctlCpuMs };
-  }
-
-  close(): void {
-    this.closing = true;
-    for (const a of this.agents) {
-      if (!a) continue; // a join that failed left a hole
-      a.cancel?.();
-      a.client.close();
-    }
-  }
+/** Registers in every worker what each agent must see, then makes the change; resolves when
+ * every agent has it (or at the timeout). */
+async function expectAll(workers: Worker[], ctlPid: number | number[], kind: 'add' | 'delete' | 'settings', match: string, trigger: () => Promise<void>, timeoutMs: number): Promise<ChangeSample> {
+  const key = `${kind}:${match}`;
+  const acks = workers.map((w) => w.next('expecting', key));
+  const seen = workers.map((w) => w.next<{ times: number[]; missing: number }>('seen', key));
+  for (const w of workers) w.send({ type: 'expect', kind, match, timeoutMs });
+  await Promise.all(acks);
+  const cpu0 = procCpuMs(ctlPid);
+  const t0 = abs();
+  await trigger();
+  const replyMs = abs() - t0;
+  const results = await Promise.all(seen);
+  const ctlCpuMs = procCpuMs(ctlPid) - cpu0;
+  return { latencies: results.flatMap((r) => r.times.map((t) => t - t0)), missing: results.reduce((x, r) => x + r.missing, 0), replyMs, ctlCpuMs };
 }
 
 // ---------------------------------------------------------------------------------------------
 // One size
 
-interface ChangeRow {
-  label: string;
-  samples: ChangeSample[];
-}
+interface ChangeRow { label: string; samples: ChangeSample[] }
+
+interface CheckinResult { rate: number; p50: number; p99: number; errors: number; serverCpuUsPerCall: number; note: string }
+
+interface HerdResult { allBackS: number; liveS: number; missing: number; peakCpuPct: number; backAt: number }
 
 interface SizeResult {
   n: number;
+  workers: number;
   joinS: number;
-  joinCtlCpuPct: number;
-  joinBenchCpuPct: number;
-  readyS: number;
-  rssIdleMb: number;
   rssEmptyMb: number;
-  hwmPeerMb: number;
+  rssIdleMb: number;
   hwmMb: number;
+  bareEmptyMb: number;
+  bareHeldMb: number;
   changes: ChangeRow[];
-  snapshotsDuringChanges: number;
-  streamsEnded: number;
-  endReason: string;
-  checkin: LoadResult;
-  echo: LoadResult;
-  applyMs: number;
+  checkin?: CheckinResult;
+  bareCheckin?: CheckinResult;
+  herd?: HerdResult;
+  dropped: number;
+  dropReason: string;
 }
 
-interface LoadResult {
-  rate: number;
-  calls: number;
-  errors: number;
-  p50: number;
-  p99: number;
-  serverCpuPct: number;
-  benchCpuPct: number;
-  /** Server CPU time per answered call (µs): less sensitive to other load on the machine than calls/s. */
-  serverCpuUsPerCall: number;
-  notes: string;
-}
-
-interface Round {
-  seconds: number;
-  calls: number;
-  errors: number;
-  changed: number;
-  lat: number[];
-  serverCpuMs: number;
-  selfCpuMs: number;
-  firstError: string;
-}
-
-/** Closed loop: each client keeps one CheckIn in flight. Counts calls completed in the measured window after a warm-up. */
-async function loadRound(clients: NodeClient[], knownVersion: number, serverPid: number, seconds: number): Promise<Round> {
+async function checkinRound(workers: Worker[], pid: number | number[], seconds: number, port?: number): Promise<CheckinResult> {
   const warmMs = 500;
-  const tStart = now() + warmMs;
-  const tEnd = tStart + seconds * 1000;
-  const r: Round = { seconds, calls: 0, errors: 0, changed: 0, lat: [], serverCpuMs: 0, selfCpuMs: 0, firstError: '' };
-  let cpu0 = { server: 0, self: 0 };
-  let cpu1: typeof cpu0 | null = null;
-  const sample = () => ({ server: procCpuMs(serverPid), self: selfCpuMs() });
-  const timers = [setTimeout(() => (cpu0 = sample()), warmMs), setTimeout(() => (cpu1 = sample()), warmMs + seconds * 1000)];
-  await Promise.all(
-    clients.map(async (c) => {
-      while (now() < tEnd) {
-        const s = now();
-        try {
-          const res = await c.checkIn({ listenPort: 0, endpoint: '', knownVersion, handshakes: [] });
-          if (res.changed) r.changed++;
-          const e = now();
-          if (s >= tStart && e <= tEnd) {
-            r.calls++;
-            r.lat.push(e - s);
-          }
-        } catch (err) {
-          r.errors++;
-          r.firstError ||= (err as Error).message;
-          await sleep(50);
-        }
-      }
-    }),
-  );
-  for (const t of timers) clearTimeout(t);
-  const end = cpu1 ?? sample();
-  r.serverCpuMs = end.server - cpu0.server;
-  r.selfCpuMs = end.self - cpu0.self;
-  return r;
-}
-
-function combine(rounds: Round[]): LoadResult {
-  const seconds = rounds.reduce((a, r) => a + r.seconds, 0);
-  const calls = rounds.reduce((a, r) => a + r.calls, 0);
-  const serverCpuMs = rounds.reduce((a, r) => a + r.serverCpuMs, 0);
-  const selfCpuMs = rounds.reduce((a, r) => a + r.selfCpuMs, 0);
-  const changed = rounds.reduce((a, r) => a + r.changed, 0);
-  const lat = rounds.flatMap((r) => r.lat).sort((a, b) => a - b);
-  const firstError = rounds.find((r) => r.firstError)?.firstError ?? '';
+  const replies = workers.map((w) => w.next<{ lat: number[]; errors: number; firstError: string }>('checkins'));
+  let cpu0 = 0;
+  const t = setTimeout(() => (cpu0 = procCpuMs(pid)), warmMs);
+  for (const w of workers) w.send({ type: 'checkins', seconds, port, warmMs });
+  const cpuEnd = new Promise<number>((r) => setTimeout(() => r(procCpuMs(pid)), warmMs + seconds * 1000));
+  const rs = await Promise.all(replies);
+  clearTimeout(t);
+  const cpuMs = (await cpuEnd) - cpu0;
+  const lat = rs.flatMap((r) => r.lat).sort((a, b) => a - b);
   return {
-    rate: calls / seconds,
-    calls,
-    errors: rounds.reduce((a, r) => a + r.errors, 0),
-    p50: pct(lat, 50),
-    p99: pct(lat, 99),
-    serverCpuPct: (serverCpuMs / (seconds * 1000)) * 100,
-    benchCpuPct: (selfCpuMs / (seconds * 1000)) * 100,
-    serverCpuUsPerCall: (serverCpuMs * 1000) / Math.max(1, calls),
-    notes: [changed ? `${changed} replies said "changed"` : '', firstError ? `first error: ${firstError}` : ''].filter(Boolean).join('; '),
+    rate: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99), errors: rs.reduce((x, r) => x + r.errors, 0),
+    serverCpuUsPerCall: (cpuMs * 1000) / Math.max(1, lat.length), note: rs.find((r) => r.firstError)?.firstError ?? '',
   };
 }
 
-async function startEcho(dataDir: string): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, [SELF, '--echo-server', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startBare(dataDir: string): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, [BARE, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(proc);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -421,13 +270,25 @@ async function startEcho(dataDir: string): Promise<{ proc: ChildProcess; port: n
       const m = /PORT (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    proc.once('exit', (code) => reject(new Error(`echo server exited with ${code}`)));
+    proc.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
   });
   return { proc, port };
 }
 
+/** The controller's V8 heap and external memory, from its /metrics. */
+async function heapOf(ctl: Controller): Promise<string> {
+  try {
+    const res = await adminFetchFor(ctl.dataDir)(`${ctl.apiUrl}/metrics`, { headers: { authorization: `Bearer ${ctl.token}` } });
+    const text = await res.text();
+    const g = (name: string) => Number(new RegExp(`^meshctl_process_${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+    return `heap used ${g('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${g('nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${g('nodejs_external_memory_bytes').toFixed(0)} MB`;
+  } catch (err) {
+    return `(no heap figures: ${(err as Error).message})`;
+  }
+}
+
 function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
 
 async function runSize(n: number, reps: number, settingsReps: number, checkinSeconds: number, batch: number, sizeIdx: number): Promise<SizeResult> {
@@ -436,150 +297,170 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
   const profileDir = opt['profile-controller'] ? join(opt['profile-controller'], `n${n}`) : undefined;
   const backend = await storeBackend(opt.store, root);
   const ctls: Controller[] = [];
-  let fleet: Fleet | undefined;
+  const workers: Worker[] = [];
   try {
     ctls.push(await startController(root, profileDir, backend.args));
-    // the first controller has made the shared CA by now; the second signs its certificate with it
     for (let i = 1; i < backend.controllers; i++) ctls.push(await startController(root, undefined, backend.args, `data-${i}`));
-    const ctl = ctls[0]!;
-    const pids = ctls.map((c) => c.pid);
-    fleet = new Fleet(pids);
-    const fl = fleet;
-    /** The node API agent `idx` talks to: the controllers in turn. */
-    const grpcOf = (idx: number) => `127.0.0.1:${ctls[idx % ctls.length]!.grpcPort}`;
+    let ctl = ctls[0]!;
+    const pids = () => ctls.map((c) => c.pid);
     const net = `bench${n}`;
     await ctl.admin('POST', '/networks', { name: net, cidr: `10.${100 + sizeIdx}.0.0/16`, keepalive: 20 });
     const { token } = await ctl.admin<{ token: string }>('POST', `/networks/${net}/keys`, { name: 'bench', uses: 'unlimited' });
     const t = decodeJoinToken(token);
     const ca = await fetchPinnedCa(t.server, t.caPin);
     const rssEmptyMb = procStatus(ctl.pid).rssMb;
+
+    const nw = Math.max(1, Math.min(n, Number(opt.workers ?? Math.min(4, Math.ceil(n / 400)))));
+    for (let i = 0; i < nw; i++) workers.push(await startWorker());
+    const slice = Math.ceil(n / nw);
+    log(`N=${n}: joining ${n} agents from ${nw} worker processes, ${batch} at a time each`);
+    const tj = abs();
+    const joined = workers.map((w) => w.next('joined'));
+    workers.forEach((w, i) => w.send({
+      type: 'join', from: i * slice, to: Math.min(n, (i + 1) * slice), batch, network: net, keyName: t.keyName, keySecret: t.secret,
+      server: `127.0.0.1:${ctls[i % ctls.length]!.grpcPort}`, ca,
+    }));
+    await Promise.all(joined);
+    const joinS = (abs() - tj) / 1000;
+    const version = (await ctl.admin<{ version: number }>('GET', `/networks/${net}`)).version;
+    const watching = workers.map((w) => w.next('watching'));
+    for (const w of workers) w.send({ type: 'watch', version });
+    await Promise.all(watching);
+    log(`N=${n}: joined in ${joinS.toFixed(1)} s (${(n / joinS).toFixed(0)}/s; each join reply carries the whole view); every agent opened its Watch at version ${version}`);
+
+    // Ready: every agent has seen a probe change (streams still being set up miss one).
     const joinOne = (client: NodeClient, name: string, publicKey: string) =>
       client.join({ network: net, keyName: t.keyName, keySecret: t.secret, name, publicKey, listenPort: 51821, endpoint: '' });
-
-    // Join in concurrent batches; each agent opens its Watch right after its join, with the
-    // version its join reply carried (a node that is behind by then gets a snapshot), so every
-    // join is also fanned out to the streams already open: the bench process decodes ~N²/2 events.
-    log(`N=${n}: joining ${n} agents, ${batch} at a time`);
-    const tj = now();
-    const cpuJ = { ctl: procCpuMs(pids), self: selfCpuMs() };
-    for (let start = 0; start < n; start += batch) {
-      await Promise.all(
-        Array.from({ length: Math.min(batch, n - start) }, async (_, k) => {
-          const idx = start + k;
-          const name = `a${idx}`;
-          const client = new NodeClient(grpcOf(idx), ca);
-          const r = await joinOne(client, name, pubKey());
-          const a: Agent = { idx, name, client, credential: r.credential, version: r.view.version, events: 0, snapshots: 0, peersAtSnapshot: 0, reconnects: 0, lastEnd: '' };
-          fl.agents[idx] = a;
-          fl.watch(a);
-        }),
-      );
-    }
-    const joinMs = now() - tj;
-    const joinCtlCpuPct = ((procCpuMs(pids) - cpuJ.ctl) / joinMs) * 100;
-    const joinBenchCpuPct = ((selfCpuMs() - cpuJ.self) / joinMs) * 100;
-    log(`N=${n}: joined in ${(joinMs / 1000).toFixed(1)} s (controller CPU ${joinCtlCpuPct.toFixed(0)} %, bench CPU ${joinBenchCpuPct.toFixed(0)} %); waiting for every Watch stream to be live`);
-
-    // Ready: every agent has seen a probe change. Streams still being set up miss a probe, so
-    // probe until all have seen one (the probes also warm up the path).
-    const tr = now();
-    for (let i = 0; ; i++) {
-      const probe = new NodeClient(t.server, ca);
-      const key = pubKey();
-      const added = await fl.expect('add', key, async () => { await joinOne(probe, `probe${i}`, key); }, 15_000);
-      probe.close();
-      const removed = await fl.expect('delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/probe${i}`); }, 15_000);
-      if (added.missing === 0 && removed.missing === 0) break;
-      if (i >= 4) throw new Error(`after ${i + 1} probes, ${removed.missing} of ${n} agents still do not receive changes`);
-      log(`N=${n}: probe ${i}: ${added.missing} missed the add, ${removed.missing} the delete; probing again`);
-    }
-    const readyS = (now() - tr) / 1000;
-    await sleep(500);
+    const probe = async (label: string, timeoutMs = 20_000) => {
+      for (let i = 0; ; i++) {
+        const c = new NodeClient(`127.0.0.1:${ctl.grpcPort}`, ca);
+        const key = pubKey();
+        const name = `probe-${label}-${i}`;
+        const added = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(c, name, key); }, timeoutMs);
+        c.close();
+        const removed = await expectAll(workers, pids(), 'delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, timeoutMs);
+        if (added.missing === 0 && removed.missing === 0) return;
+        if (i >= 4) throw new Error(`after ${i + 1} probes, ${removed.missing} of ${n} agents still do not receive changes`);
+        log(`N=${n}: probe ${label} ${i}: ${added.missing} missed the add, ${removed.missing} the delete; probing again`);
+      }
+    };
+    await probe('ready');
+    await sleep(1000);
+    if (process.env.BENCH_RSS_TRACE) for (let i = 0; i < 6; i++) { log(`rss ${procStatus(ctl.pid).rssMb.toFixed(0)} MB; ${await heapOf(ctl)}`); await sleep(5000); }
     const rssIdleMb = procStatus(ctl.pid).rssMb;
-    log(`N=${n}: all ${n} streams live (${readyS.toFixed(1)} s); controller RSS ${rssIdleMb.toFixed(0)} MB`);
+    if (opt['heap-snapshot']) {
+      process.kill(ctl.pid, 'SIGUSR2');
+      log(`N=${n}: heap snapshot of the controller requested into ${opt['heap-snapshot']}`);
+      await sleep(15_000);
+    }
+    log(`N=${n}: all ${n} streams live; controller RSS ${rssIdleMb.toFixed(0)} MB (${rssEmptyMb.toFixed(0)} MB with no nodes); ${await heapOf(ctl)}`);
 
-    // The measured changes: a new node joins, then an admin deletes it, `reps` times.
     const added: ChangeRow = { label: 'node added (join)', samples: [] };
     const deleted: ChangeRow = { label: 'node deleted (REST)', samples: [] };
-    fl.snapshotsDuringChanges = 0;
     for (let r = 0; r < reps; r++) {
-      const joiner = new NodeClient(t.server, ca);
+      const joiner = new NodeClient(`127.0.0.1:${ctl.grpcPort}`, ca);
       // Connect first, so that t0 is the moment the Join request leaves, not TLS set-up.
       await new Promise<void>((resolve, reject) => (joiner as unknown as { raw: grpc.Client }).raw.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve())));
       const key = pubKey();
       const name = `x${r}`;
-      const a = await fl.expect('add', key, async () => { await joinOne(joiner, name, key); }, 30_000);
+      const a = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(joiner, name, key); }, 30_000);
       joiner.close();
       added.samples.push(a);
       await sleep(300);
-      const d = await fl.expect('delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, 30_000);
+      const d = await expectAll(workers, pids(), 'delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, 30_000);
       deleted.samples.push(d);
       log(`N=${n}: rep ${r + 1}/${reps}: add max ${Math.max(...a.latencies).toFixed(1)} ms (controller CPU ${a.ctlCpuMs} ms), delete max ${Math.max(...d.latencies).toFixed(1)} ms (controller CPU ${d.ctlCpuMs} ms)`);
       await sleep(300);
     }
     const changes = [added, deleted];
-    const snapshotsDuringChanges = fl.snapshotsDuringChanges;
-
-    // Check-ins with nothing changed, every agent at once, against the controller and against the
-    // bare server in alternating rounds (so that other load on the machine hits both alike).
-    const version = Math.max(...fl.agents.map((a) => a.version));
-    log(`N=${n}: check-ins, ${n} clients with one call in flight each: 2 × ${checkinSeconds / 2} s against the controller, alternating with the bare grpc-js server`);
-    const echo = await startEcho(ctl.dataDir);
-    const echoClients = fl.agents.map((a) => new NodeClient(`127.0.0.1:${echo.port}`, ca, a.credential));
-    const ctlRounds: Round[] = [];
-    const echoRounds: Round[] = [];
-    for (let k = 0; k < 2; k++) {
-      ctlRounds.push(await loadRound(fl.agents.map((a) => a.client), version, ctl.pid, checkinSeconds / 2));
-      echoRounds.push(await loadRound(echoClients, version, echo.proc.pid!, checkinSeconds / 2));
-    }
-    const checkin = combine(ctlRounds);
-    const echoRes = combine(echoRounds);
-    for (const c of echoClients) c.close();
-    await stopChild(echo.proc);
-
-    const hwmPeerMb = procStatus(ctl.pid).hwmMb;
-
-    // Last, a settings change (keepalive): every stream gets a full snapshot, the heaviest change
-    // there is (measured after the check-ins, so that its aftermath does not colour them).
     if (settingsReps > 0) {
       const settings: ChangeRow = { label: 'keepalive changed (REST)', samples: [] };
       for (let r = 0; r < settingsReps; r++) {
         const keepalive = 21 + r;
-        const c = await fl.expect('settings', String(keepalive), async () => { await ctl.admin('PATCH', `/networks/${net}`, { keepalive }); }, 60_000);
+        const c = await expectAll(workers, pids(), 'settings', String(keepalive), async () => { await ctl.admin('PATCH', `/networks/${net}`, { keepalive }); }, 60_000);
         settings.samples.push(c);
         log(`N=${n}: settings ${r + 1}/${settingsReps}: max ${Math.max(...c.latencies).toFixed(1)} ms (controller CPU ${c.ctlCpuMs} ms)`);
         await sleep(300);
       }
       changes.push(settings);
     }
+
+    // The bare grpc-js server holding one TLS stream per agent, in this run.
+    const bare = await startBare(ctl.dataDir);
+    await sleep(500);
+    const bareEmptyMb = procStatus(bare.proc.pid!).rssMb;
+    const bareOpen = workers.map((w) => w.next('bare'));
+    for (const w of workers) w.send({ type: 'bare', port: bare.port });
+    await Promise.all(bareOpen);
+    await sleep(1000);
+    const bareHeldMb = procStatus(bare.proc.pid!).rssMb;
+    log(`N=${n}: bare grpc-js server: ${bareEmptyMb.toFixed(0)} MB empty, ${bareHeldMb.toFixed(0)} MB holding ${n} streams`);
+    let checkin: CheckinResult | undefined;
+    let bareCheckin: CheckinResult | undefined;
+    if (checkinSeconds > 0) {
+      log(`N=${n}: check-ins, one in flight per agent, ${checkinSeconds} s against the controller, then the bare server`);
+      checkin = await checkinRound(workers, pids(), checkinSeconds); // agents check in with every controller
+      bareCheckin = await checkinRound(workers, bare.proc.pid!, checkinSeconds, bare.port);
+    }
+    const closed = workers.map((w) => w.next('bare-closed'));
+    for (const w of workers) w.send({ type: 'bare-close' });
+    await Promise.all(closed);
+    await stopChild(bare.proc);
     const hwmMb = procStatus(ctl.pid).hwmMb;
-    const streamsEnded = fl.reconnects;
 
-    // What a real agent then does with a delta at this size, before WireGuard: core applyDelta on
-    // its cached view (not part of the latencies above).
-    const keys = Array.from({ length: n + 40 }, pubKey);
-    const peer = (i: number): PeerView => ({ id: `p${i}`, name: `a${i}`, publicKey: keys[i]!, allowedIps: [`10.0.${i >> 8}.${i & 255}/32`], endpoint: '127.0.0.1:51821', keepalive: 20, address: `10.0.${i >> 8}.${i & 255}` });
-    let v: NodeView = {
-      self: { id: 'me', name: 'me', address: '10.0.0.1', prefixLength: 16, listenPort: 51821, endpoint: '', approved: true },
-      network: { name: net, cidr: '10.0.0.0/16', keepalive: 20, listenPort: 51821 },
-      peers: Array.from({ length: n }, (_, i) => peer(i)).sort((x, y) => x.name.localeCompare(y.name)),
-      version: 1,
-    };
-    for (let i = 0; i < 20; i++) v = applyDelta(v, i + 2, { upserted: [peer(n + i)], removed: [keys[i]!] }); // warm-up
-    const ta = now();
-    for (let i = 20; i < 40; i++) v = applyDelta(v, i + 2, { upserted: [peer(n + i)], removed: [keys[i]!] });
-    const applyMs = (now() - ta) / 20;
+    // Streams the controller dropped so far (the restart below ends them all on purpose).
+    const stats = await Promise.all(workers.map(async (w) => { const r = w.next<{ dropped: number; lastEnd: string }>('stats'); w.send({ type: 'stats' }); return r; }));
+    const dropped = stats.reduce((x, s) => x + s.dropped, 0);
+    const dropReason = stats.find((s) => s.lastEnd)?.lastEnd ?? '';
 
-    return { n, joinS: joinMs / 1000, joinCtlCpuPct, joinBenchCpuPct, readyS, rssIdleMb, rssEmptyMb, hwmPeerMb, hwmMb, changes, snapshotsDuringChanges, streamsEnded, endReason: fl.agents.find((x) => x.lastEnd)?.lastEnd ?? '', checkin, echo: echoRes, applyMs };
+    // The restart herd: kill the controller, start it again on the same data and ports, and time
+    // until every agent has checked in again and every Watch stream carries changes.
+    let herd: HerdResult | undefined;
+    if (opt.herd && backend.controllers === 1) {
+      await Promise.all(workers.map(async (w) => { const r = w.next('herd-armed'); w.send({ type: 'herd' }); return r; }));
+      log(`N=${n}: restart herd: SIGKILL the controller, start it again`);
+      process.kill(ctl.pid, 'SIGKILL');
+      await new Promise((r) => ctl.proc.once('exit', r));
+      children.delete(ctl.proc);
+      const restarted = await startController(root, undefined, backend.args, 'data', { api: ctl.apiPort, grpc: ctl.grpcPort });
+      ctls[0] = restarted;
+      ctl = restarted;
+      const tUp = abs();
+      let cpuPrev = procCpuMs(ctl.pid);
+      let tPrev = abs();
+      let peakCpuPct = 0;
+      let status = { back: 0, total: n, lastBack: 0 };
+      const deadline = tUp + 120_000;
+      while (abs() < deadline) {
+        await sleep(250);
+        const c = procCpuMs(ctl.pid);
+        const tNow = abs();
+        peakCpuPct = Math.max(peakCpuPct, ((c - cpuPrev) / (tNow - tPrev)) * 100);
+        cpuPrev = c;
+        tPrev = tNow;
+        const st = await Promise.all(workers.map(async (w) => { const r = w.next<{ back: number; lastBack: number }>('herd-status'); w.send({ type: 'herd-status' }); return r; }));
+        status = { back: st.reduce((x, s) => x + s.back, 0), total: n, lastBack: Math.max(...st.map((s) => s.lastBack)) };
+        if (status.back === n) break;
+      }
+      const allBackS = status.back === n ? (status.lastBack - tUp) / 1000 : NaN;
+      await Promise.all(workers.map(async (w) => { const r = w.next('herd-done'); w.send({ type: 'herd-done' }); return r; }));
+      await probe('herd', 30_000);
+      const liveS = (abs() - tUp) / 1000;
+      herd = { allBackS, liveS, missing: n - status.back, peakCpuPct, backAt: status.back };
+      log(`N=${n}: herd: ${status.back}/${n} agents checked in again after ${allBackS.toFixed(1)} s; every Watch carried a change at ${liveS.toFixed(1)} s; controller CPU peak ${peakCpuPct.toFixed(0)} % (250 ms samples)`);
+    }
+
+    return { n, workers: nw, joinS, rssEmptyMb, rssIdleMb, hwmMb, bareEmptyMb, bareHeldMb, changes, checkin, bareCheckin, herd, dropped, dropReason };
   } finally {
-    fleet?.close();
+    for (const w of workers) { try { w.send({ type: 'close' }); } catch { /* gone */ } }
+    await Promise.all(workers.map((w) => (w.proc.exitCode === null ? new Promise((r) => { w.proc.once('exit', r); setTimeout(r, 5000); }) : undefined)));
+    for (const w of workers) children.delete(w.proc);
     for (const c of ctls) await stopChild(c.proc);
     await backend.close();
     if (!opt.keep) {
       await rm(root, { recursive: true, force: true });
       tempRoots.delete(root);
-    }
-    else log(`kept ${root}`);
+    } else log(`kept ${root}`);
   }
 }
 
@@ -588,7 +469,6 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
-const med = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
 
 function table(rows: string[][]): string {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -599,80 +479,83 @@ function mdTable(rows: string[][]): string {
   return [rows[0]!, rows[0]!.map((_, i) => (i === 0 ? '---' : '---:')), ...rows.slice(1)].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function report(results: SizeResult[], reps: number, seconds: number, wallS: number, load: string): void {
-  const conv = [['N', 'change', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'admin reply p50 ms', 'ctl CPU ms/change', 'missed']];
+const GOALS = { joinP99Ms: 1000, memRatio: 1.3, herdS: 60, dropped: 0 };
+
+function report(results: SizeResult[], reps: number, wallS: number, load: string): void {
+  const conv = [['N', 'change', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'ctl CPU ms/change', 'missed']];
   for (const r of results) {
     for (const c of r.changes) {
       const lat = c.samples.flatMap((x) => x.latencies).sort((x, y) => x - y);
       const cpu = c.samples.reduce((x, y) => x + y.ctlCpuMs, 0) / c.samples.length;
-      const missed = c.samples.reduce((x, y) => x + y.missing, 0);
-      conv.push([String(r.n), c.label, String(lat.length), f1(pct(lat, 50)), f1(pct(lat, 99)), f1(lat.at(-1)!), f1(med(c.samples.map((x) => x.replyMs))), f0(cpu), String(missed)]);
+      conv.push([String(r.n), c.label, String(lat.length), f1(pct(lat, 50)), f1(pct(lat, 99)), f1(lat.at(-1)!), f0(cpu), String(c.samples.reduce((x, y) => x + y.missing, 0))]);
     }
   }
-  const mem = [['N', 'ctl RSS, no nodes MB', 'ctl RSS, N streams idle MB', 'ctl peak RSS, joins + peer changes + check-ins MB', 'ctl peak RSS, + settings change MB', 'join N (batches) s', 'joins/s', 'ctl CPU % while joining', 'bench CPU % while joining']];
-  for (const r of results) mem.push([String(r.n), f0(r.rssEmptyMb), f0(r.rssIdleMb), f0(r.hwmPeerMb), f0(r.hwmMb), f1(r.joinS), f0(r.n / r.joinS), f0(r.joinCtlCpuPct), f0(r.joinBenchCpuPct)]);
-  const ci = [['N', 'server', 'calls/s', 'p50 ms', 'p99 ms', 'server CPU %', 'server CPU µs/call', 'bench CPU %', 'errors']];
+  const perAgent = (r: SizeResult) => ((r.rssIdleMb - r.rssEmptyMb) * 1024) / r.n;
+  const perBare = (r: SizeResult) => ((r.bareHeldMb - r.bareEmptyMb) * 1024) / r.n;
+  const mem = [['N', 'ctl RSS empty MB', 'ctl RSS N streams MB', 'ctl peak MB', 'ctl KB/agent', 'bare RSS empty MB', 'bare RSS N streams MB', 'bare KB/stream', 'ratio', 'join N s', 'joins/s']];
+  for (const r of results) mem.push([String(r.n), f0(r.rssEmptyMb), f0(r.rssIdleMb), f0(r.hwmMb), f0(perAgent(r)), f0(r.bareEmptyMb), f0(r.bareHeldMb), f0(perBare(r)), (perAgent(r) / perBare(r)).toFixed(2), f1(r.joinS), f0(r.n / r.joinS)]);
+  const herdRows = [['N', 'all checked in again s', 'every Watch live s', 'not back', 'ctl CPU peak %', 'streams dropped by the controller']];
+  for (const r of results) herdRows.push([String(r.n), r.herd ? f1(r.herd.allBackS) : '-', r.herd ? f1(r.herd.liveS) : '-', r.herd ? String(r.herd.missing) : '-', r.herd ? f0(r.herd.peakCpuPct) : '-', String(r.dropped)]);
+  const ci = [['N', 'server', 'calls/s', 'p50 ms', 'p99 ms', 'server CPU µs/call', 'errors']];
   for (const r of results) {
-    ci.push([String(r.n), 'meshctl CheckIn', f0(r.checkin.rate), f1(r.checkin.p50), f1(r.checkin.p99), f0(r.checkin.serverCpuPct), f0(r.checkin.serverCpuUsPerCall), f0(r.checkin.benchCpuPct), String(r.checkin.errors)]);
-    ci.push([String(r.n), 'bare grpc-js', f0(r.echo.rate), f1(r.echo.p50), f1(r.echo.p99), f0(r.echo.serverCpuPct), f0(r.echo.serverCpuUsPerCall), f0(r.echo.benchCpuPct), String(r.echo.errors)]);
-    ci.push([String(r.n), 'meshctl / bare', (r.checkin.rate / r.echo.rate).toFixed(2), '', '', '', (r.checkin.serverCpuUsPerCall / r.echo.serverCpuUsPerCall).toFixed(2), '', '']);
+    if (!r.checkin || !r.bareCheckin) continue;
+    ci.push([String(r.n), 'meshctl CheckIn', f0(r.checkin.rate), f1(r.checkin.p50), f1(r.checkin.p99), f0(r.checkin.serverCpuUsPerCall), String(r.checkin.errors)]);
+    ci.push([String(r.n), 'bare grpc-js', f0(r.bareCheckin.rate), f1(r.bareCheckin.p50), f1(r.bareCheckin.p99), f0(r.bareCheckin.serverCpuUsPerCall), String(r.bareCheckin.errors)]);
   }
-  const notes = results.flatMap((r) => [
-    r.checkin.notes && `N=${r.n} check-ins: ${r.checkin.notes}`,
-    r.echo.notes && `N=${r.n} bare server: ${r.echo.notes}`,
-    r.snapshotsDuringChanges ? `N=${r.n}: ${r.snapshotsDuringChanges} snapshots arrived during measured peer changes (expected 0)` : '',
-    r.streamsEnded ? `N=${r.n}: ${r.streamsEnded} Watch streams ended during the run and were reopened by their agents (${r.endReason})` : '',
-  ]).filter(Boolean);
-  const apply = results.map((r) => `${r.n} peers: ${r.applyMs.toFixed(2)} ms`).join(', ');
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  const how = [
-    'Controller: `meshctl server` in a child process (sql.js store, durable group commit), gRPC + TLS on loopback; RSS from /proc/<pid>/status.',
-    'Agents: N NodeClients in the bench process (one thread, one TLS connection each), each joined with its own X25519 public key and holding a Watch stream.',
-    '"Applied" = the agent received the Watch event naming the change (time on receipt, from the moment the Join / REST request was sent); applying it to WireGuard is not simulated.',
-    `Peer changes repeated ${reps} times; percentiles over all agent receipts. All N agents share one core of this 2-core machine, so the spread (p50 to max) is mostly the bench decoding N TLS/HTTP2 frames in turn; "ctl CPU ms/change" is the controller's own cost (from /proc, 10 ms ticks).`,
-    'Joining: batches run concurrently; each new agent opens its Watch at once, so every join is also fanned out to the streams already open (about N²/2 events that this one process must decode).',
-    `Check-ins: every agent keeps one CheckIn (nothing changed) in flight; 2 rounds of ${seconds / 2} s (0.5 s warm-up each) alternate with the same load on a bare grpc-js server (same proto method, TLS chain and server options, answering a constant; a child process too). Where the bench CPU is near 100 % the client is the limit, and server CPU µs/call is the fairer comparison.`,
-    `Client-side delta apply (core applyDelta on a cached view, per agent; not included above): ${apply}.`,
-  ];
   const out: string[] = [];
   out.push('', `meshctl convergence benchmark — ${machine}; whole run ${wallS.toFixed(0)} s; load average (1 min) ${load}`, '');
-  out.push('Change propagation (admin change -> every agent has it)', table(conv), '');
-  out.push('Controller', table(mem), '');
-  out.push('Check-ins (unary, nothing changed)', table(ci), '');
-  for (const h of how) out.push(`* ${h}`);
-  for (const n of notes) out.push(`! ${n}`);
-  out.push('', `Reproduce: npm run bench:converge${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, '');
+  out.push(`Change propagation (change -> every agent has it; peer changes ${reps} times each)`, table(conv), '');
+  out.push('Controller memory per connected agent, against a bare grpc-js server holding as many TLS streams (same run)', table(mem), '');
+  out.push('Restart herd (SIGKILL, start again; agents back off 0.5-5 s with jitter) and dropped streams', table(herdRows), '');
+  if (ci.length > 1) out.push('Check-ins (unary, nothing changed, one in flight per agent)', table(ci), '');
+  for (const r of results) if (r.dropped) out.push(`! N=${r.n}: ${r.dropped} Watch streams ended during the run and were reopened (${r.dropReason})`);
+  const largest = results.reduce((a, b) => (b.n > a.n ? b : a));
+  const goals: string[] = [];
+  const joinLat = largest.changes[0]!.samples.flatMap((x) => x.latencies).sort((x, y) => x - y);
+  const p99 = pct(joinLat, 99);
+  goals.push(`${p99 < GOALS.joinP99Ms ? 'PASS' : 'FAIL'} p99 join convergence at N=${largest.n}: ${f1(p99)} ms (goal < ${GOALS.joinP99Ms} ms: x${(p99 / GOALS.joinP99Ms).toFixed(2)})`);
+  // every other change at the same goal (issue 13: the same on PostgreSQL, across controllers)
+  for (const c of largest.changes.slice(1)) {
+    const q = pct(c.samples.flatMap((x) => x.latencies).sort((x, y) => x - y), 99);
+    const missed = c.samples.reduce((x, y) => x + y.missing, 0);
+    goals.push(`${q < GOALS.joinP99Ms && missed === 0 ? 'PASS' : 'FAIL'} p99 ${c.label} at N=${largest.n} (${opt.store}): ${f1(q)} ms${missed ? `, ${missed} missed` : ''} (goal < ${GOALS.joinP99Ms} ms: x${(q / GOALS.joinP99Ms).toFixed(2)})`);
+  }
+  for (const r of results) {
+    const ratio = perAgent(r) / perBare(r);
+    goals.push(`${ratio <= GOALS.memRatio ? 'PASS' : 'FAIL'} memory per agent at N=${r.n}: ${f0(perAgent(r))} KB vs ${f0(perBare(r))} KB per bare stream: x${ratio.toFixed(2)} (goal <= x${GOALS.memRatio})`);
+  }
+  for (const r of results) {
+    if (!r.herd) continue;
+    goals.push(`${r.herd.missing === 0 && r.herd.allBackS <= GOALS.herdS ? 'PASS' : 'FAIL'} restart herd at N=${r.n}: every agent checked in again ${f1(r.herd.allBackS)} s after the restart${r.herd.missing ? ` (${r.herd.missing} never did)` : ''} (goal <= ${GOALS.herdS} s: x${(r.herd.allBackS / GOALS.herdS).toFixed(2)})`);
+  }
+  const drops = results.reduce((x, r) => x + r.dropped, 0);
+  goals.push(`${drops === GOALS.dropped ? 'PASS' : 'FAIL'} Watch streams dropped by the controller during the run: ${drops} (goal 0)`);
+  out.push('', 'goals:', ...goals, '');
+  out.push(`Reproduce: npm run bench:converge${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, '');
   out.push('----- 8< ----- README snippet (markdown) -----', '');
-  out.push('### Benchmark: change propagation', '');
   out.push(`Measured with \`npm run bench:converge\` on ${machine} (load average ${load}).`, '');
-  out.push(mdTable(conv), '');
-  out.push(mdTable(mem), '');
-  out.push(mdTable(ci), '');
-  for (const h of how) out.push(`- ${h}`);
-  for (const n of notes) out.push(`- ${n}`);
-  out.push('', '----- >8 -----', '');
+  out.push(mdTable(conv), '', mdTable(mem), '', mdTable(herdRows), '');
+  if (ci.length > 1) out.push(mdTable(ci), '');
+  out.push(...goals.map((g) => `- ${g}`), '', '----- >8 -----', '');
   process.stdout.write(out.join('\n'));
 }
 
 async function main(): Promise<void> {
-  const sizes = opt.sizes.split(',').map((s) => Number(s.trim()));
+  const sizes = (opt.agents ?? opt.sizes).split(',').map((s) => Number(s.trim()));
   const reps = Number(opt.reps);
   const seconds = Number(opt['checkin-seconds']);
   const batch = Number(opt.batch);
   const settingsReps = Number(opt['settings-reps']);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 60_000) || !(reps >= 1) || !(seconds > 0) || !(batch >= 1) || !(settingsReps >= 0)) {
-    throw new Error('usage: node bench/converge.ts [--sizes 100,1000] [--reps 5] [--checkin-seconds 4] [--batch 50] [--settings-reps 1] [--profile-controller DIR] [--keep]');
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 60_000) || !(reps >= 1) || !(seconds >= 0) || !(batch >= 1) || !(settingsReps >= 0)) {
+    throw new Error('usage: node bench/converge.ts [--agents 100,1000,5000] [--reps 5] [--checkin-seconds 4] [--batch 50] [--settings-reps 1] [--workers W] [--no-herd] [--store sqlite|postgres] [--profile-controller DIR] [--keep]');
   }
-  const t0 = now();
+  const t0 = abs();
   const load0 = loadavg()[0]!;
   const results: SizeResult[] = [];
   for (const [i, n] of sizes.entries()) results.push(await runSize(n, reps, settingsReps, seconds, batch, i));
-  report(results, reps, seconds, (now() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+  report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
   process.exit(0); // grpc-js keeps timers alive after the clients close
 }
 
-if (opt['echo-server']) {
-  await runEchoServer(opt['echo-server']);
-} else {
-  await main();
-}
+await main();

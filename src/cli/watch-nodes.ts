@@ -40,6 +40,8 @@ export function changeLine(c: Change, known: Map<string, { name: string }>): str
     }
     case 'network-deleted':
       return 'network deleted';
+    case 'resync':
+      return `resynchronised (version ${c.version})`;
   }
 }
 

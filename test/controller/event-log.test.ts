@@ -113,3 +113,22 @@ t.test('ping every interval, only while someone listens; unsubscribe is idempote
   t.ok(s2.ended());
   t.equal(log.size, 0);
 });
+
+t.test('the feed: a change becomes a change event with the node\'s public fields; a resync a reset of its network', async (t) => {
+  const { startEventFeed } = await import('../../src/controller/events/feed.ts');
+  let listener: (c: import('../../src/core/change.ts').Change) => void = () => {};
+  const feed = startEventFeed((l) => ((listener = l), () => {}), async () => [], async () => undefined, { pingMs: 0, sweepMs: 0, epoch: 'ab' });
+  t.teardown(() => feed.close());
+  const office = sink();
+  const lab = sink();
+  feed.log.subscribe(office, { network: 'office' });
+  feed.log.subscribe(lab, { network: 'lab' });
+  const node = { id: 'i1', name: 'n1', address: '10.0.0.1', publicKey: 'pk', endpoint: null, listenPort: 51820, approved: true, credentialHash: 'secret-hash', createdAt: 'x', lastCheckin: null, endpointStated: false };
+  listener({ kind: 'node-upserted', network: 'office', version: 3, node, keepalive: 20 });
+  listener({ kind: 'resync', network: 'office', version: 4 });
+  const evs = office.events();
+  t.same(evs.map((e) => e.event), ['change', 'reset']);
+  t.same(JSON.parse(evs[0]!.data).node, { id: 'i1', name: 'n1', address: '10.0.0.1', publicKey: 'pk', endpoint: null, listenPort: 51820, approved: true });
+  t.equal(evs[1]!.data, '{}');
+  t.same(lab.events(), [], 'another network\'s subscribers hear nothing');
+});

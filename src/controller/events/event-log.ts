@@ -13,7 +13,7 @@ export interface EventSink {
   end(): void;
 }
 
-export type EventName = 'change' | 'status';
+export type EventName = 'change' | 'status' | 'reset';
 
 export interface EventLogOptions {
   /** Frames kept for resuming (default 4096). */

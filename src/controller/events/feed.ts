@@ -39,6 +39,9 @@ export function startEventFeed(
   const status = new StatusTracker(nodes, node, (e) => log.publish('status', e.network, e), opts);
   void status.sweep(); // the baseline
   const unsubscribe = subscribe((c) => {
+    // A resync (PostgreSQL: this controller may hold stale state of the network) is no change an
+    // admin can apply: subscribers of that network start over from a snapshot, as after a reset.
+    if (c.kind === 'resync') return log.publish('reset', c.network, {});
     log.publish('change', c.network, publicChange(c));
     if (c.kind === 'node-upserted') status.touch(c.network, c.node.id);
   });

@@ -38,10 +38,25 @@ export interface NodeGrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** The node service for the server, with Watch events encoded once per event object: the hub
+ * hands every stream that gets the same delta the same object, so a change in a network of N
+ * streams is serialized once, not N times. (Events are never changed after they are sent.) */
+function serverDefinition(): grpc.ServiceDefinition {
+  const def = nodeService().service;
+  const encode = def.Watch!.responseSerialize;
+  const encoded = new WeakMap<object, Buffer>();
+  const responseSerialize = (ev: object): Buffer => {
+    let b = encoded.get(ev);
+    if (!b) encoded.set(ev, (b = encode(ev)));
+    return b;
+  };
+  return { ...def, Watch: { ...def.Watch!, responseSerialize } } as grpc.ServiceDefinition;
+}
+
 export async function startNodeGrpc(opts: { host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger; onWatch?: (node: NodeRow) => void }): Promise<NodeGrpcServer> {
   const { api, hub, store, log } = opts;
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
-  server.addService(nodeService().service, {
+  server.addService(serverDefinition(), {
     Join: unary(log, async (call: grpc.ServerUnaryCall<JoinInput, unknown>) => api.join(call.request, call.getPeer())),
     CheckIn: unary(log, async (call: grpc.ServerUnaryCall<CheckInInput, unknown>) => {
       const node = await api.authenticate(credentialOf(call), call.getPeer());

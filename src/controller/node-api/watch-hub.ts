@@ -3,12 +3,15 @@
 // Snapshots share one read of the network's members per version (ViewBuilder), are built one per
 // turn of the event loop (so that keepalives and other calls are served during a storm of them),
 // and make the deltas queued behind them that they already contain unnecessary.
-import { deltaFor, type Change, type PathUpdate, type WatchEvent } from '../../core/change.ts';
+import { deltaFor, type Change, type PathUpdate, type PeerDelta, type WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
 import type { Logger } from 'pino';
 import { pushLatency } from '../metrics.ts';
+
+/** Streams written per turn of the event loop during a fan-out. */
+const CHUNK = 256;
 
 export interface Subscriber {
   /** Sends one event; a promise means "wait before the next" (the stream's buffer is full). */
@@ -31,6 +34,8 @@ export class WatchHub {
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
   private turn: Promise<void> = Promise.resolve();
+  /** Changes are fanned out one after another (in version order), each over several turns. */
+  private fanning: Promise<void> = Promise.resolve();
 
   constructor(store: Store, views: ViewBuilder, log: Logger) {
     this.views = views;
@@ -50,7 +55,9 @@ export class WatchHub {
     let subs = this.byNetwork.get(node.network);
     if (!subs) this.byNetwork.set(node.network, (subs = new Map()));
     subs.get(node.id)?.out.end(new MeshError('ALREADY_EXISTS', 'a newer Watch stream of this node replaced this one'));
-    const sub: Sub = { node, approved: node.approved, out, queue: Promise.resolve(), snapshotVersion: -1 };
+    // A node that already holds `knownVersion` is not sent the deltas up to it again (a change
+    // being fanned out when it connects may be one of them).
+    const sub: Sub = { node, approved: node.approved, out, queue: Promise.resolve(), snapshotVersion: knownVersion === currentVersion ? knownVersion : -1 };
     subs.set(node.id, sub);
     if (knownVersion !== currentVersion) this.enqueueSnapshot(sub);
     return () => {
@@ -73,10 +80,19 @@ export class WatchHub {
     }
   }
 
-  private enqueueSnapshot(sub: Sub, sent?: () => void): void {
+  /** Queues a fresh view for `sub`; with `mustBeMember` (a resync: this controller's idea of the
+   * network may have been stale), a node that is not a member of the network as read now is
+   * told it was removed instead. */
+  private enqueueSnapshot(sub: Sub, sent?: () => void, mustBeMember = false): void {
     sub.queue = sub.queue.then(async () => {
       await this.nextTurn();
       try {
+        if (mustBeMember && !(await this.views.membersOf(sub.node.network)).rows.some((r) => r.id === sub.node.id)) {
+          const subs = this.byNetwork.get(sub.node.network);
+          if (subs?.get(sub.node.id) === sub) subs.delete(sub.node.id);
+          sub.out.end(new MeshError('NODE_REMOVED', `this node was removed from network "${sub.node.network}"`, { hint: `Clean up locally with: meshctl leave -n ${sub.node.network}` }));
+          return;
+        }
         const snapshot = await this.views.view(sub.node);
         sub.approved = snapshot.self.approved;
         sub.snapshotVersion = snapshot.version;
@@ -95,30 +111,54 @@ export class WatchHub {
     return t;
   }
 
+  /** Fans `c` out after every earlier change, CHUNK streams per turn of the event loop: a change
+   * in a network of thousands of streams would otherwise write to all of them in one turn (and a
+   * burst of joins, each fanned out to every stream, held the loop for seconds: keepalive pings
+   * went unanswered and clients dropped their connections). */
   private fanOut(c: Change): void {
+    const t0 = performance.now();
+    this.fanning = this.fanning.then(() => this.fanOutChunked(c, t0));
+  }
+
+  private async fanOutChunked(c: Change, t0: number): Promise<void> {
     const subs = this.byNetwork.get(c.network);
     if (!subs) return;
-    const t0 = performance.now();
     const sent = () => pushLatency.observe((performance.now() - t0) / 1000);
-    for (const sub of subs.values()) {
-      const d = deltaFor({ id: sub.node.id, approved: sub.approved }, c);
-      if (d === 'snapshot') {
-        if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
-        this.enqueueSnapshot(sub, sent);
-      } else if (d === 'removed') {
-        subs.delete(sub.node.id);
-        const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
-        sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
-      } else {
-        sub.queue = sub.queue.then(async () => {
-          if (c.version > sub.snapshotVersion) {
-            await sub.out.send({ version: c.version, delta: d });
-            sent();
-          }
-        });
+    // Receivers that get the same delta get the same event object: the node API encodes each
+    // event once (see grpc-server.ts), not once per stream.
+    const shared = new Map<string, WatchEvent>();
+    const eventFor = (approved: boolean, d: PeerDelta): WatchEvent => {
+      const key = approved ? 'approved' : 'pending';
+      let ev = shared.get(key);
+      if (!ev) shared.set(key, (ev = { version: c.version, delta: d }));
+      return ev;
+    };
+    const list = [...subs.values()];
+    for (let i = 0; i < list.length; i += CHUNK) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (let j = i; j < Math.min(list.length, i + CHUNK); j++) {
+        const sub = list[j]!;
+        if (subs.get(sub.node.id) !== sub) continue; // gone or replaced meanwhile
+        const d = deltaFor({ id: sub.node.id, approved: sub.approved }, c);
+        if (d === 'snapshot') {
+          if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
+          this.enqueueSnapshot(sub, sent, c.kind === 'resync');
+        } else if (d === 'removed') {
+          subs.delete(sub.node.id);
+          const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
+          sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
+        } else {
+          const ev = eventFor(sub.approved, d);
+          sub.queue = sub.queue.then(async () => {
+            if (c.version > sub.snapshotVersion) {
+              await sub.out.send(ev);
+              sent();
+            }
+          });
+        }
       }
     }
-    if (subs.size === 0) this.byNetwork.delete(c.network);
+    if (subs.size === 0 && this.byNetwork.get(c.network) === subs) this.byNetwork.delete(c.network);
   }
 
   close(): void {

@@ -1,0 +1,230 @@
+// A worker process of `npm run bench:converge`: hosts a slice of the simulated agents (each a
+// NodeClient with its own TLS connection and Watch stream), so that N agents are spread over
+// several processes and the bench client is not the limit. Talks to the parent over IPC:
+//   parent -> worker: join, expect, checkins, bare, herd, close
+//   worker -> parent: ready, joined, expecting, seen, checkins, bare, herd, stats
+// Times are absolute (performance.timeOrigin + performance.now()), comparable across processes.
+import { generateKeyPairSync } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
+import { NodeClient } from '../src/agent/client.ts';
+import type { WatchEvent } from '../src/core/change.ts';
+
+const abs = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pubKey = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const send = (m: unknown) => process.send!(m);
+
+interface Agent {
+  idx: number;
+  client: NodeClient;
+  credential: string;
+  version: number;
+  cancel?: () => void;
+  /** Streams that ended (outside a controller restart) and were reopened with backoff. */
+  dropped: number;
+  lastEnd: string;
+  /** Herd: the moment this agent's check-in after the restart succeeded (0: not yet). */
+  backAt: number;
+  live: boolean;
+}
+
+interface Expectation { kind: string; match: string; seen: Float64Array; left: number; done: () => void }
+
+const agents: Agent[] = [];
+const pending = new Map<string, Expectation>();
+let server = '';
+let ca = '';
+let herd = false;
+let closing = false;
+
+function hit(a: Agent, key: string, t: number, local: number): void {
+  const e = pending.get(key);
+  if (!e || e.seen[local]! > 0) return;
+  e.seen[local] = t;
+  if (--e.left === 0) e.done();
+}
+
+function onEvent(a: Agent, local: number, ev: WatchEvent): void {
+  const t = abs();
+  if (ev.version > a.version) a.version = ev.version;
+  if ('delta' in ev && ev.delta) {
+    for (const p of ev.delta.upserted ?? []) hit(a, `add:${p.publicKey}`, t, local);
+    for (const k of ev.delta.removed ?? []) hit(a, `delete:${k}`, t, local);
+    if (ev.delta.network) hit(a, `settings:${ev.delta.network.keepalive}`, t, local);
+  } else if ('snapshot' in ev && ev.snapshot) {
+    if (pending.size === 0) return;
+    hit(a, `settings:${ev.snapshot.network.keepalive}`, t, local);
+    const keys = new Set(ev.snapshot.peers.map((p) => p.publicKey));
+    for (const e of pending.values()) {
+      if (e.kind === 'add' && keys.has(e.match)) hit(a, `add:${e.match}`, t, local);
+      if (e.kind === 'delete' && !keys.has(e.match)) hit(a, `delete:${e.match}`, t, local);
+    }
+  }
+}
+
+/** Opens the agent's Watch; after an end, checks in and reopens it with a capped, jittered
+ * backoff (as the agent daemon does). */
+function watch(a: Agent, local: number, attempt = 0): void {
+  a.live = true;
+  a.cancel = a.client.watch(a.version, (ev) => {
+    attempt = 0;
+    onEvent(a, local, ev);
+  }, (err) => {
+    a.live = false;
+    if (closing) return;
+    if (!herd) a.dropped++;
+    a.lastEnd = err.message;
+    void reconnect(a, local, attempt);
+  });
+}
+
+async function reconnect(a: Agent, local: number, attempt: number): Promise<void> {
+  for (;;) {
+    const delay = Math.min(5000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    await sleep(delay);
+    if (closing) return;
+    try {
+      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [] }, 10_000);
+      if (r.view && r.version > a.version) a.version = r.version;
+      if (herd && a.backAt === 0) a.backAt = abs();
+      watch(a, local, attempt + 1);
+      return;
+    } catch {
+      attempt++;
+    }
+  }
+}
+
+async function joinAll(m: { from: number; to: number; batch: number; network: string; keyName: string; keySecret: string; server: string; ca: string }): Promise<void> {
+  server = m.server;
+  ca = m.ca;
+  for (let start = m.from; start < m.to; start += m.batch) {
+    await Promise.all(Array.from({ length: Math.min(m.batch, m.to - start) }, async (_, k) => {
+      const idx = start + k;
+      const client = new NodeClient(server, ca);
+      let r;
+      for (let tries = 0; ; tries++) {
+        try {
+          r = await client.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: `a${idx}`, publicKey: pubKey(), listenPort: 51821, endpoint: '' });
+          break;
+        } catch (err) {
+          if (tries >= 5) throw err;
+          await sleep(500 * (tries + 1));
+        }
+      }
+      const a: Agent = { idx, client, credential: r.credential, version: r.view.version, dropped: 0, lastEnd: '', backAt: 0, live: false };
+      agents.push(a);
+    }));
+    send({ type: 'progress', joined: agents.length });
+  }
+}
+
+/** Closed loop: each agent keeps one CheckIn in flight against `target` for `seconds`. */
+async function checkins(m: { seconds: number; port?: number; warmMs: number }): Promise<void> {
+  const clients = m.port ? agents.map((a) => new NodeClient(`127.0.0.1:${m.port}`, ca, a.credential)) : agents.map((a) => a.client);
+  const tStart = abs() + m.warmMs;
+  const tEnd = tStart + m.seconds * 1000;
+  const lat: number[] = [];
+  let errors = 0;
+  let firstError = '';
+  await Promise.all(clients.map(async (c, i) => {
+    while (abs() < tEnd) {
+      const s = abs();
+      try {
+        await c.checkIn({ listenPort: 0, endpoint: '', knownVersion: agents[i]!.version, handshakes: [] });
+        const e = abs();
+        if (s >= tStart && e <= tEnd) lat.push(e - s);
+      } catch (err) {
+        errors++;
+        firstError ||= (err as Error).message;
+        await sleep(50);
+      }
+    }
+  }));
+  if (m.port) for (const c of clients) c.close();
+  send({ type: 'checkins', lat, errors, firstError });
+}
+
+/** Opens one Watch stream per agent on the bare server (its own TLS connection each) and holds them. */
+const bareClients: { close(): void }[] = [];
+async function bare(m: { port: number }): Promise<void> {
+  await Promise.all(agents.map(async (a) => {
+    const c = new NodeClient(`127.0.0.1:${m.port}`, ca, a.credential);
+    await new Promise<void>((resolve) => {
+      let settled = false;
+      const cancel = c.watch(0, () => { if (!settled) { settled = true; resolve(); } }, () => { if (!settled) { settled = true; resolve(); } });
+      bareClients.push({ close: () => { cancel(); c.close(); } });
+    });
+  }));
+  send({ type: 'bare', open: bareClients.length });
+}
+
+process.on('message', (m: { type: string } & Record<string, unknown>) => {
+  void (async () => {
+    switch (m.type) {
+      case 'join':
+        await joinAll(m as never);
+        send({ type: 'joined', count: agents.length });
+        break;
+      case 'watch': {
+        // every agent opens its Watch from `version` (the network's, once all have joined)
+        for (const [local, a] of agents.entries()) {
+          a.version = Math.max(a.version, m.version as number);
+          watch(a, local);
+        }
+        send({ type: 'watching' });
+        break;
+      }
+      case 'expect': {
+        const key = `${m.kind}:${m.match}`;
+        const e: Expectation = { kind: m.kind as string, match: m.match as string, seen: new Float64Array(agents.length), left: agents.length, done: () => {} };
+        const finished = new Promise<void>((r) => (e.done = r));
+        pending.set(key, e);
+        send({ type: 'expecting', key });
+        const timer = setTimeout(() => e.done(), m.timeoutMs as number);
+        if (agents.length > 0) await finished;
+        clearTimeout(timer);
+        pending.delete(key);
+        send({ type: 'seen', key, times: [...e.seen].filter((x) => x > 0), missing: e.left });
+        break;
+      }
+      case 'checkins':
+        await checkins(m as never);
+        break;
+      case 'bare':
+        await bare(m as never);
+        break;
+      case 'bare-close':
+        for (const c of bareClients.splice(0)) c.close();
+        send({ type: 'bare-closed' });
+        break;
+      case 'herd':
+        herd = true;
+        for (const a of agents) a.backAt = 0;
+        send({ type: 'herd-armed' });
+        break;
+      case 'herd-status': {
+        const back = agents.filter((a) => a.backAt > 0);
+        send({ type: 'herd-status', back: back.length, live: agents.filter((a) => a.live).length, lastBack: Math.max(0, ...back.map((a) => a.backAt)), total: agents.length });
+        break;
+      }
+      case 'herd-done':
+        herd = false;
+        send({ type: 'herd-done' });
+        break;
+      case 'stats':
+        send({ type: 'stats', dropped: agents.reduce((x, a) => x + a.dropped, 0), lastEnd: agents.find((a) => a.lastEnd)?.lastEnd ?? '' });
+        break;
+      case 'close':
+        closing = true;
+        for (const a of agents) { a.cancel?.(); a.client.close(); }
+        for (const c of bareClients) c.close();
+        process.exit(0);
+    }
+  })().catch((err: unknown) => {
+    send({ type: 'error', message: (err as Error).stack ?? String(err) });
+  });
+});
+void grpc; // the agents' gRPC client library, loaded with NodeClient
+send({ type: 'ready' });
