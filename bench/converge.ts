@@ -451,6 +451,10 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     }
 
     return { n, workers: nw, joinS, rssEmptyMb, rssIdleMb, hwmMb, bareEmptyMb, bareHeldMb, changes, checkin, bareCheckin, herd, dropped, dropReason };
+  } catch (err) {
+    // said before the workers close: their pending replies then fail too, and would hide it
+    log(`N=${n}: ${(err as Error).stack ?? String(err)}`);
+    throw err;
   } finally {
     for (const w of workers) { try { w.send({ type: 'close' }); } catch { /* gone */ } }
     await Promise.all(workers.map((w) => (w.proc.exitCode === null ? new Promise((r) => { w.proc.once('exit', r); setTimeout(r, 5000); }) : undefined)));

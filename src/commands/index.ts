@@ -36,6 +36,7 @@ import AdminTokenCreate from './admin/token/create.ts';
 import AdminTokenList from './admin/token/list.ts';
 import AdminTokenRevoke from './admin/token/revoke.ts';
 import Audit from './audit.ts';
+import Dashboard from './dashboard.ts';
 
 export const COMMANDS = {
   server: Server,
@@ -75,4 +76,5 @@ export const COMMANDS = {
   'admin:token:list': AdminTokenList,
   'admin:token:revoke': AdminTokenRevoke,
   audit: Audit,
+  dashboard: Dashboard,
 };

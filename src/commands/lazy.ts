@@ -43,4 +43,5 @@ export const LOADERS: Record<string, () => Promise<{ default: Command.Class }>> 
   'admin:token:list': () => import('./admin/token/list.ts'),
   'admin:token:revoke': () => import('./admin/token/revoke.ts'),
   audit: () => import('./audit.ts'),
+  dashboard: () => import('./dashboard.ts'),
 };
