@@ -135,10 +135,10 @@ async function startController(root: string, profileDir: string | undefined, ext
   children.add(proc);
   const apiUrl = `https://127.0.0.1:${api}`;
   const adminFetch = adminFetchFor(dataDir);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`meshctl server exited with ${proc.exitCode}:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`meshctl server did not answer within 30 s:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`meshctl server did not answer within 90 s:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
     try {
       await adminFetch(`${apiUrl}/api/v1/networks`);
       if (existsSync(join(dataDir, 'admin.token'))) break;
@@ -186,7 +186,11 @@ async function startWorker(): Promise<Worker> {
   proc.once('exit', (code) => {
     for (const w of waiting.splice(0)) w.reject(new Error(`agent worker exited (${code})`));
   });
-  const next = <T>(type: string, key?: string) => new Promise<T>((resolve, reject) => waiting.push({ type, key, resolve: resolve as never, reject }));
+  const next = <T>(type: string, key?: string) => {
+    const p = new Promise<T>((resolve, reject) => waiting.push({ type, key, resolve: resolve as never, reject }));
+    p.catch(() => {}); // a worker that exits while we wait: the caller awaiting it sees the error
+    return p;
+  };
   const ready = next('ready');
   await ready;
   return { proc, next, send: (m) => proc.send(m as never) };
@@ -416,7 +420,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     // The restart herd: kill the controller, start it again on the same data and ports, and time
     // until every agent has checked in again and every Watch stream carries changes.
     let herd: HerdResult | undefined;
-    if (opt.herd && backend.controllers === 1) {
+    if (opt.herd && backend.controllers === 1) try {
       await Promise.all(workers.map(async (w) => { const r = w.next('herd-armed'); w.send({ type: 'herd' }); return r; }));
       log(`N=${n}: restart herd: SIGKILL the controller, start it again`);
       process.kill(ctl.pid, 'SIGKILL');
@@ -448,6 +452,9 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       const liveS = (abs() - tUp) / 1000;
       herd = { allBackS, liveS, missing: n - status.back, peakCpuPct, backAt: status.back };
       log(`N=${n}: herd: ${status.back}/${n} agents checked in again after ${allBackS.toFixed(1)} s; every Watch carried a change at ${liveS.toFixed(1)} s; controller CPU peak ${peakCpuPct.toFixed(0)} % (250 ms samples)`);
+    } catch (err) {
+      log(`N=${n}: the restart herd failed: ${(err as Error).message}`);
+      herd = { allBackS: NaN, liveS: NaN, missing: n, peakCpuPct: NaN, backAt: 0 };
     }
 
     return { n, workers: nw, joinS, rssEmptyMb, rssIdleMb, hwmMb, bareEmptyMb, bareHeldMb, changes, checkin, bareCheckin, herd, dropped, dropReason };
