@@ -247,6 +247,20 @@ interface SizeResult {
   dropReason: string;
 }
 
+/** Waits until the process used under 30 % of a core over a second (at most `maxS`); returns
+ * how long that took. */
+async function settle(pid: number, maxS: number): Promise<number> {
+  const t0 = abs();
+  let prev = procCpuMs(pid);
+  while (abs() - t0 < maxS * 1000) {
+    await sleep(1000);
+    const c = procCpuMs(pid);
+    if (c - prev < 300) break;
+    prev = c;
+  }
+  return (abs() - t0) / 1000;
+}
+
 async function checkinRound(workers: Worker[], pid: number, seconds: number, port?: number): Promise<CheckinResult> {
   const warmMs = 500;
   const replies = workers.map((w) => w.next<{ lat: number[]; errors: number; firstError: string }>('checkins'));
@@ -332,6 +346,10 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     await Promise.all(watching);
     log(`N=${n}: joined in ${joinS.toFixed(1)} s (${(n / joinS).toFixed(0)}/s; each join reply carries the whole view); every agent opened its Watch at version ${version}`);
 
+    // Opening N streams is itself a storm (each new stream is sent its paths to every peer):
+    // wait until the controller is quiet before measuring anything.
+    const settleS = await settle(ctl.pid, 600);
+    log(`N=${n}: controller quiet ${settleS.toFixed(1)} s after the streams opened`);
     // Ready: every agent has seen a probe change (streams still being set up miss one).
     const joinOne = (client: NodeClient, name: string, publicKey: string) =>
       client.join({ network: net, keyName: t.keyName, keySecret: t.secret, name, publicKey, listenPort: 51821, endpoint: '' });
@@ -340,7 +358,16 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
         const c = new NodeClient(`127.0.0.1:${ctl.grpcPort}`, ca);
         const key = pubKey();
         const name = `probe-${label}-${i}`;
-        const added = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(c, name, key); }, timeoutMs);
+        let added: ChangeSample;
+        try {
+          added = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(c, name, key); }, timeoutMs);
+        } catch (err) {
+          c.close();
+          if (i >= 4) throw err;
+          log(`N=${n}: probe ${label} ${i}: ${(err as Error).message}; probing again`);
+          await sleep(2000);
+          continue;
+        }
         c.close();
         const removed = await expectAll(workers, pids(), 'delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, timeoutMs);
         if (added.missing === 0 && removed.missing === 0) return;

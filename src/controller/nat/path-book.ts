@@ -103,6 +103,8 @@ export class PathBook {
   private readonly opening = new Set<string>();
   private sink: PathSink = { send: () => {}, connected: () => false };
   private readonly unsubscribe: () => void;
+  /** The paths version each node was last answered with or confirmed to hold. */
+  private readonly held = new Map<string, string>();
 
   private readonly views: ViewBuilder;
   private readonly relay: RelayProvider | null;
@@ -307,8 +309,17 @@ export class PathBook {
       });
   }
 
-  /** Sends the node all its paths (a new Watch stream). */
+  /** Records that `nodeId` holds paths version `tag` (a join or check-in reply gave or confirmed
+   * it), so that its next Watch stream need not be sent them again. */
+  holds(nodeId: string, tag: string): void {
+    this.held.set(nodeId, tag);
+  }
+
+  /** Sends the node all its paths (a new Watch stream), unless its last reply left it holding
+   * the current version: after a controller restart every agent checks in, then reopens its
+   * stream, and all N paths to N nodes twice over was most of the herd's work. */
   resend(node: NodeRow): void {
+    if (this.held.get(node.id) === this.tagOf(node.network)) return;
     this.schedule(node.network, [], [node.id]);
   }
 
@@ -375,6 +386,7 @@ export class PathBook {
 
   private forget(id: string): void {
     this.facts.delete(id);
+    this.held.delete(id);
     this.reports.delete(id);
     for (const f of this.facts.values()) f.observed.delete(id);
     for (const [key, r] of this.relays) if (r.a === id || r.b === id) this.dropRelay(key);
