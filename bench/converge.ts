@@ -356,6 +356,9 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     const probe = async (label: string, timeoutMs = 20_000) => {
       for (let i = 0; ; i++) {
         const c = new NodeClient(`127.0.0.1:${ctl.grpcPort}`, ca);
+        // a controller busy with a storm (N streams opening, a restart herd) may take long to
+        // take a new connection: wait for it, rather than count that against the probe
+        await new Promise<void>((resolve) => (c as unknown as { raw: grpc.Client }).raw.waitForReady(Date.now() + 300_000, () => resolve()));
         const key = pubKey();
         const name = `probe-${label}-${i}`;
         let added: ChangeSample;
@@ -363,7 +366,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
           added = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(c, name, key); }, timeoutMs);
         } catch (err) {
           c.close();
-          if (i >= 4) throw err;
+          if (i >= 9) throw err;
           log(`N=${n}: probe ${label} ${i}: ${(err as Error).message}; probing again`);
           await sleep(2000);
           continue;
@@ -581,8 +584,17 @@ async function main(): Promise<void> {
   const t0 = abs();
   const load0 = loadavg()[0]!;
   const results: SizeResult[] = [];
-  for (const [i, n] of sizes.entries()) results.push(await runSize(n, reps, settingsReps, seconds, batch, i));
-  report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+  const failed: string[] = [];
+  for (const [i, n] of sizes.entries()) {
+    try {
+      results.push(await runSize(n, reps, settingsReps, seconds, batch, i));
+    } catch (err) {
+      log(`N=${n} did not complete: ${(err as Error).message}`);
+      failed.push(`FAIL N=${n} did not complete: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (results.length) report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+  for (const f of failed) process.stdout.write(`${f}\n`);
   process.exit(0); // grpc-js keeps timers alive after the clients close
 }
 
