@@ -113,8 +113,8 @@ async function joinAll(m: { from: number; to: number; batch: number; network: st
       let r;
       for (let tries = 0; ; tries++) {
         try {
-          // a retry takes another name: the timed-out attempt may have joined after all
-          r = await client.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-r${tries}` : `a${idx}`, publicKey: pubKey(), listenPort: 51821, endpoint: '' });
+          // a retry takes another name: a join that timed out here may have been admitted there
+          r = await client.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-${tries}` : `a${idx}`, publicKey: pubKey(), listenPort: 51821, endpoint: '' });
           break;
         } catch (err) {
           if (tries >= 5) throw err;

@@ -35,6 +35,7 @@ import Logout from './logout.ts';
 import AdminTokenCreate from './admin/token/create.ts';
 import AdminTokenList from './admin/token/list.ts';
 import AdminTokenRevoke from './admin/token/revoke.ts';
+import Dashboard from './dashboard.ts';
 
 export const COMMANDS = {
   server: Server,
@@ -73,4 +74,5 @@ export const COMMANDS = {
   'admin:token:create': AdminTokenCreate,
   'admin:token:list': AdminTokenList,
   'admin:token:revoke': AdminTokenRevoke,
+  dashboard: Dashboard,
 };

@@ -42,4 +42,5 @@ export const LOADERS: Record<string, () => Promise<{ default: Command.Class }>> 
   'admin:token:create': () => import('./admin/token/create.ts'),
   'admin:token:list': () => import('./admin/token/list.ts'),
   'admin:token:revoke': () => import('./admin/token/revoke.ts'),
+  dashboard: () => import('./dashboard.ts'),
 };

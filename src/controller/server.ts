@@ -12,7 +12,7 @@ import { ensureAdminToken } from './admin-token.ts';
 import { AdminService } from './services/admin.ts';
 import { routeTableOf, buildApi } from './api/server.ts';
 import type { ControllerContext } from './context.ts';
-import { HealthBook } from './health-book.ts';
+import { HealthBook, sharedHealthOf } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
@@ -105,7 +105,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     // is known it is rewritten if that changed the URL it carries.
     const tokenAt = (port: number) => ensureAdminToken(store, cfg.dataDir, { apiUrl: apiPublicUrl(cfg, port), caPin: tls.caPin });
     let token = await tokenAt(cfg.api?.port ?? 8081);
-    const health = new HealthBook();
+    // Several controllers on one database pool node health through it (see health-book.ts).
+    const health = new HealthBook(sharedHealthOf(store));
     health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
     let relayPort: number | null = null;

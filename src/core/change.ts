@@ -8,7 +8,11 @@ export type Change =
   | { kind: 'node-removed'; network: string; version: number; nodeId: string; publicKey: string }
   | { kind: 'settings'; network: string; version: number; settings: NetworkSettingsView }
   | { kind: 'dns'; network: string; version: number; upserted: RecordView[]; removed: string[] }
-  | { kind: 'network-deleted'; network: string; version: number };
+  | { kind: 'network-deleted'; network: string; version: number }
+  /** Not a write: the controller may hold stale state of the network (PostgreSQL: it was deleted
+   * and created again while this controller was not listening). Every node needs a fresh view;
+   * a node no longer in it must be told it was removed. Never stored, never sent as is. */
+  | { kind: 'resync'; network: string; version: number };
 
 /** The records part of a `dns` change for an external client's name: an A record while the client
  * is enabled, gone when it is disabled or deleted. */
@@ -63,6 +67,8 @@ export function deltaFor(receiver: { id: string; approved: boolean }, change: Ch
       return { upserted: [], removed: [], network: change.settings };
     case 'network-deleted':
       return 'removed';
+    case 'resync':
+      return 'snapshot';
     case 'dns':
       return { upserted: [], removed: [], recordsUpserted: change.upserted, recordsRemoved: change.removed };
   }

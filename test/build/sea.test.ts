@@ -120,5 +120,25 @@ t.test('the single executable runs self-contained', { timeout: 90_000 }, async (
     const list = run(['network', 'list', '--server', api, '--data-dir', dataDir]);
     assert.equal(list.status, 0, `${list.stdout}${list.stderr}`);
     assert.match(list.stdout, /^office\s+10\.10\.0\.0\/24\s/m);
+
+    // The dashboard from the binary (Ink and React carried inside it), in a real terminal: tmux on
+    // a private socket, killed at the end (and only it).
+    if (spawnSync('tmux', ['-V']).status !== 0) {
+      if (process.env.CI === 'true') assert.fail('tmux is missing (apt-get install -y tmux)');
+      return t.comment('no tmux: the dashboard check is skipped');
+    }
+    const sock = join(dir, 'tmux.sock');
+    const tmux = (...a: string[]) => spawnSync('tmux', ['-S', sock, ...a], { encoding: 'utf8', timeout: 10_000 });
+    t.teardown(() => void tmux('kill-server'));
+    tmux('new-session', '-d', '-s', 'd', '-x', '80', '-y', '24', `env -i TERM=xterm ${bin} dashboard --server ${api} --data-dir ${dataDir}; echo "dashboard exited $?"; sleep 60`);
+    const screenShows = async (re: RegExp) => {
+      const until = Date.now() + 15_000;
+      let s = '';
+      while (!re.test((s = tmux('capture-pane', '-p', '-t', 'd').stdout ?? '')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.match(s, re);
+    };
+    await screenShows(/office\s+10\.10\.0\.0\/24/);
+    tmux('send-keys', '-t', 'd', 'q');
+    await screenShows(/dashboard exited 0/);
   });
 });

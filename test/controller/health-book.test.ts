@@ -1,5 +1,5 @@
 import t from 'tap';
-import { HealthBook } from '../../src/controller/health-book.ts';
+import { HealthBook, sharedHealthOf, type HealthReport, type SharedHealth } from '../../src/controller/health-book.ts';
 
 t.test('a handshake counts once two members vouch for it; never later than now; never is ignored; removed nodes are forgotten', async (t) => {
   const b = new HealthBook();
@@ -18,4 +18,37 @@ t.test('a handshake counts once two members vouch for it; never later than now; 
   t.equal(b.lastHandshake('office', 'a'), null, 'a removed reporter\'s word is forgotten');
   b.forgetNetwork('office');
   t.equal(b.lastHandshake('office', 'c'), null);
+});
+
+t.test('controllers sharing reports (two freshest per node) agree with one book that heard everything', async (t) => {
+  // a fake shared store: what shareHealth queues is there at once
+  const rows = new Map<string, HealthReport>();
+  const shared: SharedHealth = {
+    shareHealth: (rs) => { for (const r of rs) { const k = `${r.subject} ${r.reporter}`; if ((rows.get(k)?.at ?? 0) < r.at) rows.set(k, r); } },
+    sharedHealth: async (network) => [...rows.values()].filter((r) => network === undefined || r.network === network),
+  };
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const now = 1_800_000_000_000;
+  for (let round = 0; round < 20; round++) {
+    rows.clear();
+    const books = [new HealthBook(shared), new HealthBook(shared), new HealthBook(shared)];
+    const all = new HealthBook();
+    for (let i = 0; i < 300; i++) {
+      // a reporter checks in with one controller at a time, and moves now and then
+      const reporter = `r${rand(12)}`;
+      const h = [{ nodeId: `s${rand(5)}`, latestHandshake: now / 1000 - rand(600) }];
+      books[rand(3)]!.report('office', reporter, h, now);
+      all.report('office', reporter, h, now);
+    }
+    for (const b of books) await b.refresh('office');
+    for (let s = 0; s < 5; s++) {
+      const want = all.lastHandshake('office', `s${s}`);
+      t.same(books.map((b) => b.lastHandshake('office', `s${s}`)), [want, want, want], `round ${round}, node s${s}`);
+    }
+    t.ok(rows.size <= 5 * 12, 'what is shared is bounded by nodes × reporters');
+  }
+  await new HealthBook().refresh(); // no shared store: nothing to do
+  t.equal(sharedHealthOf({}), undefined);
+  t.equal(sharedHealthOf(shared), shared);
 });

@@ -14,7 +14,11 @@ import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret, newSecret } from '../../src/core/secret.ts';
 import { MeshError } from '../../src/core/errors.ts';
 import type { Change } from '../../src/core/change.ts';
-import type { NewNode, Store } from '../../src/controller/store/store.ts';
+import type { NewNode, NodeRow, Store } from '../../src/controller/store/store.ts';
+import type { WatchEvent } from '../../src/core/change.ts';
+import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
+import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
+import pino from 'pino';
 import { pgSkip } from '../helpers/pg-cluster.ts';
 import { sharedCluster } from '../helpers/store-backends.ts';
 
@@ -144,12 +148,43 @@ t.test('PostgreSQL store', { skip }, async (t) => {
     t.same(seen.a, seen.b, 'every controller emits the same changes');
     const joined = seen.c!.find((ch) => ch.kind === 'node-upserted');
     t.ok(joined && joined.kind === 'node-upserted' && !('credentialHash' in joined.node), 'a change read back carries no credential hash');
-    await waitFor('41 notifications', () => payloads.length >= 41);
-    t.ok(payloads.every((p) => /^net:\d+$/.test(p) && p.length < 100), 'notifications carry only network:version');
+    await waitFor('41 notifications', () => payloads.filter((p) => p !== '*').length >= 41);
+    // network:version for a change; "*" for a write nodes do not see (here the network and the key)
+    t.ok(payloads.every((p) => /^net:\d+$/.test(p) || p === '*'), 'notifications carry only network:version, or "*"');
+    t.ok(payloads.every((p) => p.length < 100), 'and are small');
 
     await c!.deleteNetwork('net', true, ACTOR);
     await waitFor('the deletion everywhere', () => ['a', 'b', 'c'].every((w) => seen[w]!.at(-1)?.kind === 'network-deleted'));
     t.equal(seen.a!.at(-1)!.version, last + 1);
+  });
+
+  t.test('point reads served from memory follow writes made on other controllers', async (t) => {
+    const url = await (await sharedCluster()).createDatabase('memo');
+    // a cache that never expires by itself: only notifications may clear it
+    const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url, { memoMs: 3_600_000 })];
+    t.teardown(async () => {
+      await a.close();
+      await b.close();
+    });
+    await a.createNetwork(newNetwork({ name: 'memo', cidr: '10.60.0.0/24' }), ACTOR);
+    const key = await createKey(a, 'memo', 'k', null);
+    const node = await a.joinNode(key, newNode('memo', 'n1'), new Date());
+    t.equal((await b.getNetwork('memo'))!.version, 2, 'B read the network (and keeps it)');
+    t.equal((await b.getNodeById(node.id))!.listenPort, 51821, 'and the node');
+    // a change nodes see: B's listeners already read the new state
+    const readInListener: [number, number][] = [];
+    b.subscribe((c) => void b.getNetwork(c.network).then((n) => readInListener.push([c.version, n?.version ?? -1])));
+    await a.updateNetwork('memo', { keepalive: 33 }, ACTOR);
+    await waitFor('B to hear of the change', () => readInListener.some(([v]) => v === 3));
+    t.same(readInListener.find(([v]) => v === 3), [3, 3], 'a listener on B reading the network gets the version of the change it was told of');
+    await a.updateNode(node.id, { listenPort: 40000 });
+    await waitFor('B to read the node anew', async () => (await b.getNodeById(node.id))!.listenPort === 40000, 5000);
+    // a write nodes do not see (no version): "*" clears B's reads too
+    await a.updateNetwork('memo', { manualApproval: true }, ACTOR);
+    await waitFor('B to read the setting anew', async () => (await b.getNetwork('memo'))!.manualApproval, 5000);
+    // a deleted node is not served from memory
+    await a.deleteNode('memo', 'n1', ACTOR);
+    await waitFor('B to forget the node', async () => (await b.getNodeById(node.id)) === undefined, 5000);
   });
 
   t.test('a controller whose listening connection drops resyncs from the versions it last saw', async (t) => {
@@ -170,6 +205,67 @@ t.test('PostgreSQL store', { skip }, async (t) => {
     await waitFor('b to listen again', () => b!.feed.connects === 2);
     await a!.addDns('drop', 'after', '10.50.0.99', ACTOR);
     await waitFor('b to see a change made after the reconnect', () => seen.length === 26);
+  });
+
+  t.test('a network deleted and created again while a controller was not listening: it serves no stale state after', async (t) => {
+    const url = await (await sharedCluster()).createDatabase('again');
+    const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];
+    const views = new ViewBuilder(b);
+    const hub = new WatchHub(b, views, pino({ level: 'silent' }));
+    t.teardown(async () => {
+      hub.close();
+      await a.close();
+      await b.close();
+    });
+    const seen: Change[] = [];
+    b.subscribe((c) => seen.push(c));
+    await a.createNetwork(newNetwork({ name: 'again', cidr: '10.70.0.0/24' }), ACTOR);
+    const key = await createKey(a, 'again', 'k', null);
+    const old: NodeRow[] = [];
+    for (let i = 0; i < 3; i++) old.push(await a.joinNode(key, newNode('again', `old${i}`), new Date()));
+    await waitFor('B to follow the first network', () => seen.at(-1)?.version === 4);
+    t.equal((await views.membersOf('again')).rows.length, 3, 'B has read its members');
+    // old0 watches B
+    const ended: MeshError[] = [];
+    const events: WatchEvent[] = [];
+    hub.add((await b.getNodeById(old[0]!.id))!, 4, 4, { send: (ev) => events.push(ev), end: (e) => ended.push(e) });
+
+    // B stops listening (and its sweep finds the network gone or new only after A is done)
+    b.feed.dropListener(60_000);
+    const sweep = b.feed.sweep.bind(b.feed);
+    let sweeping = false;
+    b.feed.sweep = async () => { if (sweeping) await sweep(); };
+    await a.deleteNetwork('again', true, ACTOR);
+    await new Promise((r) => setTimeout(r, 5)); // another creation time
+    await a.createNetwork(newNetwork({ name: 'again', cidr: '10.71.0.0/24' }), ACTOR);
+    const key2 = await createKey(a, 'again', 'k', null);
+    const fresh: NodeRow[] = [];
+    for (let i = 0; i < 5; i++) fresh.push(await a.joinNode(key2, newNode('again', `new${i}`), new Date()));
+    t.equal((await a.getNetwork('again'))!.version, 6, 'the new network is past the version B last saw (4)');
+
+    // B listens again (and sweeps): the first thing it emits for the network is a resync
+    const before = seen.length;
+    sweeping = true;
+    b.feed.releaseListener();
+    await waitFor('B to listen again', () => b.feed.connects >= 2);
+    await b.feed.sweep();
+    await waitFor('B to resync', () => seen.length > before);
+    t.same(seen.slice(before).map((c) => [c.kind, c.version]), [['resync', 6]], 'one resync at the new network\'s version, no change of it applied on top of the old');
+    t.equal((await b.getNetwork('again'))!.cidr, '10.71.0.0/24', 'B reads the new network');
+    t.same((await views.membersOf('again')).rows.map((r) => r.name).sort(), fresh.map((n) => n.name), 'and its members, none of the old');
+    await waitFor('the old node\'s stream to end', () => ended.length === 1);
+    t.equal(ended[0]!.code, 'NODE_REMOVED', 'a stream of a node of the old network is told it was removed');
+    t.equal(events.length, 0, 'and got no view of the new network');
+
+    // a node of the new network watching B gets its view, and later changes follow as deltas
+    const ev2: WatchEvent[] = [];
+    hub.add((await b.getNodeById(fresh[0]!.id))!, 0, 6, { send: (ev) => ev2.push(ev), end: () => {} });
+    await waitFor('a snapshot', () => ev2.length === 1);
+    const snap = ev2[0]!;
+    t.ok('snapshot' in snap && snap.snapshot.peers.length === 4 && snap.snapshot.network.cidr === '10.71.0.0/24', 'its snapshot is of the new network');
+    await a.joinNode(key2, newNode('again', 'new5'), new Date());
+    await waitFor('the next change', () => ev2.length === 2);
+    t.ok('delta' in ev2[1]! && ev2[1]!.version === 7, 'the next change arrives as a delta, version 7');
   });
 
   t.test('contact times written on one controller are seen by another', async (t) => {

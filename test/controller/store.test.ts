@@ -17,7 +17,7 @@ import { newNetwork } from '../../src/core/network.ts';
 import { allocate } from '../../src/core/ipam.ts';
 import { hashSecret, newSecret } from '../../src/core/secret.ts';
 import { MeshError } from '../../src/core/errors.ts';
-import type { NewNode, NodeRow, Store } from '../../src/controller/store/store.ts';
+import { RETENTION, type NewNode, type NodeRow, type Store } from '../../src/controller/store/store.ts';
 import { PostgresStore } from '../../src/controller/store/postgres/index.ts';
 import { MIGRATIONS as PG_MIGRATIONS, LATEST_SCHEMA as PG_LATEST } from '../../src/controller/store/postgres/migrations.ts';
 import { sharedCluster, storeBackends } from '../helpers/store-backends.ts';
@@ -203,6 +203,41 @@ for (const backend of storeBackends()) {
       store = await home.open();
       assertDistinctAddresses(await store.listNodes('keep'), 297);
       assert.equal((await store.getNetwork('keep'))!.version, 1 + 200 + 20 + 3 + 100);
+    });
+
+    t.test('audit_log and removed_nodes are bounded (retention)', async (t) => {
+      const saved = { ...RETENTION };
+      t.teardown(() => Object.assign(RETENTION, saved));
+      Object.assign(RETENTION, { auditRows: 50, tombstoneRows: 20 });
+      const store = await (await backend.home(t)).open();
+      await store.createNetwork(newNetwork({ name: 'churn', cidr: '10.41.0.0/24' }), ACTOR);
+      const key = await createKey(store, 'churn', 'k1', null);
+      for (let i = 0; i < 40; i++) {
+        const n = await store.joinNode(key, newNode('churn', `n${i}`), new Date());
+        await store.leaveNode(n.id);
+      }
+      // a network deleted with its nodes leaves tombstones too, in one transaction
+      const last: string[] = [];
+      for (let i = 0; i < 31; i++) last.push((await store.joinNode(key, newNode('churn', `m${i}`), new Date())).id);
+      await store.deleteNetwork('churn', true, ACTOR);
+      const count = async (table: string) => (store instanceof PostgresStore
+        ? Number((await store.engine.read((q) => q.get<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)))!.n)
+        : (store as SqliteStore).engine.read((s) => s.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)!.n));
+      const audit = await count('audit_log');
+      const tombs = await count('removed_nodes');
+      assert.ok(audit <= 50 && audit >= 45, `~150 audited writes leave ${audit} audit rows (at most 50)`);
+      assert.ok(tombs === 20, `71 removed nodes leave ${tombs} tombstones (the newest 20)`);
+      assert.equal((await store.listAudit(1))[0]?.action, 'network.delete --force', 'the newest entries are the ones kept');
+      const kept = await Promise.all(last.map((id) => store.getRemovedNode(id)));
+      assert.equal(kept.filter((r) => r?.reason === 'network-deleted').length, 20, 'the newest tombstones are the ones kept');
+      // too old: gone at the next removal, however few there are
+      Object.assign(RETENTION, { tombstoneDays: 0 });
+      await store.createNetwork(newNetwork({ name: 'churn2', cidr: '10.42.0.0/24' }), ACTOR);
+      const k2 = await createKey(store, 'churn2', 'k', null);
+      const one = await store.joinNode(k2, newNode('churn2', 'x'), new Date());
+      await new Promise((r) => setTimeout(r, 5));
+      await store.leaveNode(one.id);
+      assert.ok((await count('removed_nodes')) <= 1, 'tombstones older than tombstoneDays are dropped');
     });
 
     t.test('a fresh database is at the latest schema, each migration recorded once', async (t) => {

@@ -129,3 +129,24 @@ t.test('snapshots are built one per event-loop turn, so I/O runs during a storm 
   assert.equal(subs.filter((s) => s.events.length === 1).length, 50);
   hub.close();
 });
+
+t.test('views asked for at once while the member read is in flight share that one read (an engine with slow reads)', async () => {
+  const { store, state } = fakeStore(50);
+  const slow = store.listNodes.bind(store);
+  (store as { listNodes: Store['listNodes'] }).listNodes = async (network?: string) => {
+    await new Promise((r) => setTimeout(r, 30)); // a read that takes a while (PostgreSQL under load)
+    return slow(network);
+  };
+  let clock = 0;
+  const views = new ViewBuilder(store, () => clock);
+  const built = await Promise.all(state.rows.map((r) => views.view(r)));
+  assert.equal(state.listNodesCalls, 1, `${state.rows.length} views at once read the members ${state.listNodesCalls} times`);
+  assert.ok(built.every((v) => v.peers.length === 49));
+  // a failed read is not kept: the next caller reads again
+  (store as { listNodes: Store['listNodes'] }).listNodes = async () => { throw new Error('connection lost'); };
+  state.net.version = 2; // bumped with no change value seen here: read again once it is old enough
+  clock += 5000;
+  await assert.rejects(views.membersOf('office'), /connection lost/);
+  (store as { listNodes: Store['listNodes'] }).listNodes = slow;
+  assert.equal((await views.membersOf('office')).rows.length, 50);
+});

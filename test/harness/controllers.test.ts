@@ -15,6 +15,10 @@ import { join } from '../../src/agent/node.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/daemon.ts';
 import { loadState } from '../../src/agent/state.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/core/join-token.ts';
+import { NodeClient } from '../../src/agent/client.ts';
+import { fetchPinnedCa } from '../../src/net/pinned-ca.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<number> {
   const t0 = Date.now();
@@ -92,4 +96,54 @@ t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { s
   await admin(b, 'DELETE', '/networks/office/nodes/n4');
   await until('n4 gone from the rest', () => rest.filter((n) => n.name !== 'n4').every((n) => peersOf(n) === 4));
   t.pass('a change made on B after the failover reached every agent');
+});
+
+t.test('node health is the same on both controllers: handshakes reported to A and to B both count', { skip: pgSkip() }, async (t) => {
+  const url = await (await sharedCluster()).createDatabase('health');
+  const caDir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-ca-'));
+  t.teardown(() => rm(caDir, { recursive: true, force: true }));
+  const a = await startTestController({ grpc: true, store: url, caDir });
+  t.teardown(() => a.stop());
+  const b = await startTestController({ grpc: true, store: url, caDir });
+  t.teardown(() => b.stop());
+  await a.admin('POST', '/networks', { name: 'health', cidr: '10.20.0.0/24' });
+  const token = decodeJoinToken((await a.admin<{ token: string }>('POST', '/networks/health/keys', { name: 'k', uses: 'unlimited' })).token);
+  const ca = await fetchPinnedCa(token.servers[0]!, token.caPin);
+  const grpcOf = (c: TestController) => `127.0.0.1:${c.ctl.grpcPort}`;
+  const clients: NodeClient[] = [];
+  t.teardown(() => clients.forEach((c) => c.close()));
+  const joinVia = async (c: TestController, name: string) => {
+    const client = new NodeClient(grpcOf(c), ca);
+    clients.push(client);
+    const publicKey = Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+    const r = await client.join({ network: 'health', keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: 51821, endpoint: '' });
+    return { client, publicKey, version: r.view.version };
+  };
+  const x = await joinVia(a, 'x');
+  const r1 = await joinVia(a, 'r1');
+  const r2 = await joinVia(b, 'r2');
+  // x has not talked to a controller for an hour: only its peers' handshakes can make it healthy
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query("UPDATE nodes SET last_checkin = $1 WHERE name = 'x'", [new Date(Date.now() - 3_600_000).toISOString()]);
+  await c.end();
+  const statusOn = async (ctl: TestController) => Object.fromEntries((await ctl.admin<{ name: string; status: string }[]>('GET', '/networks/health/nodes')).map((n) => [n.name, n.status]));
+  t.same([(await statusOn(a)).x, (await statusOn(b)).x], ['down', 'down'], 'x is down on both');
+
+  // r1 (on A) and r2 (on B) each saw a handshake with x a few seconds ago: one member's word is
+  // not enough, two are, whichever controller each told
+  const seen = Math.floor(Date.now() / 1000) - 5;
+  await r1.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: 0, handshakes: [{ publicKey: x.publicKey, latestHandshake: seen, rxBytes: 0, txBytes: 0 }] });
+  await r2.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: 0, handshakes: [{ publicKey: x.publicKey, latestHandshake: seen, rxBytes: 0, txBytes: 0 }] });
+  const ms = await until('x healthy on both controllers', async () => (await statusOn(a)).x === 'healthy' && (await statusOn(b)).x === 'healthy', 10_000);
+  t.ok(ms < 5000, `x is healthy on both within ${ms} ms`);
+  t.same(await statusOn(a), await statusOn(b), 'nodes list gives every node the same status on A and on B');
+  t.same(await statusOn(a), { r1: 'healthy', r2: 'healthy', x: 'healthy' });
+
+  // x is deleted on B: its shared reports go with it
+  await b.admin('DELETE', '/networks/health/nodes/x');
+  const left = new pg.Client({ connectionString: url });
+  await left.connect();
+  t.teardown(() => left.end());
+  t.equal((await left.query('SELECT count(*)::int AS n FROM node_health')).rows[0].n, 0, 'no report about a deleted node is kept');
 });

@@ -54,6 +54,8 @@ const merged = (held: NodeRow | undefined, n: ViewNode, network: string): NodeRo
 export class ViewBuilder {
   private readonly store: Store;
   private readonly members = new Map<string, Entry>();
+  /** The read of a network's members in flight, if any. */
+  private readonly reading = new Map<string, Promise<Entry>>();
   private readonly now: () => number;
 
   constructor(store: Store, now: () => number = Date.now) {
@@ -65,6 +67,12 @@ export class ViewBuilder {
   /** Moves the held members of `c.network` forward by one change, or drops them when it cannot
    * (a gap in versions, a gateway's change: its clients are read with the members). */
   private apply(c: Change): void {
+    if (c.kind === 'resync') {
+      // what is held may be of a network deleted since (its versions start over): read anew
+      this.members.delete(c.network);
+      this.reading.delete(c.network);
+      return;
+    }
     const m = this.members.get(c.network);
     if (!m || c.version <= m.version) return; // nothing held, or already in what was read
     if (c.version !== m.version + 1 || c.kind === 'network-deleted') {
@@ -106,17 +114,31 @@ export class ViewBuilder {
     if (!net) throw new MeshError('NODE_REMOVED', `network "${network}" no longer exists`);
     let m = this.members.get(network);
     if (!m || m.version > net.version || (m.version < net.version && this.now() - m.at > STALE_MS)) {
-      // Read after the version: the rows hold at least every change up to it (changes after it
-      // that arrive later are applied again, which leaves the rows as they are).
-      const rows = (await this.store.listNodes(network)).sort(byName);
-      // Only ingress gateways have client peers: skip the read in a network without one.
-      const clients = rows.some((r) => r.ingress) ? await this.store.listClients(network) : [];
-      m = { version: net.version, rows, clients, records: await this.store.listRecords(network), at: this.now() };
-      const held = this.members.get(network);
-      // a change applied meanwhile moved the members past this read: keep those
-      if (!held || held.version < m.version) this.members.set(network, m);
-      else m = held;
+      // One read at a time per network: on an engine whose reads are asynchronous (PostgreSQL),
+      // N views asked for at once (a storm of snapshots) share it instead of reading N rows N times.
+      let reading = this.reading.get(network);
+      if (!reading) {
+        const p = this.read(network, net.version).finally(() => {
+          if (this.reading.get(network) === p) this.reading.delete(network);
+        });
+        this.reading.set(network, (reading = p));
+      }
+      m = await reading;
     }
+    return m;
+  }
+
+  private async read(network: string, version: number): Promise<Entry> {
+    // Read after the version: the rows hold at least every change up to it (changes after it
+    // that arrive later are applied again, which leaves the rows as they are).
+    const rows = (await this.store.listNodes(network)).sort(byName);
+    // Only ingress gateways have client peers: skip the read in a network without one.
+    const clients = rows.some((r) => r.ingress) ? await this.store.listClients(network) : [];
+    const m: Entry = { version, rows, clients, records: await this.store.listRecords(network), at: this.now() };
+    const held = this.members.get(network);
+    // a change applied meanwhile moved the members past this read: keep those
+    if (held && held.version >= m.version) return held;
+    this.members.set(network, m);
     return m;
   }
 

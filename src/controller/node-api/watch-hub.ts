@@ -80,10 +80,19 @@ export class WatchHub {
     }
   }
 
-  private enqueueSnapshot(sub: Sub, sent?: () => void): void {
+  /** Queues a fresh view for `sub`; with `mustBeMember` (a resync: this controller's idea of the
+   * network may have been stale), a node that is not a member of the network as read now is
+   * told it was removed instead. */
+  private enqueueSnapshot(sub: Sub, sent?: () => void, mustBeMember = false): void {
     sub.queue = sub.queue.then(async () => {
       await this.nextTurn();
       try {
+        if (mustBeMember && !(await this.views.membersOf(sub.node.network)).rows.some((r) => r.id === sub.node.id)) {
+          const subs = this.byNetwork.get(sub.node.network);
+          if (subs?.get(sub.node.id) === sub) subs.delete(sub.node.id);
+          sub.out.end(new MeshError('NODE_REMOVED', `this node was removed from network "${sub.node.network}"`, { hint: `Clean up locally with: meshctl leave -n ${sub.node.network}` }));
+          return;
+        }
         const snapshot = await this.views.view(sub.node);
         sub.approved = snapshot.self.approved;
         sub.snapshotVersion = snapshot.version;
@@ -133,7 +142,7 @@ export class WatchHub {
         const d = deltaFor({ id: sub.node.id, approved: sub.approved }, c);
         if (d === 'snapshot') {
           if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
-          this.enqueueSnapshot(sub, sent);
+          this.enqueueSnapshot(sub, sent, c.kind === 'resync');
         } else if (d === 'removed') {
           subs.delete(sub.node.id);
           const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;

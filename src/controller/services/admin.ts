@@ -98,11 +98,12 @@ export class AdminService {
 
   async listNodes(network?: string): Promise<MeshNode[]> {
     const now = this.ctx.now();
-    return (await this.ctx.store.listNodes(network)).map((n) => this.view(n, now));
+    const [rows] = await Promise.all([this.ctx.store.listNodes(network), this.health?.refresh(network)]);
+    return rows.map((n) => this.view(n, now));
   }
 
   async getNode(network: string, ref: string): Promise<MeshNode> {
-    await this.getNetwork(network);
+    await Promise.all([this.getNetwork(network), this.health?.refresh(network)]);
     const n = await this.ctx.store.getNode(network, ref);
     if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
     // Per peer: direct or relayed, the endpoint in use and the candidate that won, as the node reported.

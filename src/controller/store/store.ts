@@ -88,6 +88,15 @@ export interface NewKey {
   expiresAt: string | null;
 }
 
+/** How much history a store keeps, on either engine (tests may lower these). */
+export const RETENTION = {
+  /** audit_log: the newest rows. */
+  auditRows: 100_000,
+  /** removed_nodes: tombstones younger than this many days, and at most so many of them. */
+  tombstoneDays: 90,
+  tombstoneRows: 100_000,
+};
+
 /** Who asked for a change, for the audit log. */
 export type Actor = string;
 

@@ -2,6 +2,7 @@
 import type { AdminToken, AuditEntry } from '../../../core/types.ts';
 import { MeshError } from '../../../core/errors.ts';
 import type { Q } from './engine.ts';
+import { RETENTION } from '../store.ts';
 
 const COLS = 'name, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"';
 
@@ -30,8 +31,15 @@ export async function revokeAdminToken(q: Q, name: string): Promise<AdminToken> 
   return { ...t, revokedAt };
 }
 
+/** Appends an entry and drops the oldest beyond RETENTION.auditRows, in one statement. */
 export async function appendAudit(q: Q, actor: string, action: string, target: string): Promise<void> {
-  await q.run('INSERT INTO audit_log (at, actor, action, target) VALUES ($1, $2, $3, $4)', [new Date().toISOString(), actor, action, target]);
+  // Bounded, as in the embedded store: a node joining and leaving in a loop must not grow the
+  // database for ever. Ids of concurrent writers may commit out of order: the bound is approximate
+  // by the writes in flight, never unbounded.
+  await q.run(
+    'WITH added AS (INSERT INTO audit_log (at, actor, action, target) VALUES ($1, $2, $3, $4) RETURNING id) DELETE FROM audit_log WHERE id <= (SELECT id FROM added) - $5',
+    [new Date().toISOString(), actor, action, target, RETENTION.auditRows],
+  );
 }
 
 export const listAudit = (q: Q, limit: number): Promise<AuditEntry[]> =>

@@ -6,7 +6,9 @@
 // it, in version order. Because the writers of one network hold its row lock, versions commit
 // in order, so "everything after the last version seen" never skips a change that commits
 // later. A dropped listening connection is reopened, then every network is read back from the
-// version last seen: no change is lost to a reconnect.
+// version last seen: no change is lost to a reconnect. A network deleted and created again under
+// its name while nobody here listened (its creation time differs from the one seen here) is not
+// continued from the old one's version: a `resync` change tells every listener to read it anew.
 import pg from 'pg';
 import type { Change } from '../../../core/change.ts';
 import type { ViewNode } from '../../../core/view.ts';
@@ -39,6 +41,15 @@ export async function recordChange(q: Q, c: Change): Promise<void> {
   if (c.version % 100 === 0) await q.run('DELETE FROM changes WHERE network = $1 AND version <= $2', [c.network, c.version - KEEP]);
 }
 
+/** The payload of a write that changed nothing nodes see (a key, a token, a setting only admins
+ * see): other controllers forget what they read before it. */
+export const ANY_WRITE = '*';
+
+/** Queues the notification of such a write; call inside its transaction. */
+export async function notifyWrite(q: Q): Promise<void> {
+  await q.run('SELECT pg_notify($1, $2)', [CHANNEL, ANY_WRITE]);
+}
+
 export const changesAfter = async (q: Q, network: string, after: number): Promise<Change[]> =>
   (await q.all<{ change: Change }>('SELECT change FROM changes WHERE network = $1 AND version > $2 ORDER BY version', [network, after])).map((r) => r.change);
 
@@ -49,6 +60,10 @@ export interface FeedLog {
 
 export class ChangeFeed {
   private readonly lastSeen = new Map<string, number>();
+  /** Each known network's creation time: which network of that name the versions belong to. */
+  private readonly incarnation = new Map<string, string>();
+  /** No reconnect before this time (ms); see dropListener. */
+  private holdUntil = 0;
   /** Changes committed here, waiting for their turn (the versions before them). */
   private readonly pending = new Map<string, Map<number, Change>>();
   private readonly chains = new Map<string, Promise<void>>();
@@ -63,26 +78,32 @@ export class ChangeFeed {
   private readonly engine: PgEngine;
   private readonly emit: (c: Change) => void;
   private readonly log: FeedLog | undefined;
+  private readonly onWrite: () => void;
 
-  constructor(engine: PgEngine, emit: (c: Change) => void, log?: FeedLog) {
+  /** `emit` gets every change in order; `onWrite` is called for any write notified from anywhere
+   * and after the listening connection was down (anything may have changed meanwhile). */
+  constructor(engine: PgEngine, emit: (c: Change) => void, log?: FeedLog, onWrite: () => void = () => {}) {
     this.engine = engine;
     this.emit = emit;
     this.log = log;
+    this.onWrite = onWrite;
   }
 
   /** Starts from the networks' current versions (history before now is not replayed) and listens. */
   async start(): Promise<void> {
-    for (const r of await this.engine.read((q) => q.all<{ name: string; version: number }>('SELECT name, version FROM networks'))) {
+    for (const r of await this.engine.read((q) => q.all<{ name: string; version: number; created_at: string }>('SELECT name, version, created_at FROM networks'))) {
       this.lastSeen.set(r.name, r.version);
+      this.incarnation.set(r.name, r.created_at);
     }
     await this.listen();
     this.sweepTimer = setInterval(() => void this.sweep().catch(() => {}), SWEEP_MS);
     this.sweepTimer.unref();
   }
 
-  /** A network created here: its changes start after `version`. */
-  created(network: string, version: number): void {
+  /** A network created here (at `createdAt`, as stored): its changes start after `version`. */
+  created(network: string, version: number, createdAt: string): void {
     this.lastSeen.set(network, version);
+    this.incarnation.set(network, createdAt);
   }
 
   /** Changes committed by this controller: emitted in order, without a read when nothing is missing. */
@@ -101,6 +122,10 @@ export class ChangeFeed {
     const client = new pg.Client({ connectionString: this.engine.url, application_name: LISTENER_APP, keepAlive: true });
     client.on('notification', (m) => {
       if (m.channel !== CHANNEL || !m.payload) return;
+      if (m.payload === ANY_WRITE) {
+        this.onWrite();
+        return;
+      }
       const i = m.payload.lastIndexOf(':');
       const network = m.payload.slice(0, i);
       const version = Number(m.payload.slice(i + 1));
@@ -129,9 +154,14 @@ export class ChangeFeed {
     this.reconnectDelay = Math.min(this.reconnectDelay * 2, 2000);
     setTimeout(() => {
       if (this.closed) return;
+      if (Date.now() < this.holdUntil) {
+        this.scheduleReconnect();
+        return;
+      }
       this.listen()
         .then(() => {
           this.log?.info({ connects: this.connects }, 'change listener reconnected; resyncing from the versions last seen');
+          this.onWrite();
           return this.sweep();
         })
         .catch((err) => {
@@ -147,10 +177,17 @@ export class ChangeFeed {
    * every few seconds as a safety net for a notification that never came). */
   async sweep(): Promise<void> {
     if (this.closed) return;
-    const rows = await this.engine.read((q) => q.all<{ name: string; version: number }>('SELECT name, version FROM networks'));
+    const rows = await this.engine.read((q) => q.all<{ name: string; version: number; created_at: string }>('SELECT name, version, created_at FROM networks'));
     const current = new Map(rows.map((r) => [r.name, r.version]));
     const work: Promise<void>[] = [];
+    const recreated = new Set<string>();
+    for (const r of rows) {
+      const inc = this.incarnation.get(r.name);
+      if (this.lastSeen.has(r.name) && inc !== undefined && inc !== r.created_at) recreated.add(r.name);
+    }
+    for (const name of recreated) work.push(this.pump(name, 'recreated'));
     for (const [name, version] of current) {
+      if (recreated.has(name)) continue;
       if (this.lastSeen.has(name) && version <= this.lastSeen.get(name)!) continue;
       if (version > (this.target.get(name) ?? 0)) this.target.set(name, version);
       work.push(this.pump(name));
@@ -158,16 +195,16 @@ export class ChangeFeed {
     // networks deleted (or deleted and created again) while nobody here was listening
     for (const [name, seen] of this.lastSeen) {
       const now = current.get(name);
-      if (now === undefined || now < seen) work.push(this.pump(name, true));
+      if (!recreated.has(name) && (now === undefined || now < seen)) work.push(this.pump(name, 'gone?'));
     }
     await Promise.all(work);
   }
 
   /** Emits, in version order, every change of `network` after the last one emitted here. One
    * pump per network at a time. */
-  private pump(network: string, maybeGone = false): Promise<void> {
+  private pump(network: string, mode: 'next' | 'gone?' | 'recreated' = 'next'): Promise<void> {
     const prev = this.chains.get(network) ?? Promise.resolve();
-    const next = prev.then(() => this.drain(network, maybeGone)).catch((err) => {
+    const next = prev.then(() => (mode === 'recreated' ? this.resync(network) : this.drain(network, mode === 'gone?'))).catch((err) => {
       this.log?.warn({ err: (err as Error).message, network }, 'reading back changes failed; the sweep will retry');
     });
     this.chains.set(network, next);
@@ -206,8 +243,9 @@ export class ChangeFeed {
     if (!this.lastSeen.has(network) && (behind || maybeGone || !known)) {
       // Unknown here (created elsewhere), or deleted: a network of this name that exists now has
       // only its own rows (creation clears older ones in the same transaction).
-      const net = await this.engine.read((q) => q.get<{ version: number }>('SELECT version FROM networks WHERE name = $1', [network]));
+      const net = await this.engine.read((q) => q.get<{ version: number; created_at: string }>('SELECT version, created_at FROM networks WHERE name = $1', [network]));
       if (net) {
+        this.incarnation.set(network, net.created_at);
         const rows = await this.engine.read((q) => changesAfter(q, network, 0));
         for (const c of rows) this.deliver(c);
         // rows hold every version up to net.version (read before them); the first has none
@@ -221,11 +259,31 @@ export class ChangeFeed {
     }
   }
 
+  /** `network` was deleted and created again while nobody here listened: its versions start
+   * over, and what this controller (and the streams it serves) holds of the old one is stale.
+   * Emits `resync` at the new network's version, from which its changes continue. */
+  private async resync(network: string): Promise<void> {
+    if (this.closed) return;
+    const net = await this.engine.read((q) => q.get<{ version: number; created_at: string }>('SELECT version, created_at FROM networks WHERE name = $1', [network]));
+    if (!net) {
+      // deleted again since the sweep looked
+      if (this.lastSeen.has(network)) this.deliver({ kind: 'network-deleted', network, version: this.lastSeen.get(network)! + 1 });
+      return;
+    }
+    if (this.incarnation.get(network) === net.created_at) return; // already resynced
+    this.log?.info({ network, version: net.version }, 'network was deleted and created again while the change listener was down; every stream gets a fresh view');
+    this.incarnation.set(network, net.created_at);
+    this.target.set(network, net.version);
+    this.pending.delete(network);
+    this.deliver({ kind: 'resync', network, version: net.version });
+  }
+
   /** Emits one change and records it as seen; returns the version to continue after. */
   private deliver(c: Change): number {
     if (c.kind === 'network-deleted') {
       this.lastSeen.delete(c.network);
       this.target.delete(c.network);
+      this.incarnation.delete(c.network);
     } else this.lastSeen.set(c.network, c.version);
     try {
       this.emit(c);
@@ -235,9 +293,16 @@ export class ChangeFeed {
     return c.kind === 'network-deleted' ? 0 : c.version;
   }
 
-  /** Ends the listening connection (as a network failure would); for tests. */
-  dropListener(): void {
+  /** Ends the listening connection (as a network failure would), and keeps it down for
+   * `holdMs`; for tests. */
+  dropListener(holdMs = 0): void {
+    this.holdUntil = Date.now() + holdMs;
     this.client?.emit('error', new Error('dropped by test'));
+  }
+
+  /** Lets a listener held down by dropListener reconnect (within 2 s); for tests. */
+  releaseListener(): void {
+    this.holdUntil = 0;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,8 @@
 // write too), and each change nodes can see bumps the network's version once. Changes reach the
 // subscribers of every controller through the change feed (changes.ts), in version order.
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
+// The node API's point reads (a network by name, a node by id: every check-in and Watch snapshot
+// makes them) are served from memory until anything changes (see `memoized`).
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
 import type { Actor, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
@@ -11,44 +13,76 @@ import type { Network, NetworkPatch } from '../../../core/types.ts';
 import { clientNameChange, type Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
 import { PgEngine, type PgEngineOptions, type Q } from './engine.ts';
-import { ChangeFeed, recordChange, storedForm, type FeedLog } from './changes.ts';
+import { ChangeFeed, notifyWrite, recordChange, storedForm, type FeedLog } from './changes.ts';
 import * as nets from './networks.ts';
 import * as keys from './keys.ts';
 import * as nodes from './nodes.ts';
 import * as dns from './dns.ts';
 import * as admin from './admin.ts';
 import * as clients from './clients.ts';
+import * as health from './health.ts';
+import type { HealthReport, SharedHealth } from '../../health-book.ts';
 import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export interface PostgresStoreOptions extends PgEngineOptions {
   /** How often soft state is written out (ms). */
   softFlushMs?: number;
   log?: FeedLog;
+  /** How long a point read is served from memory at most (ms; default MEMO_MS). */
+  memoMs?: number;
 }
+
+/** How long a point read is served from memory at most, even when no notification said that
+ * anything changed (a lost notification; contact times, which change without one). */
+export const MEMO_MS = 1000;
+/** Entries of the point-read cache, at most (one per network and per node is the need). */
+const MEMO_MAX = 20_000;
+/** A shared handshake report is written again only when it moved by this much (ms): node status
+ * changes on a scale of minutes (core/health.ts), so this bounds the writes, not the answer. */
+export const HEALTH_STEP_MS = 10_000;
+/** How often queued handshake reports are written (ms): how far behind the other controllers'
+ * view of node health may be, beside HEALTH_STEP_MS. */
+export const HEALTH_FLUSH_MS = 1000;
 
 /** True for a --store / MESHCTL_STORE value that names a PostgreSQL database. */
 export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//.test(s);
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, SharedHealth {
   private readonly soft = new Map<string, string>(); // node id -> last contact
+  /** Handshake reports waiting for the next soft-state write ("subject reporter" -> report). */
+  private readonly healthQueue = new Map<string, HealthReport>();
+  /** What was last written per "subject reporter" (ms), for HEALTH_STEP_MS. */
+  private readonly healthWritten = new Map<string, number>();
   private readonly listeners = new Set<(c: Change) => void>();
+  /** Point reads: key -> value and when it was read. Cleared by every write made here and every
+   * notification of a write made anywhere (changes.ts), before the change's listeners run. */
+  private readonly memo = new Map<string, { at: number; value: unknown }>();
+  /** Bumped by every clear: a read that started before it is not kept. */
+  private memoGeneration = 0;
   private readonly timer: NodeJS.Timeout;
+  private readonly healthTimer: NodeJS.Timeout;
   readonly engine: PgEngine;
   readonly feed: ChangeFeed;
 
-  private constructor(engine: PgEngine, softFlushMs: number, log?: FeedLog) {
+  private readonly memoMs: number;
+
+  private constructor(engine: PgEngine, softFlushMs: number, log?: FeedLog, memoMs = MEMO_MS) {
     this.engine = engine;
+    this.memoMs = memoMs;
     this.feed = new ChangeFeed(engine, (c) => {
+      this.forget();
       for (const l of this.listeners) l(c);
-    }, log);
+    }, log, () => this.forget());
     this.timer = setInterval(() => void this.flushSoft().catch(() => {}), softFlushMs);
     this.timer.unref();
+    this.healthTimer = setInterval(() => void this.flushHealth(), HEALTH_FLUSH_MS);
+    this.healthTimer.unref();
   }
 
   /** Connects, migrates (one controller at a time) and starts listening for changes. */
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const engine = await PgEngine.open(url, opts);
-    const store = new PostgresStore(engine, opts.softFlushMs ?? 5000, opts.log);
+    const store = new PostgresStore(engine, opts.softFlushMs ?? 5000, opts.log, opts.memoMs);
     try {
       await store.feed.start();
     } catch (err) {
@@ -58,23 +92,70 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /** A durable write. Every controller's point reads are forgotten: here once it committed, on
+   * the others when the notification it queues arrives. */
+  private async write<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    try {
+      return await this.engine.write(async (q) => {
+        const result = await fn(q);
+        await notifyWrite(q);
+        return result;
+      });
+    } finally {
+      this.forget();
+    }
+  }
+
   /** A durable write that also reports the changes it made, here and (by NOTIFY) everywhere. */
   private async changing<T>(fn: (q: Q, emit: (c: Change) => Promise<void>) => Promise<T>): Promise<T> {
     let changes: Change[] = [];
-    const result = await this.engine.write(async (q) => {
-      changes = []; // a retried transaction starts over
-      return fn(q, async (c) => {
-        changes.push(storedForm(c));
-        await recordChange(q, c);
+    let result: T;
+    try {
+      result = await this.engine.write(async (q) => {
+        changes = []; // a retried transaction starts over
+        const r = await fn(q, async (c) => {
+          changes.push(storedForm(c));
+          await recordChange(q, c);
+        });
+        if (changes.length === 0) await notifyWrite(q); // e.g. a setting nodes do not see
+        return r;
       });
-    });
+    } finally {
+      this.forget();
+    }
     await this.feed.committed(changes);
     return result;
+  }
+
+  /** Forgets every point read (see `memo`). */
+  private forget(): void {
+    this.memo.clear();
+    this.memoGeneration++;
+  }
+
+  private async memoized<T>(key: string, read: (q: Q) => Promise<T>): Promise<T> {
+    const hit = this.memo.get(key);
+    if (hit && Date.now() - hit.at < this.memoMs) return hit.value as T;
+    const generation = this.memoGeneration;
+    const at = Date.now();
+    const value = await this.engine.read(read);
+    // Only hits are kept, and only so many (misses would grow it without bound); and only when
+    // nothing was written meanwhile.
+    if (value !== undefined && generation === this.memoGeneration && (this.memo.size < MEMO_MAX || this.memo.has(key))) this.memo.set(key, { at, value });
+    return value;
   }
 
   subscribe(listener: (c: Change) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  private async flushHealth(): Promise<void> {
+    if (this.healthQueue.size === 0) return;
+    const reports = [...this.healthQueue.values()];
+    this.healthQueue.clear();
+    // Soft state: a batch that fails (a node deleted meanwhile) is dropped, not retried.
+    await this.engine.read((q) => health.writeReports(q, reports)).catch(() => {});
   }
 
   private async flushSoft(): Promise<void> {
@@ -84,22 +165,37 @@ export class PostgresStore implements Store {
     await this.engine.read((q) => nodes.touchMany(q, batch));
   }
 
+  shareHealth(reports: readonly HealthReport[]): void {
+    for (const r of reports) {
+      const key = `${r.subject} ${r.reporter}`;
+      if (r.at < (this.healthWritten.get(key) ?? 0) + HEALTH_STEP_MS) continue;
+      if (this.healthWritten.size >= 200_000) this.healthWritten.clear(); // bounded; at worst a few writes more
+      this.healthWritten.set(key, r.at);
+      this.healthQueue.set(key, r);
+    }
+  }
+
+  sharedHealth(network?: string): Promise<HealthReport[]> {
+    return this.engine.read((q) => health.readReports(q, network));
+  }
+
   private withSoft(n: NodeRow): NodeRow {
     const at = this.soft.get(n.id);
     return at === undefined || (n.lastCheckin !== null && n.lastCheckin > at) ? n : { ...n, lastCheckin: at };
   }
 
   listNetworks() { return this.engine.read(nets.listNetworks); }
-  getNetwork(name: string) { return this.engine.read((q) => nets.findNetwork(q, name)); }
+  getNetwork(name: string) { return this.memoized(`network:${name}`, (q) => nets.findNetwork(q, name)); }
 
   async createNetwork(n: Network, actor: Actor) {
-    const created = await this.engine.write(async (q) => {
+    const created = await this.write(async (q) => {
       const net = await nets.insertNetwork(q, n);
       await admin.appendAudit(q, actor, 'network.create', n.name);
-      return net;
+      const { created_at: at } = (await q.get<{ created_at: string }>('SELECT created_at FROM networks WHERE name = $1', [n.name]))!;
+      return { net, at };
     });
-    this.feed.created(created.name, created.version);
-    return created;
+    this.feed.created(created.net.name, created.net.version, created.at);
+    return created.net;
   }
 
   updateNetwork(name: string, patch: NetworkPatch, actor: Actor) {
@@ -123,6 +219,7 @@ export class PostgresStore implements Store {
         });
       }
       for (const n of await nodes.listNodes(q, name)) await nodes.removeNode(q, n, 'network-deleted');
+      await nodes.pruneTombstones(q);
       await nets.removeNetwork(q, name); // keys and records go by ON DELETE CASCADE
       await emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
       await admin.appendAudit(q, actor, force ? 'network.delete --force' : 'network.delete', name);
@@ -137,7 +234,7 @@ export class PostgresStore implements Store {
   }
 
   createKey(k: NewKey, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       await nets.mustNetwork(q, k.network);
       const key = await keys.insertKey(q, k);
       await admin.appendAudit(q, actor, 'key.create', `${k.network}/${k.name}`);
@@ -146,7 +243,7 @@ export class PostgresStore implements Store {
   }
 
   revokeKey(network: string, name: string, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       await nets.mustNetwork(q, network);
       const key = await keys.revokeKey(q, network, name);
       await admin.appendAudit(q, actor, 'key.revoke', `${network}/${name}`);
@@ -167,7 +264,7 @@ export class PostgresStore implements Store {
   }
 
   async getNodeById(id: string) {
-    const n = await this.engine.read((q) => nodes.findNodeById(q, id));
+    const n = await this.memoized(`node:${id}`, (q) => nodes.findNodeById(q, id));
     return n && this.withSoft(n);
   }
 
@@ -259,6 +356,7 @@ export class PostgresStore implements Store {
   private static async removeAndTell(q: Q, emit: (c: Change) => Promise<void>, n: NodeRow, reason: 'deleted' | 'left'): Promise<void> {
     const names = n.ingress ? (await clients.listClients(q, n.network)).filter((c) => c.gatewayId === n.id && c.enabled).map((c) => c.name) : [];
     await nodes.removeNode(q, n, reason);
+    await nodes.pruneTombstones(q);
     await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
     if (names.length) await emit({ kind: 'dns', network: n.network, version: await nets.bumpVersion(q, n.network), upserted: [], removed: names });
   }
@@ -384,14 +482,14 @@ export class PostgresStore implements Store {
   getAdminTokenByHash(hash: string) { return this.engine.read((q) => admin.getAdminTokenByHash(q, hash)); }
   listAdminTokens() { return this.engine.read((q) => admin.listAdminTokens(q)); }
   createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       const row = await admin.insertAdminToken(q, t);
       await admin.appendAudit(q, actor, 'admin-token.create', t.name);
       return row;
     });
   }
   revokeAdminToken(name: string, actor: Actor) {
-    return this.engine.write(async (q) => {
+    return this.write(async (q) => {
       const row = await admin.revokeAdminToken(q, name);
       await admin.appendAudit(q, actor, 'admin-token.revoke', name);
       return row;
@@ -401,8 +499,10 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.healthTimer);
     try {
       await this.flushSoft().catch(() => {});
+      await this.flushHealth();
       await this.feed.close();
     } finally {
       await this.engine.close();

@@ -150,6 +150,25 @@ CREATE TABLE free_addresses (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'node health shared between controllers',
+    // Soft state: the handshakes members reported with each other (ms since epoch), as far as
+    // node status needs them (each controller writes the two freshest reporters per node it
+    // knows of, at a bounded rate). The embedded store, one controller, keeps them in memory:
+    // its twin step is empty. Rows go with their nodes.
+    sql: `
+CREATE TABLE node_health (
+  subject TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  reporter TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+  network TEXT NOT NULL,
+  handshake_ms BIGINT NOT NULL,
+  PRIMARY KEY (subject, reporter)
+);
+CREATE INDEX node_health_network ON node_health (network);
+CREATE INDEX node_health_reporter ON node_health (reporter);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

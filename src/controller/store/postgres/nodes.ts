@@ -5,6 +5,7 @@ import { MeshError } from '../../../core/errors.ts';
 import { freeAddresses, takeAddress } from './addresses.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Q } from './engine.ts';
+import { RETENTION } from '../store.ts';
 
 interface Row {
   id: string;
@@ -144,6 +145,17 @@ export async function removeNode(q: Q, n: NodeRow, reason: RemovedNode['reason']
   const clients = (await q.all<{ address: string }>('SELECT address FROM ext_clients WHERE gateway_id = $1', [n.id])).map((r) => r.address);
   await freeAddresses(q, n.network, [n.address, ...clients]);
   await q.run('DELETE FROM nodes WHERE id = $1', [n.id]);
+}
+
+/** Tombstones only serve to tell a removed node why: keeps those younger than
+ * RETENTION.tombstoneDays, and the newest RETENTION.tombstoneRows of them (as the embedded store
+ * does). Once per transaction that removed nodes, after the removals. */
+export async function pruneTombstones(q: Q): Promise<void> {
+  await q.run('DELETE FROM removed_nodes WHERE removed_at < $1', [new Date(Date.now() - RETENTION.tombstoneDays * 86_400_000).toISOString()]);
+  await q.run(
+    'DELETE FROM removed_nodes WHERE id IN (SELECT id FROM removed_nodes ORDER BY removed_at DESC, id DESC OFFSET $1)',
+    [RETENTION.tombstoneRows],
+  );
 }
 
 interface RemovedRow {

@@ -2,6 +2,7 @@
 import type { AdminToken, AuditEntry } from '../../../core/types.ts';
 import { MeshError } from '../../../core/errors.ts';
 import type { Sql } from './engine.ts';
+import { RETENTION } from '../store.ts';
 
 const COLS = 'name, created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt';
 
@@ -30,14 +31,7 @@ export function revokeAdminToken(sql: Sql, name: string): AdminToken {
   return { ...t, revokedAt };
 }
 
-/** How much history the embedded store keeps (tests may lower these). */
-export const RETENTION = {
-  /** audit_log: the newest rows. */
-  auditRows: 100_000,
-  /** removed_nodes: tombstones younger than this many days, and at most so many of them. */
-  tombstoneDays: 90,
-  tombstoneRows: 100_000,
-};
+export { RETENTION };
 
 export function appendAudit(sql: Sql, actor: string, action: string, target: string): void {
   sql.run('INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)', [new Date().toISOString(), actor, action, target]);

@@ -137,6 +137,12 @@ CREATE TABLE free_addresses (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'node health shared between controllers',
+    // Twin of PostgreSQL's step 7, empty: one controller keeps node health in memory.
+    sql: '-- nothing to change',
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;
