@@ -18,9 +18,11 @@ import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from '
 import { prereqSkip } from './prereqs.ts';
 import { BIN, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut } from './mesh-helpers.ts';
 
-const skip = (await prereqSkip()) || (spawnSync('tmux', ['-V']).status === 0 ? false : 'tmux is not installed (apt-get install -y tmux)');
-const STEM = 'dx';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+const skip = (await prereqSkip()) || (spawnSync('tmux', ['-V']).status === 0 ? false : 'tmux is not installed (apt-get install -y tmux)') ||
+  // The live checks need the controller's event stream and status route (built beside the dashboard).
+  (existsSync(join(repo, 'src', 'controller', 'api', 'event-routes.ts')) ? false : 'the controller in this tree has no admin event stream yet (src/controller/api/event-routes.ts)');
+const STEM = 'dx';
 /** Issue 14: a change shows within 1 s. */
 const APPEAR_MS = 1000;
 
