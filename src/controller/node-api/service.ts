@@ -97,6 +97,7 @@ export class NodeApi {
       joins.inc({ network: row.network });
       this.paths?.contact(row, source, req.localAddresses ?? []);
       const paths = this.paths ? await this.paths.pathsFor(row) : { paths: [], tag: '' };
+      this.paths?.holds(row.id, paths.tag);
       return { nodeId: row.id, credential: `${row.id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
@@ -188,6 +189,7 @@ export class NodeApi {
       if (req.handshakes.length && current.approved) await this.paths.report(current, req.handshakes);
       const tag = this.paths.tagOf(current.network);
       paths = tag === req.pathsTag ? { pathsTag: tag } : { paths: (await this.paths.pathsFor(current)).paths, pathsTag: tag };
+      this.paths.holds(current.id, tag);
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
