@@ -20,6 +20,9 @@ interface Agent {
   client: NodeClient;
   credential: string;
   version: number;
+  /** The paths version it holds (sent in check-ins, as the agent does: a node that holds the
+   * current one is sent no paths). */
+  pathsTag: string;
   cancel?: () => void;
   /** Streams that ended (outside a controller restart) and were reopened with backoff. */
   dropped: number;
@@ -52,6 +55,9 @@ function onEvent(a: Agent, local: number, ev: WatchEvent): void {
     for (const p of ev.delta.upserted ?? []) hit(a, `add:${p.publicKey}`, t, local);
     for (const k of ev.delta.removed ?? []) hit(a, `delete:${k}`, t, local);
     if (ev.delta.network) hit(a, `settings:${ev.delta.network.keepalive}`, t, local);
+  } else if ('paths' in ev && ev.paths) {
+    // as core applyPaths: a partial update on top of another version leaves no tag
+    a.pathsTag = !ev.paths.base || ev.paths.base === a.pathsTag ? ev.paths.tag : '';
   } else if ('snapshot' in ev && ev.snapshot) {
     if (pending.size === 0) return;
     hit(a, `settings:${ev.snapshot.network.keepalive}`, t, local);
@@ -85,8 +91,9 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
     await sleep(delay);
     if (closing) return;
     try {
-      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [] }, 10_000);
+      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag }, 10_000);
       if (r.view && r.version > a.version) a.version = r.version;
+      if (r.paths) a.pathsTag = r.paths.tag;
       if (herd && a.backAt === 0) a.backAt = abs();
       watch(a, local, attempt + 1);
       return;
@@ -114,7 +121,7 @@ async function joinAll(m: { from: number; to: number; batch: number; network: st
           await sleep(500 * (tries + 1));
         }
       }
-      const a: Agent = { idx, client, credential: r.credential, version: r.view.version, dropped: 0, lastEnd: '', backAt: 0, live: false };
+      const a: Agent = { idx, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false };
       agents.push(a);
     }));
     send({ type: 'progress', joined: agents.length });
@@ -133,7 +140,7 @@ async function checkins(m: { seconds: number; port?: number; warmMs: number }): 
     while (abs() < tEnd) {
       const s = abs();
       try {
-        await c.checkIn({ listenPort: 0, endpoint: '', knownVersion: agents[i]!.version, handshakes: [] });
+        await c.checkIn({ listenPort: 0, endpoint: '', knownVersion: agents[i]!.version, handshakes: [], pathsTag: agents[i]!.pathsTag });
         const e = abs();
         if (s >= tStart && e <= tEnd) lat.push(e - s);
       } catch (err) {

@@ -135,10 +135,10 @@ async function startController(root: string, profileDir: string | undefined, ext
   children.add(proc);
   const apiUrl = `https://127.0.0.1:${api}`;
   const adminFetch = adminFetchFor(dataDir);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`meshctl server exited with ${proc.exitCode}:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`meshctl server did not answer within 30 s:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`meshctl server did not answer within 90 s:\n${readFileSync(logPath, 'utf8').slice(-2000)}`);
     try {
       await adminFetch(`${apiUrl}/api/v1/networks`);
       if (existsSync(join(dataDir, 'admin.token'))) break;
@@ -186,7 +186,11 @@ async function startWorker(): Promise<Worker> {
   proc.once('exit', (code) => {
     for (const w of waiting.splice(0)) w.reject(new Error(`agent worker exited (${code})`));
   });
-  const next = <T>(type: string, key?: string) => new Promise<T>((resolve, reject) => waiting.push({ type, key, resolve: resolve as never, reject }));
+  const next = <T>(type: string, key?: string) => {
+    const p = new Promise<T>((resolve, reject) => waiting.push({ type, key, resolve: resolve as never, reject }));
+    p.catch(() => {}); // a worker that exits while we wait: the caller awaiting it sees the error
+    return p;
+  };
   const ready = next('ready');
   await ready;
   return { proc, next, send: (m) => proc.send(m as never) };
@@ -241,6 +245,20 @@ interface SizeResult {
   herd?: HerdResult;
   dropped: number;
   dropReason: string;
+}
+
+/** Waits until the process used under 30 % of a core over a second (at most `maxS`); returns
+ * how long that took. */
+async function settle(pid: number, maxS: number): Promise<number> {
+  const t0 = abs();
+  let prev = procCpuMs(pid);
+  while (abs() - t0 < maxS * 1000) {
+    await sleep(1000);
+    const c = procCpuMs(pid);
+    if (c - prev < 300) break;
+    prev = c;
+  }
+  return (abs() - t0) / 1000;
 }
 
 async function checkinRound(workers: Worker[], pid: number | number[], seconds: number, port?: number): Promise<CheckinResult> {
@@ -328,15 +346,31 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     await Promise.all(watching);
     log(`N=${n}: joined in ${joinS.toFixed(1)} s (${(n / joinS).toFixed(0)}/s; each join reply carries the whole view); every agent opened its Watch at version ${version}`);
 
+    // Opening N streams is itself a storm (each new stream is sent its paths to every peer):
+    // wait until the controller is quiet before measuring anything.
+    const settleS = await settle(ctl.pid, 600);
+    log(`N=${n}: controller quiet ${settleS.toFixed(1)} s after the streams opened`);
     // Ready: every agent has seen a probe change (streams still being set up miss one).
     const joinOne = (client: NodeClient, name: string, publicKey: string) =>
       client.join({ network: net, keyName: t.keyName, keySecret: t.secret, name, publicKey, listenPort: 51821, endpoint: '' });
     const probe = async (label: string, timeoutMs = 20_000) => {
       for (let i = 0; ; i++) {
         const c = new NodeClient(`127.0.0.1:${ctl.grpcPort}`, ca);
+        // a controller busy with a storm (N streams opening, a restart herd) may take long to
+        // take a new connection: wait for it, rather than count that against the probe
+        await new Promise<void>((resolve) => (c as unknown as { raw: grpc.Client }).raw.waitForReady(Date.now() + 300_000, () => resolve()));
         const key = pubKey();
         const name = `probe-${label}-${i}`;
-        const added = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(c, name, key); }, timeoutMs);
+        let added: ChangeSample;
+        try {
+          added = await expectAll(workers, pids(), 'add', key, async () => { await joinOne(c, name, key); }, timeoutMs);
+        } catch (err) {
+          c.close();
+          if (i >= 9) throw err;
+          log(`N=${n}: probe ${label} ${i}: ${(err as Error).message}; probing again`);
+          await sleep(2000);
+          continue;
+        }
         c.close();
         const removed = await expectAll(workers, pids(), 'delete', key, async () => { await ctl.admin('DELETE', `/networks/${net}/nodes/${name}`); }, timeoutMs);
         if (added.missing === 0 && removed.missing === 0) return;
@@ -416,7 +450,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     // The restart herd: kill the controller, start it again on the same data and ports, and time
     // until every agent has checked in again and every Watch stream carries changes.
     let herd: HerdResult | undefined;
-    if (opt.herd && backend.controllers === 1) {
+    if (opt.herd && backend.controllers === 1) try {
       await Promise.all(workers.map(async (w) => { const r = w.next('herd-armed'); w.send({ type: 'herd' }); return r; }));
       log(`N=${n}: restart herd: SIGKILL the controller, start it again`);
       process.kill(ctl.pid, 'SIGKILL');
@@ -448,6 +482,9 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       const liveS = (abs() - tUp) / 1000;
       herd = { allBackS, liveS, missing: n - status.back, peakCpuPct, backAt: status.back };
       log(`N=${n}: herd: ${status.back}/${n} agents checked in again after ${allBackS.toFixed(1)} s; every Watch carried a change at ${liveS.toFixed(1)} s; controller CPU peak ${peakCpuPct.toFixed(0)} % (250 ms samples)`);
+    } catch (err) {
+      log(`N=${n}: the restart herd failed: ${(err as Error).message}`);
+      herd = { allBackS: NaN, liveS: NaN, missing: n, peakCpuPct: NaN, backAt: 0 };
     }
 
     return { n, workers: nw, joinS, rssEmptyMb, rssIdleMb, hwmMb, bareEmptyMb, bareHeldMb, changes, checkin, bareCheckin, herd, dropped, dropReason };
@@ -557,8 +594,17 @@ async function main(): Promise<void> {
   const t0 = abs();
   const load0 = loadavg()[0]!;
   const results: SizeResult[] = [];
-  for (const [i, n] of sizes.entries()) results.push(await runSize(n, reps, settingsReps, seconds, batch, i));
-  report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+  const failed: string[] = [];
+  for (const [i, n] of sizes.entries()) {
+    try {
+      results.push(await runSize(n, reps, settingsReps, seconds, batch, i));
+    } catch (err) {
+      log(`N=${n} did not complete: ${(err as Error).message}`);
+      failed.push(`FAIL N=${n} did not complete: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (results.length) report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+  for (const f of failed) process.stdout.write(`${f}\n`);
   process.exit(0); // grpc-js keeps timers alive after the clients close
 }
 

@@ -11,11 +11,11 @@ import { readActual, removeWireGuardInterface, assertInterfaceName } from '../pl
 import { chooseInterface } from './interfaces.ts';
 import { isRemoval, onNetworkTeardown, runTeardownHooks, teardownNetwork } from './teardown.ts';
 import { fetchPinnedCa } from '../net/pinned-ca.ts';
-import { firstAnswering, newControllerList, serversOf } from './failover.ts';
+import { firstAnswering, isUnreachable, newControllerList, serversOf } from './failover.ts';
 import { NodeClient, type CheckInRequest } from './client.ts';
 import { ensureConfigDir, joinedNetworks, listenPortOf, loadState, removeState, saveState, type NetworkState } from './state.ts';
 import { keyFile, leavingFile, stateFile } from './paths.ts';
-import { generateKeyFile } from './wg-keys.ts';
+import { keyFileOrNew } from './wg-keys.ts';
 import { reconcile, dryRun as planChanges, wgConfigOf } from './reconcile.ts';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -76,6 +76,9 @@ export interface JoinResult {
 }
 
 /** Joins the network the token names and brings the interface up. */
+/** Wait before a join that got no answer is sent once more. */
+export const JOIN_RETRY_DELAY_MS = 1000;
+
 export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult> {
   const token = decodeJoinToken(opts.token);
   const name = opts.name ?? (suggestLabel(hostname().split('.')[0] ?? '') || 'node');
@@ -100,19 +103,33 @@ export async function join(env: AgentEnv, opts: JoinOptions): Promise<JoinResult
   const { server: first, result: caPem } = await firstAnswering(token.servers, (s) => fetchPinnedCa(s, token.caPin));
   await ensureConfigDir(env.configDir);
   const keyPath = keyFile(env.configDir, token.network);
-  const publicKey = await generateKeyFile(keyPath);
+  // A key left by a join that did not finish (no state file: checked above) is used again: if the
+  // controller made the node and only its reply was lost, joining with the same key and token
+  // gets that node back instead of a refusal (a spent key) or a second node.
+  const { publicKey, reused } = await keyFileOrNew(keyPath);
+  if (reused) env.log?.(`${token.network}: joining again with the key of a join that did not finish`);
   let client: NodeClient | undefined;
   try {
     let reply, server: string;
     try {
       const lan = await localAddresses(env.runner, [iface]);
-      ({ server, result: reply } = await firstAnswering(token.servers, async (s) => {
+      const attempt = () => firstAnswering(token.servers, async (s) => {
         client?.close();
         client = new NodeClient(s, caPem);
         return client.join({ network: token.network, keyName: token.keyName, keySecret: token.secret, name, publicKey, listenPort: opts.port ?? 0, endpoint, localAddresses: lan });
-      }, first));
+      }, first);
+      try {
+        ({ server, result: reply } = await attempt());
+      } catch (err) {
+        if (!isUnreachable(err)) throw err;
+        // The request may have arrived and only the reply been lost: the same join again is safe.
+        await new Promise((r) => setTimeout(r, JOIN_RETRY_DELAY_MS));
+        ({ server, result: reply } = await attempt());
+      }
     } catch (err) {
-      await removeState(env.configDir, token.network); // nothing half-written
+      // Nothing half-written; but after no answer the key stays, for the next try (see above).
+      if (isUnreachable(err)) await rm(stateFile(env.configDir, token.network), { force: true });
+      else await removeState(env.configDir, token.network);
       throw err;
     }
     const joined = client!;

@@ -1,5 +1,5 @@
 // Typed calls of the admin REST API, one per admin command.
-import type { AdminToken, DnsRecord, ExtClient, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
+import type { AdminToken, AuditEntry, DnsRecord, NetworkLiveStatus, ExtClient, MeshNode, Network, NetworkPatch, NetworkSpec } from '../core/types.ts';
 import type { KeyView } from '../controller/services/views.ts';
 import type { AdminClient } from './admin-client.ts';
 import type { DnsExport } from '../controller/dns-export.ts';
@@ -43,4 +43,7 @@ export const adminApi = (c: AdminClient) => ({
   createAdminToken: (req: { name: string; expires?: string }) => c.call<AdminToken & { token: string }>('POST', '/admin/tokens', req),
   revokeAdminToken: (name: string) => c.call<AdminToken>('DELETE', `/admin/tokens/${seg(name)}`),
   whoami: () => c.call<AdminToken>('GET', '/admin/whoami'),
+  listAudit: (q: { since?: string; limit?: number; network?: string }) =>
+    c.call<AuditEntry[]>('GET', `/audit?${new URLSearchParams(Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString()}`),
+  networkStatus: (network: string) => c.call<NetworkLiveStatus>('GET', `/networks/${seg(network)}/status`),
 });

@@ -10,7 +10,8 @@ import { decodeLoginToken, isLoginToken } from '../core/login-token.ts';
 import { formatHostPort } from '../core/address.ts';
 import { defaultDataDir, ADMIN_TOKEN_FILE } from '../controller/paths.ts';
 import { fetchPinnedCa } from '../net/pinned-ca.ts';
-import { pinnedFetch } from '../net/pinned-fetch.ts';
+import { pinnedFetch, pinnedStream } from '../net/pinned-fetch.ts';
+import type { IncomingMessage } from 'node:http';
 import { ContextStore, type SavedContext } from './contexts.ts';
 
 export interface ClientOptions {
@@ -202,30 +203,61 @@ export class AdminClient {
         timeoutMs: 15_000,
       }, ca);
     } catch (err) {
-      const cause = (err as { code?: string }).code ?? (err as Error).name;
-      if (TLS_TRUST_ERRORS.test(cause)) {
-        throw new MeshError('TLS_PIN_MISMATCH', `the controller at ${this.base} did not present a certificate from the expected CA (${cause})`, {
-          hint: 'It is another controller, or something is intercepting the connection; log in again with a fresh login token',
-          cause: err,
-        });
-      }
-      throw new MeshError('UNREACHABLE', `cannot reach the controller at ${this.base} (${cause})`, {
-        hint: cause === 'EPROTO' || cause === 'ECONNRESET' ? 'Is it serving plain HTTP (--api-insecure)? Then use an http:// loopback URL' : 'Start it with `meshctl server`, or point --server / MESHCTL_SERVER at it',
+      throw this.transportError(err);
+    }
+    if (res.status === 204) return undefined as T;
+    return this.answer<T>(res.status, await res.text());
+  }
+
+  /**
+   * Opens a long-lived GET (the event stream): resolves with the response once the controller
+   * answered 200; any other answer becomes the controller's error, as for call().
+   */
+  async stream(path: string, opts: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    const ca = await this.trustedCa();
+    const secret = this.resolved!.target.secret;
+    let res: IncomingMessage;
+    try {
+      res = await pinnedStream(this.base + '/api/v1' + path, {
+        headers: { authorization: `Bearer ${secret}`, accept: 'text/event-stream', ...(opts.headers ?? {}) },
+        timeoutMs: 15_000,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }, ca);
+    } catch (err) {
+      throw this.transportError(err);
+    }
+    if (res.statusCode === 200) return res;
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return this.answer<never>(res.statusCode ?? 500, Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private transportError(err: unknown): MeshError {
+    const cause = (err as { code?: string }).code ?? (err as Error).name;
+    if (TLS_TRUST_ERRORS.test(cause)) {
+      return new MeshError('TLS_PIN_MISMATCH', `the controller at ${this.base} did not present a certificate from the expected CA (${cause})`, {
+        hint: 'It is another controller, or something is intercepting the connection; log in again with a fresh login token',
         cause: err,
       });
     }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
+    return new MeshError('UNREACHABLE', `cannot reach the controller at ${this.base} (${cause})`, {
+      hint: cause === 'EPROTO' || cause === 'ECONNRESET' ? 'Is it serving plain HTTP (--api-insecure)? Then use an http:// loopback URL' : 'Start it with `meshctl server`, or point --server / MESHCTL_SERVER at it',
+      cause: err,
+    });
+  }
+
+  /** The parsed JSON of an answer, or the controller's error (problem+json) as a MeshError. */
+  private answer<T>(status: number, text: string): T {
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new MeshError('INTERNAL', `the controller at ${this.base} answered ${res.status} with a body that is not JSON`, { hint: 'Is --server pointing at a meshctl controller?' });
+      throw new MeshError('INTERNAL', `the controller at ${this.base} answered ${status} with a body that is not JSON`, { hint: 'Is --server pointing at a meshctl controller?' });
     }
-    if (!res.ok) {
+    if (status < 200 || status >= 300) {
       const p = (json ?? {}) as { code?: string; detail?: string; hint?: string };
-      const code = isErrorCode(p.code) ? p.code : codeForStatus(res.status);
-      throw new MeshError(code, p.detail ?? `the controller answered ${res.status}`, p.hint ? { hint: p.hint } : {});
+      const code = isErrorCode(p.code) ? p.code : codeForStatus(status);
+      throw new MeshError(code, p.detail ?? `the controller answered ${status}`, p.hint ? { hint: p.hint } : {});
     }
     return json as T;
   }

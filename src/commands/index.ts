@@ -36,6 +36,7 @@ import Logout from './logout.ts';
 import AdminTokenCreate from './admin/token/create.ts';
 import AdminTokenList from './admin/token/list.ts';
 import AdminTokenRevoke from './admin/token/revoke.ts';
+import Audit from './audit.ts';
 import Dashboard from './dashboard.ts';
 
 export const COMMANDS = {
@@ -76,5 +77,6 @@ export const COMMANDS = {
   'admin:token:create': AdminTokenCreate,
   'admin:token:list': AdminTokenList,
   'admin:token:revoke': AdminTokenRevoke,
+  audit: Audit,
   dashboard: Dashboard,
 };

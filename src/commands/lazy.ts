@@ -43,5 +43,6 @@ export const LOADERS: Record<string, () => Promise<{ default: Command.Class }>> 
   'admin:token:create': () => import('./admin/token/create.ts'),
   'admin:token:list': () => import('./admin/token/list.ts'),
   'admin:token:revoke': () => import('./admin/token/revoke.ts'),
+  audit: () => import('./audit.ts'),
   dashboard: () => import('./dashboard.ts'),
 };

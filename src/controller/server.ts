@@ -26,6 +26,9 @@ import { relayServiceHandlers } from './nat/relay-service.ts';
 import { ensureRelayToken } from './nat/relay-token-file.ts';
 import { relayService } from '../rpc/proto.ts';
 import { setStateSources } from './metrics.ts';
+import { startEventFeed, type EventFeed } from './events/feed.ts';
+import type { EventLogOptions } from './events/event-log.ts';
+import type { StatusTrackerOptions } from './events/status-tracker.ts';
 import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
 
 export interface RunningController {
@@ -46,6 +49,8 @@ export interface RunningController {
   apiRoutes: readonly { method: string; url: string }[];
   nodeApi: NodeApi;
   hub: WatchHub;
+  /** The admin event stream's feed (GET /api/v1/events). */
+  events: EventFeed;
   /**
    * Shuts down within a deadline: stops accepting at once, gives open requests and Watch streams
    * `graceMs` (default 5 s) to finish, then closes every connection hard (a vanished node's
@@ -73,6 +78,8 @@ function listenError(err: unknown, what: string, addr: string): MeshError {
 export interface StartOptions {
   /** Failed admin authentications allowed per source address and minute (default 10). */
   authFailuresPerMinute?: number;
+  /** Event stream tuning (tests): history, buffer bound, ping and sweep intervals. */
+  events?: EventLogOptions & StatusTrackerOptions;
 }
 
 /** The admin API URL to put in login tokens: the bound address, or the public host for a wildcard. */
@@ -100,6 +107,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
   let paths: PathBook | undefined;
   let pool: RelayPool | undefined;
   let metricsServer: MetricsServer | undefined;
+  let feed: EventFeed | undefined;
   try {
     const hosts = publicAddrs(cfg.publicHost, cfg.grpc?.port || 50051).map((a) => parseHostPort(a, 'public host').host);
     const tls = await ensureTls(cfg.dataDir, hosts, cfg.caDir);
@@ -147,7 +155,11 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     void dnsFiles.writeAll().catch((err) => log.warn({ err }, 'writing the DNS hosts files'));
     paths.setSink({ send: (network, nodeId, u) => hub.sendPaths(network, nodeId, u), connected: (network, nodeId) => hub.isConnected(network, nodeId) });
     const pathBook = paths;
-    const admin = new AdminService(ctx, health, pathBook);
+    nodeApi.reports.follow((l) => store.subscribe(l));
+    const admin = new AdminService(ctx, health, pathBook, nodeApi.reports);
+    feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), (network, id) => admin.findNode(network, id), opts.events);
+    const events = feed;
+    nodeApi.onContact = (node) => events.contact(node.network, node.id);
     setStateSources({
       nodes: async () => {
         const counts = new Map<string, { network: string; status: string; count: number }>();
@@ -187,6 +199,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       api = await buildApi(store, admin, log, version, {
         ...(https ? { https } : {}),
         ...(opts.authFailuresPerMinute !== undefined ? { authFailuresPerMinute: opts.authFailuresPerMinute } : {}),
+        events: feed.log,
       });
       const addr = formatHostPort(cfg.api);
       try {
@@ -238,6 +251,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       apiRoutes: api ? routeTableOf(api) : [],
       nodeApi,
       hub,
+      events: feed,
       close: async (graceMs = SHUTDOWN_GRACE_MS) => {
         const t0 = Date.now();
         // The relay pairs are kept as they are now: stopping the node API ends the relays' streams.
@@ -250,6 +264,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
         ];
         const [g, a] = await Promise.all(closing);
         if (g === 'late' || a === 'late') log.warn({ grpc: g === 'late', api: a === 'late' }, 'connections did not close in time; left them to the exit');
+        feed?.close();
         dnsFiles?.close();
         await dnsFiles?.idle();
         paths?.close();
@@ -259,6 +274,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       },
     };
   } catch (err) {
+    feed?.close();
     await metricsServer?.close().catch(() => {});
     await grpcServer?.close().catch(() => {});
     paths?.close();

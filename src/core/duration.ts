@@ -30,3 +30,15 @@ export function parseExpiry(value: string, now: Date): Date {
   if (at.getTime() <= now.getTime()) throw invalid(`expiry "${value}" is in the past`, 'Give a future date or a duration such as 24h');
   return at;
 }
+
+/** `--since`: a duration back from `now` (90s, 30m, 24h, 7d, 2w) or an ISO 8601 date/time. */
+export function parseSince(value: string, now: Date): Date {
+  const v = value.trim();
+  const m = /^(\d{1,9})([smhdw])$/.exec(v);
+  if (m) return new Date(Math.max(0, now.getTime() - Number(m[1]) * UNIT_MS[m[2]!]!));
+  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) {
+    const at = new Date(v);
+    if (!Number.isNaN(at.getTime())) return at;
+  }
+  throw invalid(`since "${value.slice(0, 40)}" is neither a duration nor a date`, 'Use e.g. --since 1h, 7d or an ISO date such as 2026-11-26T10:00:00Z');
+}

@@ -99,3 +99,30 @@ export interface AuditEntry {
   action: string;
   target: string;
 }
+
+/** A node as the dashboard's node screen and pair matrix see it (GET /networks/{network}/status):
+ * its record and health, and soft state from its last check-in since the controller started. */
+export interface NodeLiveStatus {
+  id: string;
+  name: string;
+  address: string;
+  endpoint: string | null;
+  listenPort: number;
+  status: NodeStatus;
+  /** Last contact with the controller (check-in or Watch stream), ISO 8601, or null. */
+  lastContact: string | null;
+  /** The network version the node had applied at its last check-in, or null (none yet). */
+  version: number | null;
+  /** WireGuard bytes received from / sent to its peers, summed, as of its last check-in (0: none reported). */
+  rxBytes: number;
+  txBytes: number;
+  /** When its last check-in report came (ISO 8601), or null. */
+  reportedAt: string | null;
+  /** One entry per other approved member of the network: the latest handshake this node reported with it. */
+  handshakes: { peer: string; publicKey: string; at: string | null }[];
+}
+
+export interface NetworkLiveStatus {
+  network: string;
+  nodes: NodeLiveStatus[];
+}

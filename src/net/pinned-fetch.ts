@@ -12,19 +12,46 @@ export interface PinnedRequest {
   timeoutMs?: number;
 }
 
+function requestOptions(u: URL, init: PinnedRequest, caPem: string | undefined) {
+  const https = u.protocol === 'https:';
+  return {
+    method: init.method ?? 'GET',
+    headers: { ...(init.headers ?? {}), ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
+    agent: false as const,
+    timeout: init.timeoutMs ?? 15_000,
+    ...(https ? { ca: caPem, rejectUnauthorized: true, checkServerIdentity: () => undefined } : {}),
+  };
+}
+
+/**
+ * Opens a long-lived response (an event stream): resolves with the response as soon as its
+ * headers arrive, whatever its status, for the caller to read. `timeoutMs` bounds the wait for
+ * the headers only. Aborting `signal` destroys the connection.
+ */
+export function pinnedStream(url: string, init: PinnedRequest & { signal?: AbortSignal }, caPem?: string): Promise<IncomingMessage> {
+  const u = new URL(url);
+  const https = u.protocol === 'https:';
+  if (https && !caPem) return Promise.reject(new Error(`no CA to verify ${u.origin}`));
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const onResponse = (res: IncomingMessage) => {
+      req.setTimeout(0);
+      resolve(res);
+    };
+    const opts = { ...requestOptions(u, init, caPem), ...(init.signal ? { signal: init.signal } : {}) };
+    const req = https ? httpsRequest(u, opts, onResponse) : httpRequest(u, opts, onResponse);
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Sends `init` to `url`; for https:// it needs `caPem` and accepts no other issuer. */
 export function pinnedFetch(url: string, init: PinnedRequest = {}, caPem?: string): Promise<Response> {
   const u = new URL(url);
   const https = u.protocol === 'https:';
   if (https && !caPem) return Promise.reject(new Error(`no CA to verify ${u.origin}`));
   return new Promise<Response>((resolve, reject) => {
-    const opts = {
-      method: init.method ?? 'GET',
-      headers: { ...(init.headers ?? {}), ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
-      agent: false as const,
-      timeout: init.timeoutMs ?? 15_000,
-      ...(https ? { ca: caPem, rejectUnauthorized: true, checkServerIdentity: () => undefined } : {}),
-    };
+    const opts = requestOptions(u, init, caPem);
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startController, type RunningController } from '../../src/controller/server.ts';
+import { startController, type RunningController, type StartOptions } from '../../src/controller/server.ts';
 import { adminFetchFor } from './admin-fetch.ts';
 
 export interface TestController {
@@ -19,13 +19,13 @@ export interface TestController {
 }
 
 /** `authFailuresPerMinute` defaults to a budget no test exhausts by accident (tests of the limit set it). */
-export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string; caDir?: string; publicHost?: string; authFailuresPerMinute?: number; relay?: boolean } = {}): Promise<TestController> {
+export async function startTestController(opts: { grpc?: boolean; dataDir?: string; grpcPort?: number; apiPort?: number; store?: string; caDir?: string; publicHost?: string; authFailuresPerMinute?: number; relay?: boolean; events?: StartOptions['events'] } = {}): Promise<TestController> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'meshctl-test-')));
   const ctl = await startController(
     { dataDir, api: { host: '127.0.0.1', port: opts.apiPort ?? 0 }, grpc: opts.grpc ? { host: '127.0.0.1', port: opts.grpcPort ?? 0 } : null, publicHost: opts.publicHost ?? '127.0.0.1', relay: opts.relay ? { host: '127.0.0.1', port: 0 } : null, store: opts.store ?? 'sqlite', ...(opts.caDir ? { caDir: opts.caDir } : {}), configFile: null },
     pino({ level: 'silent' }),
     '0.0.0-test',
-    { authFailuresPerMinute: opts.authFailuresPerMinute ?? 100_000 },
+    { authFailuresPerMinute: opts.authFailuresPerMinute ?? 100_000, ...(opts.events ? { events: opts.events } : {}) },
   );
   const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
   const fetch = adminFetchFor(dataDir, opts.caDir);

@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { AdminService } from '../services/admin.ts';
 import { registerGatewayRoutes } from './gateway-routes.ts';
 import {
-  AdminTokenCreate, AdminTokenSchema, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
-  NodeSchema, NodeDetailSchema, ProblemSchema, RecordCreate, RecordSchema, DnsExportSchema,
+  AdminTokenCreate, AdminTokenSchema, AuditEntrySchema, AuditQuery, NameParams, ForceQuery, KeyCreate, KeySchema, NetworkCreate, NetworkItemParams, NetworkParams, NetworkSchema, NetworkUpdate,
+  NodeSchema, NodeDetailSchema, NetworkStatusSchema, ProblemSchema, RecordCreate, RecordSchema, DnsExportSchema,
 } from './schemas.ts';
 
 type P = { network: string };
@@ -39,6 +39,9 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
   app.get(`${v1}/nodes`, { schema: { tags: ['nodes'], response: { 200: Type.Array(NodeSchema), ...errors } } }, () => svc.listNodes());
   app.get<{ Params: P }>(`${v1}/networks/:network/nodes`, { schema: { tags: ['nodes'], params: NetworkParams, response: { 200: Type.Array(NodeSchema), ...errors } } },
     (req) => svc.listNodes(req.params.network));
+  app.get<{ Params: P }>(`${v1}/networks/:network/status`, {
+    schema: { tags: ['nodes'], description: 'Every node with its health and what it reported at its last check-in (handshakes per peer, traffic, version applied): soft state, rebuilt by check-ins after a restart.', params: NetworkParams, response: { 200: NetworkStatusSchema, ...errors } },
+  }, (req) => svc.networkStatus(req.params.network));
   app.get<{ Params: PI }>(`${v1}/networks/:network/nodes/:name`, { schema: { tags: ['nodes'], params: NetworkItemParams, response: { 200: NodeDetailSchema, ...errors } } },
     (req) => svc.getNode(req.params.network, req.params.name));
   app.post<{ Params: PI }>(`${v1}/networks/:network/nodes/:name/approve`, { schema: { tags: ['nodes'], params: NetworkItemParams, response: { 200: NodeSchema, ...errors } } },
@@ -64,5 +67,12 @@ export function registerRoutes(app: FastifyInstance, svc: AdminService): void {
   app.delete<{ Params: { name: string } }>(`${v1}/admin/tokens/:name`, { schema: { tags: ['admin'], params: NameParams, response: { 200: AdminTokenSchema, ...errors } } },
     (req) => svc.revokeAdminToken(req.params.name, actor(req)));
   app.get(`${v1}/admin/whoami`, { schema: { tags: ['admin'], response: { 200: AdminTokenSchema, ...errors } } }, (req) => svc.whoami(actor(req)));
+  app.get<{ Querystring: { since?: string; limit?: string; network?: string } }>(`${v1}/audit`, {
+    schema: { tags: ['admin'], description: 'The audit log, newest first.', querystring: AuditQuery, response: { 200: Type.Array(AuditEntrySchema), ...errors } },
+  }, (req) => svc.listAudit({
+    ...(req.query.since !== undefined ? { since: req.query.since } : {}),
+    ...(req.query.limit !== undefined ? { limit: Number(req.query.limit) } : {}),
+    ...(req.query.network !== undefined ? { network: req.query.network } : {}),
+  }));
   registerGatewayRoutes(app, svc.gateways);
 }

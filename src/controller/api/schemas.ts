@@ -155,3 +155,39 @@ export const ProblemSchema = Type.Object({
   code: Type.String(),
   hint: Type.Optional(Type.String()),
 });
+
+/** GET /networks/{network}/status: the node screen and pair matrix of the dashboard. */
+export const NetworkStatusSchema = Type.Object({
+  network: Type.String(),
+  nodes: Type.Array(Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    address: Type.String(),
+    endpoint: Type.Union([Type.String(), Type.Null()]),
+    listenPort: Type.Integer(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('healthy'), Type.Literal('stale'), Type.Literal('down')]),
+    lastContact: Type.Union([Type.String(), Type.Null()], { description: 'last check-in or Watch stream opened (ISO 8601)' }),
+    version: Type.Union([Type.Integer(), Type.Null()], { description: 'network version the node had applied at its last check-in; null: none since the controller started' }),
+    rxBytes: Type.Number({ description: 'WireGuard bytes received from its peers, summed, as of its last check-in' }),
+    txBytes: Type.Number({ description: 'WireGuard bytes sent to its peers, summed, as of its last check-in' }),
+    reportedAt: Type.Union([Type.String(), Type.Null()], { description: 'when its last check-in report came' }),
+    handshakes: Type.Array(Type.Object({
+      peer: Type.String({ description: 'peer node name' }),
+      publicKey: Type.String(),
+      at: Type.Union([Type.String(), Type.Null()], { description: 'latest handshake this node reported with the peer (ISO 8601); null: none' }),
+    }), { description: 'one per other approved member of the network (empty for a pending node)' }),
+  })),
+}, { $id: 'NetworkStatus' });
+
+export const AuditEntrySchema = Type.Object({
+  at: Type.String(),
+  actor: Type.String({ description: '"admin:<token name>" or "node:<id>"' }),
+  action: Type.String(),
+  target: Type.String(),
+});
+
+export const AuditQuery = Type.Object({
+  since: Type.Optional(Type.String({ maxLength: 40, description: 'a duration back from now (30m, 24h, 7d) or an ISO 8601 time' })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$', description: 'at most this many entries, the newest (default 100, at most 10000)' })),
+  network: Type.Optional(Type.String({ maxLength: 63, description: 'only entries about this network' })),
+}, strict);

@@ -11,6 +11,8 @@ import type { Store } from '../store/store.ts';
 import type { AdminService } from '../services/admin.ts';
 import { errorHandler, sendProblem, toProblem } from './problem.ts';
 import { registerRoutes } from './routes.ts';
+import { registerEventRoutes } from './event-routes.ts';
+import type { EventLog } from '../events/event-log.ts';
 import { scrape } from '../metrics.ts';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -68,6 +70,8 @@ export interface ApiOptions {
   https?: { key: string; cert: string };
   /** Failed admin authentications allowed per source address and minute (default 10). */
   authFailuresPerMinute?: number;
+  /** Serve GET /api/v1/events from this log (the admin event stream). */
+  events?: EventLog;
 }
 
 const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
@@ -112,6 +116,12 @@ export async function buildApi(store: Store, svc: AdminService, log: Logger, ver
     return sendProblem(reply, toProblem(new MeshError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: 'See GET /api/v1/openapi.json' })));
   });
   registerRoutes(app, svc);
+  if (opts.events) {
+    const events = opts.events;
+    registerEventRoutes(app, svc, events);
+    // Event streams never end by themselves: end them before the server waits for open requests.
+    app.addHook('preClose', async () => events.close());
+  }
   // Metrics on the API port: behind the admin token like every route here (the onRequest hook).
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     const m = await scrape();

@@ -82,6 +82,7 @@ export async function startNodeGrpc(opts: {
         // nothing ever removes ('cancelled' has already fired).
         if (call.cancelled || call.destroyed) return;
         store.touchNode(node.id, new Date().toISOString());
+        api.onContact?.(node);
         const remove = hub.add(node, call.request.knownVersion, net.version, {
           send: (ev) => {
             if (call.cancelled || call.destroyed) return;

@@ -13,6 +13,7 @@ import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
 import type { PathBook, PathUpdate, ReportedPeer } from '../nat/path-book.ts';
 import { TokenBuckets } from './rate-limit.ts';
+import { ReportBook } from '../report-book.ts';
 
 /** The least time between two endpoint or port changes of one node taken from check-ins. */
 export const ENDPOINT_CHANGE_MS = 10_000;
@@ -51,6 +52,10 @@ export class NodeApi {
   private readonly endpointChangedAt = new Map<string, number>();
   private readonly views: ViewBuilder;
   private readonly paths: PathBook | null;
+  /** Told of every check-in and Watch stream opened (the admin event stream's status events). */
+  onContact: ((node: NodeRow) => void) | undefined;
+  /** What each node said at its last check-in (versions, handshakes, traffic): soft state for admins. */
+  readonly reports = new ReportBook();
 
   constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null) {
     this.ctx = ctx;
@@ -86,11 +91,14 @@ export class NodeApi {
         { id, network: req.network, name: req.name, publicKey: req.publicKey, endpoint, endpointStated: req.endpoint !== '', listenPort, credentialHash: hashSecret(secret) },
         this.ctx.now(),
       );
-      this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved }, 'node joined');
+      // A retried join gets the node made the first time (its own id), with the fresh credential.
+      const retried = row.id !== id;
+      this.ctx.log.info({ network: row.network, node: row.name, address: row.address, approved: row.approved, ...(retried ? { retried: true } : {}) }, retried ? 'node joined (a retry: the same node, a new credential)' : 'node joined');
       joins.inc({ network: row.network });
       this.paths?.contact(row, source, req.localAddresses ?? []);
       const paths = this.paths ? await this.paths.pathsFor(row) : { paths: [], tag: '' };
-      return { nodeId: id, credential: `${id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
+      this.paths?.holds(row.id, paths.tag);
+      return { nodeId: row.id, credential: `${row.id}.${secret}`, view: await this.view(row), paths: paths.paths, pathsTag: paths.tag };
     } catch (err) {
       // Guessing costs: a wrong secret or an unknown network/key counts. A real key that is used up,
       // revoked or expired proves the caller had the secret, so it does not.
@@ -165,15 +173,15 @@ export class NodeApi {
         current = await this.ctx.store.updateNode(node.id, { listenPort, endpoint, endpointStated: req.endpoint !== '' });
       }
     }
+    let reported: CheckInInput['handshakes'] = [];
     if (req.handshakes.length && node.approved) {
       // Only an approved member's word counts, and only about the other approved members of its network.
       const members = new Map((await this.views.membersOf(node.network)).rows.filter((n) => n.approved && n.id !== node.id).map((n) => [n.publicKey, n.id]));
-      const about = req.handshakes.flatMap((h) => {
-        const id = members.get(h.publicKey);
-        return id === undefined ? [] : [{ nodeId: id, latestHandshake: h.latestHandshake }];
-      });
+      reported = req.handshakes.filter((h) => members.has(h.publicKey));
+      const about = reported.map((h) => ({ nodeId: members.get(h.publicKey)!, latestHandshake: h.latestHandshake }));
       this.health.report(node.network, node.id, about, now.getTime());
     }
+    this.reports.record(node.network, node.id, req.knownVersion, reported, now.getTime());
     let paths: { paths?: PathUpdate['paths']; pathsTag?: string } = {};
     if (this.paths) {
       // An agent that reports no addresses (an older one) keeps those it reported before.
@@ -181,9 +189,11 @@ export class NodeApi {
       if (req.handshakes.length && current.approved) await this.paths.report(current, req.handshakes);
       const tag = this.paths.tagOf(current.network);
       paths = tag === req.pathsTag && !this.paths.pendingIn(current.network) ? { pathsTag: tag } : { paths: (await this.paths.pathsFor(current)).paths, pathsTag: tag };
+      this.paths.holds(current.id, tag);
     }
     const net = await this.ctx.store.getNetwork(node.network);
     const version = net?.version ?? 0;
+    this.onContact?.(current);
     // Every check-in names the controllers, so that a node that joined before a controller was
     // added (or before the store moved to PostgreSQL) learns where to fail over to.
     const controllers = this.ctx.grpcPublicAddr.split(',');

@@ -2,11 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { assertDnsLabel, newNetwork } from '../../core/network.ts';
 import { DEFAULT_EXPIRES, resolveUses } from '../../core/keys.ts';
-import { resolveExpiry } from '../../core/duration.ts';
+import { parseSince, resolveExpiry } from '../../core/duration.ts';
 import { encodeJoinToken } from '../../core/join-token.ts';
 import { hashSecret, newSecret } from '../../core/secret.ts';
 import { encodeLoginToken } from '../../core/login-token.ts';
-import type { AdminToken, DnsRecord, MeshNode, Network, NetworkPatch, NetworkSpec } from '../../core/types.ts';
+import type { AdminToken, AuditEntry, DnsRecord, MeshNode, Network, NetworkLiveStatus, NetworkPatch, NetworkSpec, NodeLiveStatus } from '../../core/types.ts';
+import type { ReportBook } from '../report-book.ts';
 import type { ControllerContext } from '../context.ts';
 import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
@@ -31,10 +32,12 @@ export class AdminService {
   /** Gateways and external clients. */
   readonly gateways: GatewayService;
   private readonly paths: PathBook | undefined;
-  constructor(ctx: ControllerContext, health?: HealthBook, paths?: PathBook) {
+  private readonly reports: ReportBook | undefined;
+  constructor(ctx: ControllerContext, health?: HealthBook, paths?: PathBook, reports?: ReportBook) {
     this.ctx = ctx;
     this.health = health;
     this.paths = paths;
+    this.reports = reports;
     this.gateways = new GatewayService(ctx, health);
   }
 
@@ -102,6 +105,50 @@ export class AdminService {
     return rows.map((n) => this.view(n, now));
   }
 
+  /** Node `id` of `network` with its status, or undefined when it is gone. */
+  async findNode(network: string, id: string): Promise<MeshNode | undefined> {
+    const n = await this.ctx.store.getNodeById(id);
+    return n && n.network === network ? this.view(n) : undefined;
+  }
+
+  /** Every node of a network with its health and what it reported at its last check-in. */
+  async networkStatus(network: string): Promise<NetworkLiveStatus> {
+    await this.getNetwork(network);
+    const now = this.ctx.now();
+    const rows = await this.ctx.store.listNodes(network);
+    const members = rows.filter((n) => n.approved);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const nodes = rows.map((n): NodeLiveStatus => {
+      const r = this.reports?.get(network, n.id);
+      let rx = 0;
+      let tx = 0;
+      for (const p of r?.peers.values() ?? []) {
+        rx += p.rxBytes;
+        tx += p.txBytes;
+      }
+      return {
+        id: n.id,
+        name: n.name,
+        address: n.address,
+        endpoint: n.endpoint,
+        listenPort: n.listenPort,
+        status: this.view(n, now).status,
+        lastContact: n.lastCheckin,
+        version: r?.version ?? null,
+        rxBytes: rx,
+        txBytes: tx,
+        reportedAt: r ? iso(r.at) : null,
+        handshakes: n.approved
+          ? members.filter((p) => p.id !== n.id).map((p) => {
+            const at = r?.peers.get(p.publicKey)?.latestHandshake ?? 0;
+            return { peer: p.name, publicKey: p.publicKey, at: at > 0 ? iso(at * 1000) : null };
+          })
+          : [],
+      };
+    });
+    return { network, nodes };
+  }
+
   async getNode(network: string, ref: string): Promise<MeshNode> {
     await Promise.all([this.getNetwork(network), this.health?.refresh(network)]);
     const n = await this.ctx.store.getNode(network, ref);
@@ -134,6 +181,16 @@ export class AdminService {
 
   removeDns(network: string, name: string, actor: string): Promise<void> {
     return this.ctx.store.removeDns(network, name, actor);
+  }
+
+  /** The audit log, newest first: at most `limit` (default 100, at most 10,000) entries, those
+   * since a time or duration ago, of one network. */
+  async listAudit(q: { since?: string; limit?: number; network?: string } = {}): Promise<AuditEntry[]> {
+    const limit = q.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new MeshError('INVALID_ARGUMENT', `limit ${limit} is not between 1 and 10000`);
+    if (q.network !== undefined) assertDnsLabel(q.network, 'network name');
+    const since = q.since === undefined ? undefined : parseSince(q.since, this.ctx.now()).toISOString();
+    return this.ctx.store.listAudit(limit, { ...(since ? { since } : {}), ...(q.network !== undefined ? { network: q.network } : {}) });
   }
 
   listAdminTokens(): Promise<AdminToken[]> {

@@ -88,6 +88,12 @@ export interface NewKey {
   expiresAt: string | null;
 }
 
+/** Which audit entries to read. */
+export interface AuditFilter {
+  since?: string;
+  network?: string;
+}
+
 /** How much history a store keeps, on either engine (tests may lower these). */
 export const RETENTION = {
   /** audit_log: the newest rows. */
@@ -154,7 +160,9 @@ export interface Store {
   createAdminToken(t: { name: string; hash: string; expiresAt: string | null }, actor: Actor): Promise<AdminToken>;
   /** Revokes for good (NOT_FOUND for an unknown name); the name stays taken. */
   revokeAdminToken(name: string, actor: Actor): Promise<AdminToken>;
-  listAudit(limit: number): Promise<AuditEntry[]>;
+  /** The newest `limit` entries, newest first; only those at or after `since` (ISO 8601) and
+   * about `network` (its own actions and those on things in it), when given. */
+  listAudit(limit: number, filter?: AuditFilter): Promise<AuditEntry[]>;
 
   /** Calls `listener` with each change nodes can see, after it is durable. Returns an unsubscribe. */
   subscribe(listener: (c: Change) => void): () => void;

@@ -2,7 +2,7 @@
 import type { AdminToken, AuditEntry } from '../../../core/types.ts';
 import { MeshError } from '../../../core/errors.ts';
 import type { Q } from './engine.ts';
-import { RETENTION } from '../store.ts';
+import { RETENTION, type AuditFilter } from '../store.ts';
 
 const COLS = 'name, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"';
 
@@ -42,5 +42,12 @@ export async function appendAudit(q: Q, actor: string, action: string, target: s
   );
 }
 
-export const listAudit = (q: Q, limit: number): Promise<AuditEntry[]> =>
-  q.all<AuditEntry>('SELECT at, actor, action, target FROM audit_log ORDER BY id DESC LIMIT $1', [limit]);
+/** The newest `limit` entries, newest first. A network's entries: its own (target = the name)
+ * and those on things in it (target "<network>/..."). ISO 8601 times compare as text. */
+export const listAudit = (q: Q, limit: number, f: AuditFilter = {}): Promise<AuditEntry[]> =>
+  q.all<AuditEntry>(
+    `SELECT at, actor, action, target FROM audit_log
+     WHERE ($2::text IS NULL OR at >= $2) AND ($3::text IS NULL OR target = $3 OR left(target, length($3) + 1) = $3 || '/')
+     ORDER BY id DESC LIMIT $1`,
+    [limit, f.since ?? null, f.network ?? null],
+  );

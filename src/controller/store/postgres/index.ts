@@ -6,9 +6,10 @@
 // Contact times are soft state, as in the embedded store: kept in memory, written on a timer.
 // The node API's point reads (a network by name, a node by id: every check-in and Watch snapshot
 // makes them) are served from memory until anything changes (see `memoized`).
+import { isJoinRetry } from '../../../core/join-retry.ts';
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import { clientNameChange, type Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
@@ -271,6 +272,13 @@ export class PostgresStore implements Store, SharedHealth {
   joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
     return this.changing(async (q, emit) => {
       const net = await nets.lockNetwork(q, key.network);
+      // The same node repeating a join whose reply it never got: the same node, a fresh credential.
+      const prev = await nodes.findNode(q, key.network, node.name);
+      if (prev && prev.name === node.name && isJoinRetry({ ...prev, lastContact: this.withSoft(prev).lastCheckin }, node.publicKey, now) && (await keys.keyAccepts(q, key.network, key.name, key.secret))) {
+        await nodes.setCredential(q, prev.id, node.credentialHash);
+        await admin.appendAudit(q, `node:${prev.id}`, 'node.join-retry', `${key.network}/${node.name} (key ${key.name})`);
+        return { ...prev, credentialHash: node.credentialHash };
+      }
       await keys.spendKey(q, key.network, key.name, key.secret, now);
       const row = await nodes.insertNode(q, node, net.cidr, !net.manualApproval);
       await emit({ kind: 'node-upserted', network: net.name, version: await nets.bumpVersion(q, key.network), node: row, keepalive: net.keepalive });
@@ -495,7 +503,7 @@ export class PostgresStore implements Store, SharedHealth {
       return row;
     });
   }
-  listAudit(limit: number) { return this.engine.read((q) => admin.listAudit(q, limit)); }
+  listAudit(limit: number, filter?: AuditFilter) { return this.engine.read((q) => admin.listAudit(q, limit, filter)); }
 
   async close(): Promise<void> {
     clearInterval(this.timer);

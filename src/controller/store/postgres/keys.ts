@@ -52,6 +52,13 @@ export async function revokeKey(q: Q, network: string, name: string): Promise<Ac
 /** Verifies a presented key and spends one use of it, holding the key's row lock until the
  * transaction ends (so a use is spent exactly once whichever controller is asked).
  * Throws KEY_INVALID / KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP. */
+/** True when `secret` is the secret of a key of `network` named `name` that is not revoked
+ * (used up or expired does not matter: for a join retry, which spends nothing). */
+export async function keyAccepts(q: Q, network: string, name: string, secret: string): Promise<boolean> {
+  const r = await findRow(q, network, name);
+  return !!r && secretMatches(secret, r.secret_hash) && !toKey(r).revoked;
+}
+
 export async function spendKey(q: Q, network: string, name: string, secret: string, now: Date): Promise<AccessKey> {
   const r = await findRow(q, network, name, true);
   if (!r || !secretMatches(secret, r.secret_hash)) throw keyNotAccepted(network, name, r !== undefined && r !== null);

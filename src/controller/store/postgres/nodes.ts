@@ -112,6 +112,11 @@ const COLS: Record<string, string> = {
   ingress: 'ingress', egressNat: 'egress_nat', egressRanges: 'egress_ranges',
 };
 
+/** Replaces a node's credential (a join retried: the first credential never reached the node). */
+export async function setCredential(q: Q, id: string, credentialHash: string): Promise<void> {
+  await q.run('UPDATE nodes SET credential_hash = $1 WHERE id = $2', [credentialHash, id]);
+}
+
 export async function setNodeFields(q: Q, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): Promise<void> {
   const sets: string[] = [];
   const vals: unknown[] = [];

@@ -2,7 +2,7 @@
 import type { AdminToken, AuditEntry } from '../../../core/types.ts';
 import { MeshError } from '../../../core/errors.ts';
 import type { Sql } from './engine.ts';
-import { RETENTION } from '../store.ts';
+import { RETENTION, type AuditFilter } from '../store.ts';
 
 const COLS = 'name, created_at AS createdAt, expires_at AS expiresAt, revoked_at AS revokedAt';
 
@@ -39,5 +39,12 @@ export function appendAudit(sql: Sql, actor: string, action: string, target: str
   sql.run('DELETE FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ?', [RETENTION.auditRows]);
 }
 
-export const listAudit = (sql: Sql, limit: number): AuditEntry[] =>
-  sql.all<AuditEntry>('SELECT at, actor, action, target FROM audit_log ORDER BY id DESC LIMIT ?', [limit]);
+/** The newest `limit` entries, newest first. A network's entries: its own (target = the name)
+ * and those on things in it (target "<network>/..."). ISO 8601 times compare as text. */
+export const listAudit = (sql: Sql, limit: number, f: AuditFilter = {}): AuditEntry[] =>
+  sql.all<AuditEntry>(
+    `SELECT at, actor, action, target FROM audit_log
+     WHERE (? IS NULL OR at >= ?) AND (? IS NULL OR target = ? OR substr(target, 1, length(?) + 1) = ? || '/')
+     ORDER BY id DESC LIMIT ?`,
+    [f.since ?? null, f.since ?? null, f.network ?? null, f.network ?? null, f.network ?? null, f.network ?? null, limit],
+  );

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import { isJoinRetry } from '../../../core/join-retry.ts';
+import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
 import { clientNameChange, type Change } from '../../../core/change.ts';
 import { settingsOf } from '../../../core/view.ts';
@@ -192,6 +193,13 @@ export class SqliteStore implements Store {
   joinNode(key: { network: string; name: string; secret: string }, node: NewNode, now: Date) {
     return this.changing((s, emit) => {
       const net = nets.mustNetwork(s, key.network);
+      // The same node repeating a join whose reply it never got: the same node, a fresh credential.
+      const prev = nodes.findNode(s, key.network, node.name);
+      if (prev && prev.name === node.name && isJoinRetry({ ...prev, lastContact: this.withSoft(prev).lastCheckin }, node.publicKey, now) && keys.keyAccepts(s, key.network, key.name, key.secret)) {
+        nodes.setCredential(s, prev.id, node.credentialHash);
+        admin.appendAudit(s, `node:${prev.id}`, 'node.join-retry', `${key.network}/${node.name} (key ${key.name})`);
+        return { ...prev, credentialHash: node.credentialHash };
+      }
       keys.spendKey(s, key.network, key.name, key.secret, now);
       const row = nodes.insertNode(s, node, net.cidr, !net.manualApproval);
       emit({ kind: 'node-upserted', network: net.name, version: nets.bumpVersion(s, key.network), node: row, keepalive: net.keepalive });
@@ -409,7 +417,7 @@ export class SqliteStore implements Store {
       return row;
     });
   }
-  async listAudit(limit: number) { return this.engine.read((s) => admin.listAudit(s, limit)); }
+  async listAudit(limit: number, filter?: AuditFilter) { return this.engine.read((s) => admin.listAudit(s, limit, filter)); }
 
   async close(): Promise<void> {
     clearInterval(this.timer);

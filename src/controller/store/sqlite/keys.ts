@@ -51,6 +51,13 @@ export function revokeKey(sql: Sql, network: string, name: string): AccessKey {
 }
 
 /** Verifies a presented key and spends one use of it. Throws KEY_INVALID / KEY_REVOKED / KEY_EXPIRED / KEY_USED_UP. */
+/** True when `secret` is the secret of a key of `network` named `name` that is not revoked
+ * (used up or expired does not matter: for a join retry, which spends nothing). */
+export function keyAccepts(sql: Sql, network: string, name: string, secret: string): boolean {
+  const r = findRow(sql, network, name);
+  return !!r && secretMatches(secret, r.secret_hash) && !toKey(r).revoked;
+}
+
 export function spendKey(sql: Sql, network: string, name: string, secret: string, now: Date): AccessKey {
   const r = findRow(sql, network, name);
   if (!r || !secretMatches(secret, r.secret_hash)) throw keyNotAccepted(network, name, r !== undefined && r !== null);

@@ -115,6 +115,11 @@ export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean
   };
 }
 
+/** Replaces a node's credential (a join retried: the first credential never reached the node). */
+export function setCredential(sql: Sql, id: string, credentialHash: string): void {
+  sql.run('UPDATE nodes SET credential_hash = ? WHERE id = ?', [credentialHash, id]);
+}
+
 export function setNodeFields(sql: Sql, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): void {
   const cols: Record<string, string> = {
     endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',

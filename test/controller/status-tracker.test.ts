@@ -1,0 +1,81 @@
+import t from 'tap';
+import { StatusTracker, type StatusEvent } from '../../src/controller/events/status-tracker.ts';
+import type { MeshNode, NodeStatus } from '../../src/core/types.ts';
+
+const node = (network: string, id: string, status: NodeStatus): MeshNode => ({
+  id, name: `n-${id}`, network, address: '10.0.0.1', publicKey: 'k', endpoint: null, listenPort: 51820, status, lastCheckin: null, ingress: false, egressRanges: [], egressNat: false,
+});
+
+function tracker(nodesOf: () => MeshNode[], opts = {}) {
+  const got: StatusEvent[] = [];
+  const calls: string[] = [];
+  const tr = new StatusTracker(
+    async (net) => (calls.push(`list ${net ?? '*'}`), nodesOf().filter((n) => net === undefined || n.network === net)),
+    async (net, id) => (calls.push(`one ${net}/${id}`), nodesOf().find((n) => n.network === net && n.id === id)),
+    (e) => got.push(e),
+    { sweepMs: 0, touchMs: 10, ...opts },
+  );
+  return { tr, got, calls };
+}
+
+t.test('publishes transitions only: the first full sweep is the baseline; new and changed nodes after it', async (t) => {
+  let nodes = [node('a', '1', 'healthy'), node('a', '2', 'pending'), node('b', '3', 'down')];
+  const { tr, got, calls } = tracker(() => nodes);
+  t.teardown(() => tr.close());
+  await tr.sweep('a'); // before the baseline a network sweep takes the full one
+  t.same(calls, ['list *']);
+  t.same(got, []);
+  nodes = [node('a', '1', 'stale'), node('a', '2', 'pending'), node('b', '3', 'down'), node('b', '4', 'down')];
+  await tr.sweep();
+  t.same(got.map((e) => [e.network, e.nodeId, e.status]), [['a', '1', 'stale'], ['b', '4', 'down']]);
+  t.same(Object.keys(got[0]!).sort(), ['lastContact', 'name', 'network', 'nodeId', 'status']);
+  got.length = 0;
+  await tr.sweep();
+  t.same(got, [], 'nothing changed, nothing sent');
+  // A node removed and back (same id): announced again.
+  nodes = nodes.filter((n) => n.id !== '1');
+  await tr.sweep('a');
+  nodes.push(node('a', '1', 'stale'));
+  await tr.sweep('a');
+  t.same(got.map((e) => [e.nodeId, e.status]), [['1', 'stale']]);
+});
+
+t.test('a touched node is read on its own, once per burst of touches', async (t) => {
+  const nodes = [node('a', '1', 'stale'), node('a', '2', 'down')];
+  const { tr, got, calls } = tracker(() => nodes);
+  t.teardown(() => tr.close());
+  tr.touch('a', '1'); // before the baseline: nothing to compare with
+  await new Promise((r) => setTimeout(r, 40));
+  t.same(got, []);
+  await tr.sweep();
+  calls.length = 0;
+  nodes[0] = node('a', '1', 'healthy');
+  for (let i = 0; i < 5; i++) tr.touch('a', '1');
+  tr.touch('a', '2');
+  tr.touch('a', '9'); // gone
+  await new Promise((r) => setTimeout(r, 40));
+  await tr.sweep('a');
+  t.same(calls, ['one a/1', 'one a/2', 'one a/9', 'list a'], 'one read per touched node, no list');
+  t.same(got.map((e) => [e.nodeId, e.status]), [['1', 'healthy']]);
+});
+
+t.test('a failing store read loses nothing: the next sweep publishes the transition', async (t) => {
+  let fail = false;
+  let status: NodeStatus = 'healthy';
+  const { tr, got } = tracker(() => {
+    if (fail) throw new Error('store down');
+    return [node('a', '1', status)];
+  });
+  await tr.sweep();
+  fail = true;
+  status = 'stale';
+  await tr.sweep();
+  fail = false;
+  await tr.sweep();
+  t.same(got.map((e) => e.status), ['stale']);
+  tr.close();
+  status = 'down';
+  await tr.sweep();
+  tr.touch('a', '1');
+  t.equal(got.length, 1, 'nothing after close');
+});
