@@ -119,7 +119,8 @@ export interface NodeLiveStatus {
   /** When its last check-in report came (ISO 8601), or null. */
   reportedAt: string | null;
   /** One entry per other approved member of the network: the latest handshake this node reported with it. */
-  handshakes: { peer: string; publicKey: string; at: string | null }[];
+  /** path: NAT traversal, as the node reported it (relayed when the pair has a relay and nothing was reported). */
+  handshakes: { peer: string; publicKey: string; at: string | null; path: 'direct' | 'relayed' | 'unknown' }[];
 }
 
 export interface NetworkLiveStatus {

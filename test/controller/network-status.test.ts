@@ -32,7 +32,7 @@ t.test('network status: handshakes per peer, traffic and version from check-ins'
   t.same(s.nodes.map((n) => n.name), ['n1', 'n2', 'n3']);
   const before = s.nodes[0]!;
   t.same({ version: before.version, rxBytes: before.rxBytes, txBytes: before.txBytes, reportedAt: before.reportedAt }, { version: null, rxBytes: 0, txBytes: 0, reportedAt: null }, 'nothing reported yet');
-  t.same(before.handshakes, [{ peer: 'n2', publicKey: n2.publicKey, at: null }, { peer: 'n3', publicKey: n3.publicKey, at: null }], 'one entry per other member');
+  t.same(before.handshakes, [{ peer: 'n2', publicKey: n2.publicKey, at: null, path: 'unknown' }, { peer: 'n3', publicKey: n3.publicKey, at: null, path: 'unknown' }], 'one entry per other member');
 
   const hs = Math.floor(Date.now() / 1000) - 5;
   const net = await tc.admin<{ version: number }>('GET', '/networks/office');
@@ -51,7 +51,7 @@ t.test('network status: handshakes per peer, traffic and version from check-ins'
   t.equal(a.status, 'healthy');
   t.match(a.lastContact, /^\d{4}-/);
   t.match(a.reportedAt, /^\d{4}-/);
-  t.same(a.handshakes, [{ peer: 'n2', publicKey: n2.publicKey, at: new Date(hs * 1000).toISOString() }, { peer: 'n3', publicKey: n3.publicKey, at: null }]);
+  t.same(a.handshakes, [{ peer: 'n2', publicKey: n2.publicKey, at: new Date(hs * 1000).toISOString(), path: 'unknown' }, { peer: 'n3', publicKey: n3.publicKey, at: null, path: 'unknown' }], 'path: unknown (nothing reported about NAT traversal)');
   t.same(b.handshakes.find((h) => h.peer === 'n1')!.at, new Date((hs + 1) * 1000).toISOString());
   t.equal(c.reportedAt, null);
   t.equal(c.status, 'healthy', 'its join counts as contact');

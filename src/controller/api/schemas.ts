@@ -175,6 +175,7 @@ export const NetworkStatusSchema = Type.Object({
       peer: Type.String({ description: 'peer node name' }),
       publicKey: Type.String(),
       at: Type.Union([Type.String(), Type.Null()], { description: 'latest handshake this node reported with the peer (ISO 8601); null: none' }),
+      path: Type.Union([Type.Literal('direct'), Type.Literal('relayed'), Type.Literal('unknown')], { description: 'NAT traversal: direct, relayed (through a ciphertext relay), or unknown (still probing, or nothing reported)' }),
     }), { description: 'one per other approved member of the network (empty for a pending node)' }),
   })),
 }, { $id: 'NetworkStatus' });

@@ -141,7 +141,7 @@ export class AdminService {
         handshakes: n.approved
           ? members.filter((p) => p.id !== n.id).map((p) => {
             const at = r?.peers.get(p.publicKey)?.latestHandshake ?? 0;
-            return { peer: p.name, publicKey: p.publicKey, at: at > 0 ? iso(at * 1000) : null };
+            return { peer: p.name, publicKey: p.publicKey, at: at > 0 ? iso(at * 1000) : null, path: this.paths?.pathBetween(n, p.publicKey, p.id) ?? 'unknown' };
           })
           : [],
       };
