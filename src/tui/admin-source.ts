@@ -2,12 +2,10 @@
 // secret, pinned CA) as every admin command, and its event stream.
 import { adminApi } from '../cli/admin-api.ts';
 import type { AdminClient } from '../cli/admin-client.ts';
-import { MeshError } from '../core/errors.ts';
+import { followEvents } from '../cli/event-stream.ts';
 import { createClient } from '../cli/clients.ts';
 import type { Change } from '../core/change.ts';
-import type { AuditEntry, DashEvent, DataSource, NetworkSoftState } from './source.ts';
-
-const seg = encodeURIComponent;
+import type { AuditEntry, DashEvent, DataSource } from './source.ts';
 
 /** Turns one server-sent event into a dashboard event (undefined for kinds it does not know). */
 export function toDashEvent(e: { event: string; data: string; id?: string }): DashEvent | undefined {
@@ -33,7 +31,7 @@ export function adminSource(client: AdminClient, label: string): DataSource {
     deleteNode: api.deleteNode,
     setIngress: api.setIngress,
     setEgress: api.setEgress,
-    networkStatus: (network) => client.call<NetworkSoftState>('GET', `/networks/${seg(network)}/status`),
+    networkStatus: api.networkStatus,
     listKeys: api.listKeys,
     createKey: api.createKey,
     revokeKey: api.revokeKey,
@@ -42,14 +40,18 @@ export function adminSource(client: AdminClient, label: string): DataSource {
     removeDns: api.removeDns,
     listClients: api.listClients,
     createClient: (network, req) => createClient(api, network, req),
-    audit: async (limit) => {
-      const r = await client.call<AuditEntry[] | { entries: AuditEntry[] }>('GET', `/audit?limit=${limit}`);
-      return Array.isArray(r) ? r : (r?.entries ?? []);
-    },
-    follow(_onEvent, onLink) {
-      // The event stream's client lands with the controller's stream (GET /api/v1/events); until
-      // then the dashboard polls (App treats a final link error as "poll instead").
-      onLink({ state: 'down', error: new MeshError('NOT_FOUND', 'no event stream in this build: polling'), final: true });
+    audit: async (limit) => (await api.listAudit({ limit })) as AuditEntry[],
+    follow(onEvent, onLink, signal) {
+      followEvents(client, {
+        signal,
+        backoff: { baseMs: 250, capMs: 5000 }, // a dashboard wants to know soon that the controller is back
+        onEvent: (e) => {
+          const d = toDashEvent(e);
+          if (d) onEvent(d);
+        },
+        onOpen: () => onLink({ state: 'up' }),
+        onDrop: (err) => onLink({ state: 'down', error: err }),
+      }).catch((err: Error) => onLink({ state: 'down', error: err, final: true })); // no retry fixes it: poll
     },
   };
 }
