@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, count, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, type PeerStatus } from './mesh-helpers.ts';
+import { BIN, bare, count, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, type PeerStatus, tail } from './mesh-helpers.ts';
 
 const skip = await prereqSkip();
 const STEM = 'ma';
@@ -29,7 +29,6 @@ dropMeshctlEnv();
 const contactsOf = (p: LabProcess) =>
   [...p.output().matchAll(new RegExp(`^(\\S+) ${NET}: (watching the controller|in contact with the controller)$`, 'gm'))].map((m) => ({ at: Date.parse(m[1]!), line: m[0] }));
 const lostOf = (p: LabProcess) => [...p.output().matchAll(new RegExp(`^(\\S+) ${NET}: lost the controller .*$`, 'gm'))].map((m) => ({ at: Date.parse(m[1]!), line: m[0] }));
-const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('issue 4: the agent follows pushed changes, outlives the controller, and answers status on a root-only socket', { skip, timeout: 300_000 }, async (t) => {
   await sweepStale(STEM);

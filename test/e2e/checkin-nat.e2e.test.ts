@@ -8,7 +8,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, type JoinOut } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, type JoinOut, tail } from './mesh-helpers.ts';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 
 const STEM = 'ck';
@@ -33,7 +33,6 @@ async function skipReason(): Promise<string | false> {
 
 const skip = await skipReason();
 t.setTimeout(240_000);
-const tail = (s: string, n = 2500) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('a cron check-in tries the candidates: the first fails, the next is hole punched, and the next run has nothing to try', { skip, timeout: 200_000 }, async (t) => {
   await sweepStale(STEM);
@@ -49,7 +48,7 @@ t.test('a cron check-in tries the candidates: the first fails, the next is hole 
   const m = meshTools(lab, `${lab.dir('ctl')}/data`);
   const procs: Record<string, LabProcess> = {};
   t.afterEach(() => {
-    if (!t.passing()) t.comment(Object.entries(procs).map(([h, p]) => `${h}:\n${tail(p.output())}`).join('\n'));
+    if (!t.passing()) t.comment(Object.entries(procs).map(([h, p]) => `${h}:\n${tail(p.output(), 2500)}`).join('\n'));
   });
   procs.ctl = await m.startController();
   await m.admin(['network', 'create', NET, '--cidr', '10.47.0.0/24', '--keepalive', '20']);
@@ -78,7 +77,7 @@ t.test('a cron check-in tries the candidates: the first fails, the next is hole 
   const t0 = performance.now();
   const run = await m.runLong('b1', ['sh', '-c', command], 90_000);
   const took = performance.now() - t0;
-  t.equal(run.exitCode, 0, `the cron command: ${command}\n${tail(run.stdout)}\n${tail(run.stderr)}`);
+  t.equal(run.exitCode, 0, `the cron command: ${command}\n${tail(run.stdout, 2500)}\n${tail(run.stderr, 2500)}`);
   t.comment(`the cron check-in took ${secs(took)}; its log: ${run.stderr.trim().split('\n').slice(-4).join(' | ')}`);
   t.equal(await wgEndpoint('b1', 'a1'), `${lab.publicIp('a1')}:51821`, 'b1 holds a1 at the NAT\'s public address: direct, hole punched');
   await m.pingUntil('b1', 'a1', mesh.a1!, 5000);

@@ -11,7 +11,7 @@ import { cp, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, tail } from './mesh-helpers.ts';
 import { pgSkip, startPgCluster, type PgCluster } from '../helpers/pg-cluster.ts';
 
 const skip = (await prereqSkip()) || pgSkip();
@@ -19,7 +19,6 @@ const STEM = 'pq';
 const NET = 'office';
 const IF = 'mesh-office';
 const LOAD = fileURLToPath(new URL('./fixtures/ha-load.ts', import.meta.url));
-const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 dropMeshctlEnv();
 

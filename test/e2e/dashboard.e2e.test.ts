@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut } from './mesh-helpers.ts';
+import { BIN, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, tail } from './mesh-helpers.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const skip = (await prereqSkip()) || (spawnSync('tmux', ['-V']).status === 0 ? false : 'tmux is not installed (apt-get install -y tmux)') ||
@@ -27,7 +27,6 @@ const STEM = 'dx';
 const APPEAR_MS = 1000;
 
 dropMeshctlEnv();
-const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a real mesh', { skip, timeout: 1_200_000 }, async (t) => {
   await sweepStale(STEM);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, type NetStatus } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, type NetStatus, tail } from './mesh-helpers.ts';
 
 const STEM = 'dn';
 const NET = 'office';
@@ -21,7 +21,6 @@ const OTHER_LINES = '127.0.0.1\tlocalhost\n10.99.0.5 nas.example nas\n# a commen
 t.setTimeout(480_000);
 dropMeshctlEnv();
 
-const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('issue 12: every node answers for the mesh names, also with the controller down; cron mode keeps a hosts block', { skip: await prereqSkip() }, async (t) => {
   await sweepStale(STEM);

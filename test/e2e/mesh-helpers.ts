@@ -29,6 +29,9 @@ export const count = (p: unknown) => (Array.isArray(p) ? p.length : p);
 /** Long join tokens make failure messages unreadable: keep their first characters. */
 export const shown = (args: string[]) => args.map((a) => (a.startsWith('mc1.') ? `${a.slice(0, 14)}…` : a)).join(' ');
 /** Seconds with one decimal, for diagnostics. */
+/** The last `n` characters of a process's output, for a failure message. */
+export const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
+
 export const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Waits until each agent logs that it follows the controller (agents on a loaded machine take a

@@ -10,8 +10,8 @@ import t from 'tap';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
-import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, type JoinOut, type NetStatus, type NodeOut } from './mesh-helpers.ts';
+import { natPrereqs } from './prereqs.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, type JoinOut, type NetStatus, type NodeOut, tail } from './mesh-helpers.ts';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 
 const STEM = 'nt';
@@ -23,21 +23,9 @@ const BACK_AFTER_FLUSH_MS = 30_000;
 
 dropMeshctlEnv();
 
-async function natPrereqs(): Promise<string | false> {
-  const base = await prereqSkip();
-  if (base) return base;
-  const r = new ExecaRunner({ timeoutMs: 10_000 });
-  const missing: string[] = [];
-  for (const tool of ['iptables', 'conntrack']) if (!(await r.run([tool, '--version']).then(() => true, () => false))) missing.push(tool);
-  if (missing.length === 0) return false;
-  const why = `NAT lab needs ${missing.join(', ')} (apt-get install -y iptables conntrack)`;
-  if (process.env.CI === 'true') throw new Error(why);
-  return why;
-}
 
 const skip = await natPrereqs();
 t.setTimeout(300_000);
-const tail = (s: string, n = 2500) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('issue 10: nodes behind NAT reach each other directly where the NATs allow it, else through the relay', { skip, timeout: 240_000 }, async (t) => {
   await sweepStale(STEM);
@@ -56,8 +44,8 @@ t.test('issue 10: nodes behind NAT reach each other directly where the NATs allo
   const agents: Record<string, LabProcess> = {};
   let server: LabProcess | undefined;
   const dump = () => {
-    let s = `controller:\n${tail(server?.output() ?? '')}\n`;
-    for (const [h, a] of Object.entries(agents)) s += `${h}'s agent:\n${tail(a.output())}\n`;
+    let s = `controller:\n${tail(server?.output() ?? '', 2500)}\n`;
+    for (const [h, a] of Object.entries(agents)) s += `${h}'s agent:\n${tail(a.output(), 2500)}\n`;
     return s;
   };
   t.afterEach(() => {

@@ -28,3 +28,16 @@ export async function prereqSkip(): Promise<string | false> {
   if (process.env.CI === 'true') throw new Error(reason);
   return reason;
 }
+
+/** prereqSkip, plus the firewall and conntrack tools the NAT routers of the lab need. */
+export async function natPrereqs(): Promise<string | false> {
+  const base = await prereqSkip();
+  if (base) return base;
+  const r = new ExecaRunner({ timeoutMs: 10_000 });
+  const missing: string[] = [];
+  for (const tool of ['iptables', 'conntrack']) if (!(await r.run([tool, '--version']).then(() => true, () => false))) missing.push(tool);
+  if (missing.length === 0) return false;
+  const why = `NAT lab needs ${missing.join(', ')} (apt-get install -y iptables conntrack)`;
+  if (process.env.CI === 'true') throw new Error(why);
+  return why;
+}

@@ -12,8 +12,8 @@ import t from 'tap';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
-import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut } from './mesh-helpers.ts';
+import { natPrereqs } from './prereqs.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, tail } from './mesh-helpers.ts';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 import { decodeRelayToken, encodeRelayToken } from '../../src/core/relay-token.ts';
 
@@ -25,21 +25,9 @@ const UPGRADE_MS = 60_000 + 3_000 + 2_000;
 
 dropMeshctlEnv();
 
-async function natPrereqs(): Promise<string | false> {
-  const base = await prereqSkip();
-  if (base) return base;
-  const r = new ExecaRunner({ timeoutMs: 10_000 });
-  const missing: string[] = [];
-  for (const tool of ['iptables', 'conntrack']) if (!(await r.run([tool, '--version']).then(() => true, () => false))) missing.push(tool);
-  if (missing.length === 0) return false;
-  const why = `NAT lab needs ${missing.join(', ')} (apt-get install -y iptables conntrack)`;
-  if (process.env.CI === 'true') throw new Error(why);
-  return why;
-}
 
 const skip = await natPrereqs();
 t.setTimeout(420_000);
-const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('standalone relays: registration, relayed pairs, controller restart, relay death, upgrade to direct', { skip, timeout: 400_000 }, async (t) => {
   await sweepStale(STEM);

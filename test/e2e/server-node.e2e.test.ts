@@ -7,8 +7,8 @@ import t from 'tap';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
-import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, type NodeOut } from './mesh-helpers.ts';
+import { natPrereqs } from './prereqs.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, type NodeOut, tail } from './mesh-helpers.ts';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 
 const STEM = 'sn';
@@ -17,18 +17,9 @@ const IF = 'mesh-snet';
 
 dropMeshctlEnv();
 
-async function natPrereqs(): Promise<string | false> {
-  const base = await prereqSkip();
-  if (base) return base;
-  const r = new ExecaRunner({ timeoutMs: 10_000 });
-  if (await r.run(['iptables', '--version']).then(() => true, () => false)) return false;
-  if (process.env.CI === 'true') throw new Error('NAT lab needs iptables');
-  return 'NAT lab needs iptables (apt-get install -y iptables)';
-}
 
 const skip = await natPrereqs();
 t.setTimeout(240_000);
-const tail = (s: string, n = 3000) => (s.length > n ? `…${s.slice(-n)}` : s || '(no output)');
 
 t.test('server --node: the controller joins its networks as a node and observes the NATed nodes', { skip, timeout: 200_000 }, async (t) => {
   await sweepStale(STEM);
