@@ -1,6 +1,7 @@
 // Starts the dashboard on the terminal: the admin view when admin credentials are found, else
 // the node's own view when a local agent answers. Loaded only by `meshctl dashboard` (it pulls
 // in Ink and React).
+import './live-terminal.ts'; // before Ink: see there
 import React from 'react';
 import { render } from 'ink';
 import { existsSync } from 'node:fs';

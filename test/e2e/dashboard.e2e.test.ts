@@ -114,7 +114,8 @@ t.test('issue 14: meshctl dashboard (the built binary) in a terminal against a r
   });
 
   await step('1', 'the dashboard starts in a terminal and shows both networks with their nodes', ['0'], async () => {
-    const cmd = `ip netns exec ${lab.ns('ctl')} ${bin} dashboard --data-dir ${D} 2>${errLog}; echo "dashboard exited $?"; sleep 600`;
+    // CI=true as CI runs it (Ink would render only its last frame in CI; the dashboard must not care).
+    const cmd = `ip netns exec ${lab.ns('ctl')} env CI=true CI_JOB_ID=1 ${bin} dashboard --data-dir ${D} 2>${errLog}; echo "dashboard exited $?"; sleep 600`;
     const t0 = performance.now();
     assert.equal(tmux('new-session', '-d', '-s', 'dash', '-x', '80', '-y', '24', cmd).status, 0);
     await waitScreen((s) => /office\s+10\.10\.0\.0\/24/.test(s) && /branch\s+10\.20\.0\.0\/24/.test(s), 15_000, 'both networks');

@@ -1,6 +1,7 @@
 // The dashboard as a whole: help, tabs, the unreachable controller (and recovery by itself),
 // a controller without the event stream, quitting with the terminal restored, the node view.
 import t from 'tap';
+import '../../src/tui/live-terminal.ts'; // before Ink (via the fixtures), as run.ts has it: live frames under CI=true too
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
