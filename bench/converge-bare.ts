@@ -1,5 +1,6 @@
 // The bare grpc-js server `npm run bench:converge` compares the controller with: the same proto
-// methods, the same TLS certificate chain and server options as the controller, no meshctl code.
+// methods, the same TLS certificate chain and server options as the controller (and the same
+// malloc setting, from the bench), no meshctl code.
 // CheckIn answers a constant; Watch sends one small event (about 100 bytes) and holds the stream,
 // so that N open streams measure what grpc-js, HTTP/2 and TLS cost per stream.
 //   node bench/converge-bare.ts DATA_DIR   (prints "PORT <n>"; answers any IPC message with

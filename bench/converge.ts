@@ -3,7 +3,7 @@
 // streams, measured in the same run), how a restarted controller's agents come back, and whether
 // the controller drops Watch streams under load. Run:
 //   npm run bench:converge [-- --agents 100,1000,5000 --reps 5 --checkin-seconds 4 --settings-reps 1
-//     --batch 50 --steady-seconds 120 --workers W --store sqlite|postgres --profile-controller DIR
+//     --batch 50 --steady-seconds 300 --workers W --store sqlite|postgres --profile-controller DIR
 //     --heap-snapshot DIR --keep]
 //
 // The controller is the real `meshctl server` (bin/run.js) in a child process with real gRPC and
@@ -30,6 +30,7 @@ import { decodeJoinToken } from '../src/core/join-token.ts';
 import { freePort } from '../test/helpers/server-process.ts';
 import { storeBackend } from './store-backend.ts';
 import { adminFetchFor } from '../test/helpers/admin-fetch.ts';
+import { tunedEnv } from '../src/controller/malloc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const WORKER = fileURLToPath(new URL('./converge-agents.ts', import.meta.url));
@@ -48,8 +49,9 @@ const { values: opt } = parseArgs({
     herd: { type: 'boolean', default: true },
     'profile-controller': { type: 'string' }, // directory for the controller's --cpu-prof output
     'heap-snapshot': { type: 'string' }, // directory for a heap snapshot of the controller with N idle streams
-    // how long both servers sit idle with their N streams before the steady-state memory sample
-    'steady-seconds': { type: 'string', default: '120' },
+    // at most this long idle with N streams open before the steady-state memory sample
+    'steady-seconds': { type: 'string', default: '300' },
+    'controller-prefix': { type: 'string' }, // a command the controller runs under (space-separated), e.g. a heap profiler
     store: { type: 'string', default: 'sqlite' }, // sqlite: one controller; postgres: two on one database
     keep: { type: 'boolean', default: false },
   },
@@ -170,7 +172,9 @@ async function startController(root: string, profileDir: string | undefined, ext
   const logFd = openSync(logPath, 'a');
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (opt['heap-snapshot']) profile.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${opt['heap-snapshot']}`);
-  const proc = spawn(process.execPath, [...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay', ...extra], {
+  // e.g. --controller-prefix 'heaptrack -o /tmp/ht': where the native memory goes (the pid is then the wrapper's)
+  const wrap = opt['controller-prefix'] ? opt['controller-prefix'].split(' ') : [];
+  const proc = spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length ? [process.execPath] : []), ...profile, BIN, 'server', '--data-dir', dataDir, '--api-addr', `127.0.0.1:${api}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--public-host', '127.0.0.1', '--no-relay', ...extra], {
     stdio: ['ignore', 'ignore', logFd],
   });
   closeSync(logFd);
@@ -277,12 +281,12 @@ interface SizeResult {
   workers: number;
   joinS: number;
   /** The controller with its network and no nodes; right after the N streams opened (the join
-   * burst just over); after `steady-seconds` idle with the N streams open. */
+   * burst just over); idle with the N streams open, once its RSS is steady (after `steadyS`). */
   ctlEmpty: MemSample;
   ctlBurst: MemSample;
   ctlSteady: MemSample;
   hwmMb: number;
-  /** The bare grpc-js server: started, no streams; after `steady-seconds` holding N streams. */
+  /** The bare grpc-js server: started, no streams; holding N streams, sampled with ctlSteady. */
   bareEmpty: MemSample;
   bareSteady: MemSample;
   steadyS: number;
@@ -328,7 +332,8 @@ async function checkinRound(workers: Worker[], pid: number | number[], seconds: 
 interface Bare { proc: ChildProcess; port: number; mem(): Promise<MemSample> }
 
 async function startBare(dataDir: string): Promise<Bare> {
-  const proc = spawn(process.execPath, [BARE, dataDir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  // with the malloc setting `meshctl server` gives itself (src/controller/malloc.ts), so that both run alike
+  const proc = spawn(process.execPath, [BARE, dataDir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: tunedEnv(process.env) ?? process.env });
   children.add(proc);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -361,6 +366,28 @@ async function usageOf(ctl: Controller): Promise<{ heapUsed: number; heapTotal: 
 
 const ctlMem = async (ctl: Controller) => memSample(ctl.pid, await usageOf(ctl));
 
+/** Waits until the controller and the bare server are at steady state: each one's RSS has not
+ * fallen by more than 2 % over the last 60 s, and the controller's V8 heap holds no large
+ * uncollected garbage any more (committed at most 1.5x used + 8 MB: V8's memory reducer gives
+ * a burst's heap back only after half a minute to a few minutes of idling, and RSS may sit flat
+ * for a minute before it does). At least 60 s, at most `maxS`. Returns the seconds waited. */
+async function idleUntilSteady(ctl: Controller, barePid: number, maxS: number, trace?: (idleS: number) => Promise<void>): Promise<number> {
+  const t0 = abs();
+  const trails: number[][] = [[], []];
+  for (;;) {
+    await sleep(Math.min(10, maxS) * 1000);
+    [ctl.pid, barePid].forEach((pid, i) => trails[i]!.push(procStatus(pid).rssMb));
+    const idleS = (abs() - t0) / 1000;
+    await trace?.(idleS);
+    const flat = trails.every((tr) => tr.length >= 7 && tr.at(-1)! >= tr.at(-7)! * 0.98);
+    if (idleS >= maxS) return idleS;
+    if (idleS >= 60 && flat) {
+      const u = await usageOf(ctl);
+      if (u && u.heapTotal <= u.heapUsed * 1.5 + 8 * 2 ** 20) return idleS;
+    }
+  }
+}
+
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
@@ -372,6 +399,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
   const backend = await storeBackend(opt.store, root);
   const ctls: Controller[] = [];
   const workers: Worker[] = [];
+  let memBare: Bare | undefined;
   try {
     ctls.push(await startController(root, profileDir, backend.args));
     for (let i = 1; i < backend.controllers; i++) ctls.push(await startController(root, undefined, backend.args, `data-${i}`));
@@ -382,7 +410,15 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     const { token } = await ctl.admin<{ token: string }>('POST', `/networks/${net}/keys`, { name: 'bench', uses: 'unlimited' });
     const t = decodeJoinToken(token);
     const ca = await fetchPinnedCa(t.server, t.caPin);
+    // Memory is compared at steady state: the controller (with its network, no nodes) and the
+    // bare grpc-js server (no streams) idle until their RSS is steady before the empty samples.
+    const maxSteadyS = Number(opt['steady-seconds']);
+    memBare = await startBare(ctl.dataDir);
+    const emptyS = await idleUntilSteady(ctl, memBare.proc.pid!, maxSteadyS);
     const ctlEmpty = await ctlMem(ctl);
+    const bareEmpty = await memBare.mem();
+    log(`N=${n}: after ${emptyS.toFixed(0)} s idle: controller with no nodes: ${showMem(ctlEmpty)}`);
+    log(`N=${n}: bare grpc-js with no streams: ${showMem(bareEmpty)}`);
 
     const nw = Math.max(1, Math.min(n, Number(opt.workers ?? Math.min(4, Math.ceil(n / 400)))));
     for (let i = 0; i < nw; i++) workers.push(await startWorker());
@@ -437,28 +473,22 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     await probe('ready');
     await sleep(1000);
     const ctlBurst = await ctlMem(ctl);
-    log(`N=${n}: all ${n} streams live; controller with no nodes: ${showMem(ctlEmpty)}`);
-    log(`N=${n}: controller with ${n} streams, the join burst just over: ${showMem(ctlBurst)}`);
+    log(`N=${n}: all ${n} streams live; controller with ${n} streams, the join burst just over: ${showMem(ctlBurst)}`);
 
     // Memory at steady state, against the bare grpc-js server holding as many TLS streams: both
-    // sit idle with their N streams open for `steady-seconds` (V8 gives back the heap it grew
-    // for the join burst over a minute or two of idling, not at once), then both are sampled.
-    const steadyS = Number(opt['steady-seconds']);
-    const memBare = await startBare(ctl.dataDir);
-    await sleep(500);
-    const bareEmpty = await memBare.mem();
+    // idle with their N streams open until their RSS is steady, then both are sampled.
     const bareOpen = workers.map((w) => w.next('bare'));
     for (const w of workers) w.send({ type: 'bare', port: memBare.port });
     await Promise.all(bareOpen);
-    log(`N=${n}: bare grpc-js server holding ${n} streams; both servers idle for ${steadyS} s`);
-    for (let waited = 0; waited < steadyS; waited += 30) {
-      await sleep(Math.min(30, steadyS - waited) * 1000);
-      if (process.env.BENCH_RSS_TRACE) log(`N=${n}: idle ${Math.min(steadyS, waited + 30)} s: controller ${showMem(await ctlMem(ctl))}; bare RSS ${procStatus(memBare.proc.pid!).rssMb.toFixed(0)} MB`);
-    }
+    log(`N=${n}: bare grpc-js server holding ${n} streams; both servers idle until their RSS is steady (at most ${maxSteadyS} s)`);
+    const mb = memBare;
+    const steadyS = await idleUntilSteady(ctl, mb.proc.pid!, maxSteadyS, process.env.BENCH_RSS_TRACE ? async (idleS) => {
+      log(`N=${n}: idle ${idleS.toFixed(0)} s: controller ${showMem(await ctlMem(ctl))}; bare RSS ${procStatus(mb.proc.pid!).rssMb.toFixed(0)} MB`);
+    } : undefined);
     const ctlSteady = await ctlMem(ctl);
-    const bareSteady = await memBare.mem();
-    log(`N=${n}: after ${steadyS} s idle: controller ${showMem(ctlSteady)}`);
-    log(`N=${n}: after ${steadyS} s idle: bare grpc-js ${showMem(bareSteady)} (${showMem(bareEmpty).split(';')[0]} with no streams)`);
+    const bareSteady = await mb.mem();
+    log(`N=${n}: after ${steadyS.toFixed(0)} s idle: controller ${showMem(ctlSteady)}`);
+    log(`N=${n}: after ${steadyS.toFixed(0)} s idle: bare grpc-js ${showMem(bareSteady)} (${showMem(bareEmpty).split(';')[0]} with no streams)`);
     if (opt['heap-snapshot']) {
       process.kill(ctl.pid, 'SIGUSR2');
       log(`N=${n}: heap snapshot of the controller requested into ${opt['heap-snapshot']}`);
@@ -468,7 +498,8 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       const closed = workers.map((w) => w.next('bare-closed'));
       for (const w of workers) w.send({ type: 'bare-close' });
       await Promise.all(closed);
-      await stopChild(memBare.proc);
+      await stopChild(mb.proc);
+      memBare = undefined;
     }
 
     const added: ChangeRow = { label: 'node added (join)', samples: [] };
@@ -574,6 +605,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     await Promise.all(workers.map((w) => (w.proc.exitCode === null ? new Promise((r) => { w.proc.once('exit', r); setTimeout(r, 5000); }) : undefined)));
     for (const w of workers) children.delete(w.proc);
     for (const c of ctls) await stopChild(c.proc);
+    if (memBare) await stopChild(memBare.proc);
     await backend.close();
     if (!opt.keep) {
       await rm(root, { recursive: true, force: true });
@@ -632,7 +664,7 @@ function report(results: SizeResult[], reps: number, wallS: number, load: string
   const out: string[] = [];
   out.push('', `meshctl convergence benchmark — ${machine}; whole run ${wallS.toFixed(0)} s; load average (1 min) ${load}`, '');
   out.push(`Change propagation (change -> every agent has it; peer changes ${reps} times each)`, table(conv), '');
-  out.push(`Controller memory per connected agent, against a bare grpc-js server holding as many TLS streams (same run; "steady": both idle ${results[0]!.steadyS} s with N streams open)`, table(mem), '');
+  out.push(`Controller memory per connected agent, against a bare grpc-js server holding as many TLS streams (same run; "steady": both idle, with no streams and then with N, until their RSS is steady; with N: ${results.map((r) => `${f0(r.steadyS)} s at N=${r.n}`).join(', ')})`, table(mem), '');
   out.push('Where the memory is (malloc arena: the [heap] segment; other anon: V8 heap pages, WebAssembly, large malloc chunks)', table(where), '');
   out.push('Restart herd (SIGKILL, start again; agents back off 0.5-5 s with jitter) and dropped streams', table(herdRows), '');
   if (ci.length > 1) out.push('Check-ins (unary, nothing changed, one in flight per agent)', table(ci), '');
@@ -650,7 +682,7 @@ function report(results: SizeResult[], reps: number, wallS: number, load: string
   }
   for (const r of results) {
     const ratio = perAgent(r) / perBare(r);
-    goals.push(`${ratio <= GOALS.memRatio ? 'PASS' : 'FAIL'} memory per agent at N=${r.n} (steady, ${r.steadyS} s idle): ${f0(perAgent(r))} KB vs ${f0(perBare(r))} KB per bare stream: x${ratio.toFixed(2)} (goal <= x${GOALS.memRatio}; x${(perAgentBurst(r) / perBare(r)).toFixed(2)} right after the joins)`);
+    goals.push(`${ratio <= GOALS.memRatio ? 'PASS' : 'FAIL'} memory per agent at N=${r.n} (steady, after ${f0(r.steadyS)} s idle): ${f0(perAgent(r))} KB vs ${f0(perBare(r))} KB per bare stream: x${ratio.toFixed(2)} (goal <= x${GOALS.memRatio}; x${(perAgentBurst(r) / perBare(r)).toFixed(2)} right after the joins)`);
   }
   for (const r of results) {
     if (!r.herd) continue;
@@ -675,7 +707,7 @@ async function main(): Promise<void> {
   const batch = Number(opt.batch);
   const settingsReps = Number(opt['settings-reps']);
   if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 60_000) || !(Number(opt['steady-seconds']) >= 0) || !(reps >= 1) || !(seconds >= 0) || !(batch >= 1) || !(settingsReps >= 0)) {
-    throw new Error('usage: node bench/converge.ts [--agents 100,1000,5000] [--reps 5] [--checkin-seconds 4] [--batch 50] [--settings-reps 1] [--steady-seconds 120] [--workers W] [--no-herd] [--store sqlite|postgres] [--profile-controller DIR] [--heap-snapshot DIR] [--keep]');
+    throw new Error('usage: node bench/converge.ts [--agents 100,1000,5000] [--reps 5] [--checkin-seconds 4] [--batch 50] [--settings-reps 1] [--steady-seconds 300] [--workers W] [--no-herd] [--store sqlite|postgres] [--profile-controller DIR] [--heap-snapshot DIR] [--keep]');
   }
   const t0 = abs();
   const load0 = loadavg()[0]!;

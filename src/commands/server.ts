@@ -26,6 +26,8 @@ export default class Server extends MeshCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Server);
+    // First of all: run again with the controller's malloc setting (see controller/malloc.ts).
+    await (await import('../controller/malloc.ts')).execWithMallocTunable();
     // Heavy modules (fastify, sql.js, grpc) load only for the command that needs them.
     const { resolveServerConfig } = await import('../controller/config.ts');
     const { startController } = await import('../controller/server.ts');
