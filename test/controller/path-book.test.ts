@@ -83,6 +83,8 @@ t.test('a full update leaves out the peers a node reaches at their view endpoint
   const toN1 = sent.find((s) => s.node === 'n1')!;
   t.ok(toN1.u.base, 'a partial update');
   t.same(toN1.u.paths.map((p) => p.publicKey), [x.publicKey], 'names x although its entry is the default');
+  t.equal(sent.find((s) => s.node === 'n2')!.u, toN1.u, 'n1 and n2 get the same entries: one shared update (encoded once)');
+  t.same(sent.find((s) => s.node === 'x')!.u.paths, [], 'x is sent no entry of its own, only the new version');
   book.close();
 });
 

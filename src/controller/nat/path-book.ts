@@ -97,6 +97,18 @@ const hostOf = (source: string): string | null => {
 };
 const cleanAddresses = (xs: readonly string[] | undefined) => [...new Set((xs ?? []).filter((a) => isIP(a) === 4 && !a.startsWith('127.') && !a.startsWith('169.254.')))].slice(0, 16);
 
+/** Whether two lists of path entries say the same. */
+function sameEntries(a: readonly PeerPath[], b: readonly PeerPath[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.publicKey !== y.publicKey || x.relay !== y.relay || x.candidates.length !== y.candidates.length) return false;
+    for (let j = 0; j < x.candidates.length; j++) if (x.candidates[j]!.endpoint !== y.candidates[j]!.endpoint || x.candidates[j]!.kind !== y.candidates[j]!.kind) return false;
+  }
+  return true;
+}
+
 export class PathBook {
   private readonly facts = new Map<string, Facts>();
   /** node id -> peer public key -> report */
@@ -426,12 +438,22 @@ export class PathBook {
     // a pass over the whole network per node (O(n²) per change at 5,000 nodes).
     const changed = p.changed.size ? members.filter((m) => p.changed.has(m.id)) : [];
     let sent = 0;
+    // Most receivers get the same entries for the changed peers (they differ only for a peer at
+    // the receiver's own site, a relayed or hopeless pair): those share one update object, which
+    // the node API encodes once (as the Watch hub's shared deltas).
+    const variants: PathUpdate[] = [];
     for (const n of members) {
       if (!this.sink.connected(network, n.id)) continue;
       if (p.full.has(n.id)) {
         this.sink.send(network, n.id, { paths: this.compute(n, members, true), tag: this.tag(version) });
       } else if (changed.length) {
-        this.sink.send(network, n.id, { paths: this.compute(n, changed, false), tag: this.tag(version), base: this.tag(before) });
+        const paths = this.compute(n, changed, false);
+        let u = variants.find((v) => sameEntries(v.paths, paths));
+        if (!u) {
+          u = { paths, tag: this.tag(version), base: this.tag(before) };
+          if (variants.length < 4) variants.push(u);
+        }
+        this.sink.send(network, n.id, u);
       } else continue;
       // a turn of the event loop every so many streams, as the Watch hub fans out
       if (++sent % PUSH_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));
