@@ -12,7 +12,7 @@ import { HANDSHAKE_FRESH_MS, REPORT_TTL_MS, hardNat, relayDecision, type PathRep
 import { formatHostPort } from '../../core/address.ts';
 import { isDefaultPath, type Change } from '../../core/change.ts';
 import type { NodeRow, Store } from '../store/store.ts';
-import type { ViewBuilder } from '../node-api/view-builder.ts';
+import { byPublicKey, type ViewBuilder } from '../node-api/view-builder.ts';
 import type { Logger } from 'pino';
 import type { RelayAssignment, RelayProvider } from './relay-pool.ts';
 
@@ -216,7 +216,7 @@ export class PathBook {
   async report(node: NodeRow, peers: readonly ReportedPeer[]): Promise<void> {
     const now = this.now();
     const members = (await this.views.membersOf(node.network)).rows;
-    const byKey = new Map(members.map((m) => [m.publicKey, m]));
+    const byKey = byPublicKey(members);
     const site = this.factsOf(node.id).site;
     let mine = this.reports.get(node.id);
     if (!mine) this.reports.set(node.id, (mine = new Map()));
