@@ -13,6 +13,10 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.exit(0);
 }
 
+// The controller runs with its malloc setting (src/controller/malloc.ts): set before anything
+// else loads, so that the process replaces itself at the cost of a bare Node start.
+if (argv[0] === 'server') await (await import('./controller/malloc.ts')).execWithMallocTunable();
+
 // oclif reads os.homedir() (clean-stack) and os.userInfo().shell while loading; both throw when
 // the user has no passwd entry and HOME/SHELL are unset (chroots, minimal images, arbitrary
 // container UIDs). Give them neutral values instead of failing every command.
