@@ -134,8 +134,11 @@ process.on('exit', () => {
   for (const c of children) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
   if (!opt.keep) for (const d of tempRoots) rmSync(d, { recursive: true, force: true });
 });
-process.once('SIGINT', () => process.exit(130));
-process.once('SIGTERM', () => process.exit(143));
+/** Called on SIGINT/SIGTERM before exiting: reports the sizes that completed (a run given a
+ * deadline with `timeout` still prints what it measured). */
+let onInterrupted: (() => void) | undefined;
+process.once('SIGINT', () => { onInterrupted?.(); process.exit(130); });
+process.once('SIGTERM', () => { onInterrupted?.(); process.exit(143); });
 
 async function stopChild(c: ChildProcess, timeoutMs = 15_000): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
@@ -718,6 +721,10 @@ async function main(): Promise<void> {
   const results: SizeResult[] = [];
   const failed: string[] = [];
   for (const [i, n] of sizes.entries()) {
+    onInterrupted = () => {
+      if (results.length) report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} when stopped`);
+      process.stdout.write(`FAIL N=${n} did not complete: the run was stopped (signal) while it ran\n`);
+    };
     try {
       results.push(await runSize(n, reps, settingsReps, seconds, batch, i));
     } catch (err) {
@@ -725,6 +732,7 @@ async function main(): Promise<void> {
       failed.push(`FAIL N=${n} did not complete: ${(err as Error).message.split('\n')[0]}`);
     }
   }
+  onInterrupted = undefined;
   if (results.length) report(results, reps, (abs() - t0) / 1000, `${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
   for (const f of failed) process.stdout.write(`${f}\n`);
   process.exit(0); // grpc-js keeps timers alive after the clients close
