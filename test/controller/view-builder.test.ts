@@ -4,6 +4,7 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
 import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
+import type { NodeRow } from '../../src/controller/store/store.ts';
 import { fakeMemberStore as fakeStore, memberRow } from '../helpers/fake-store.ts';
 
 t.test('joins, deletes and record changes patch the members: one read for all of them', async () => {
