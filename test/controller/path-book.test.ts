@@ -124,3 +124,52 @@ t.test('after a start, relayed pairs are offered no direct candidates until the 
   t.ok(later.candidates.length > 0, 'then the pair may retry direct (its NATs may allow it)');
   book.close();
 });
+
+t.test('a full update is exactly the entries that say more than the default, over many random networks', async (t) => {
+  const { isDefaultPath } = await import('../../src/core/change.ts');
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let round = 0; round < 40; round++) {
+    const sites = ['198.51.100.1', '198.51.100.2', '203.0.113.9'];
+    const members: NodeRow[] = Array.from({ length: 8 }, (_, i) => {
+      const site = sites[rnd(3)]!;
+      const port = 51820 + rnd(3);
+      const stated = rnd(5) === 0;
+      return { ...row(`m${i}`, String.fromCharCode(65 + i).repeat(43) + '='), endpoint: rnd(6) === 0 ? `${site}:${port + 1}` : `${site}:${port}`, endpointStated: stated, listenPort: port };
+    });
+    const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+    const store = { subscribe: () => () => {} } as unknown as Store;
+    const relay = new RelayPool(pino({ level: 'silent' }), null);
+    const book = new PathBook(views, store, rnd(2) ? relay : null, pino({ level: 'silent' }));
+    if (rnd(2)) await relay.start({ name: 'r1', host: '192.0.2.1', open: async () => [40001, 40002], close: () => {} });
+    const partial = new Map<string, PathUpdate>();
+    book.setSink({ send: (_n, node, u) => { if (u.base) partial.set(node, u); }, connected: () => true });
+    for (const m of members) {
+      const site = m.endpoint!.slice(0, m.endpoint!.lastIndexOf(':'));
+      const lan = rnd(2) ? [site] : rnd(2) ? [`192.168.${rnd(3)}.${rnd(200) + 1}`] : [];
+      book.contact(m, `ipv4:${site}:${1000 + rnd(1000)}`, lan);
+    }
+    await tick();
+    for (let k = 0; k < 3; k++) {
+      const [a, b] = [members[rnd(8)]!, members[rnd(8)]!];
+      if (a !== b) await book.report(a, [{ publicKey: b.publicKey, latestHandshake: Math.floor(Date.now() / 1000), endpoint: `${b.endpoint!.slice(0, b.endpoint!.lastIndexOf(':'))}:${40000 + rnd(100)}`, path: 'direct' }]);
+    }
+    await tick();
+    // Every member changed: each receiver is sent a partial update naming every peer, built the long way.
+    for (const m of members) book.contact(m, `ipv4:10.${round}.0.1:1`, []);
+    await tick();
+    for (const m of members) book.contact(m, `ipv4:${m.endpoint!.slice(0, m.endpoint!.lastIndexOf(':'))}:1`, []);
+    await tick();
+    partial.clear();
+    for (const m of members) book.contact(m, `ipv4:${m.endpoint!.slice(0, m.endpoint!.lastIndexOf(':'))}:1`, ['10.99.0.1']);
+    await tick();
+    for (const n of members) {
+      const all = partial.get(n.id)!.paths;
+      const want = all.filter((e) => !isDefaultPath(e, members.find((m) => m.publicKey === e.publicKey)!.endpoint ?? ''));
+      const full = (await book.pathsFor(n)).paths;
+      if (JSON.stringify(full) !== JSON.stringify(want)) t.fail(`round ${round}, receiver ${n.id}: ${JSON.stringify(full)} != ${JSON.stringify(want)}`);
+    }
+    book.close();
+  }
+  t.pass('full updates matched the long way in every round');
+});

@@ -356,12 +356,28 @@ export class PathBook {
     const now = this.now();
     const self = this.natFacts(node);
     const out: PeerPath[] = [];
+    // For a full update, most entries are defaults: they are recognised without being built.
+    const relayed = new Set<string>();
+    if (full) for (const r of this.relays.values()) if (r.a === node.id) relayed.add(r.b); else if (r.b === node.id) relayed.add(r.a);
+    const mayBeHopeless = !!this.relay?.available() && this.natted(node);
     for (const m of members) {
       if (!m.approved || m.id === node.id) continue;
+      if (full && !mayBeHopeless && !relayed.has(m.id) && this.plain(self, m)) continue;
       const e = this.entry(node, m, self, now);
       if (!full || !isDefaultPath(e, m.endpoint ?? '')) out.push(e);
     }
     return out;
+  }
+
+  /** True when a receiver at `self`'s site that has no relay with `m` and is not behind a NAT
+   * gets the default entry for `m` (its view endpoint, see defaultPath): what candidatesFor would
+   * say, found without building it. A full update at 5,000 nodes asks this 5,000 times per node. */
+  private plain(self: NatFacts, m: NodeRow): boolean {
+    if (m.endpointStated || !m.endpoint) return false;
+    const f = this.facts.get(m.id);
+    if (!f || f.site === null || f.observed.size > 0) return false;
+    if (f.localAddresses.length > 0 && self.site === f.site) return false;
+    return m.endpoint === formatHostPort({ host: f.site, port: m.listenPort });
   }
 
   /** What `node` reported about its peers, for `nodes show`. */
