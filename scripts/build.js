@@ -228,11 +228,12 @@ function wrapApp(file, out) {
 }
 
 /** Makes the app script's code cache by running it on the runtime with each argument list. */
-function trainApp(exe, appFile, cacheFile, runs, workDir, quiet) {
+function trainApp(exe, appFile, cacheFile, runs, execArgv, workDir, quiet) {
   log(quiet, `code cache: ${runs.map((a) => a.join(' ')).join(' | ')}`);
   const home = join(workDir, 'train-home');
   mkdirSync(home, { recursive: true });
-  const r = spawnSync(exe, [join(root, 'scripts', 'sea-train.js'), appFile, cacheFile, JSON.stringify(runs)], {
+  // with the executable's own flags: V8 rejects a cache made under other flags
+  const r = spawnSync(exe, [...execArgv, join(root, 'scripts', 'sea-train.js'), appFile, cacheFile, JSON.stringify(runs)], {
     cwd: workDir,
     encoding: 'utf8',
     timeout: 60_000,
@@ -290,7 +291,7 @@ async function main() {
     const appFile = join(workDir, source);
     wrapApp(appBundle, appFile);
     const cacheFile = join(workDir, codeCache);
-    trainApp(exe, appFile, cacheFile, train, workDir, quiet);
+    trainApp(exe, appFile, cacheFile, train, cfg.sea.execArgv ?? [], workDir, quiet);
     log(quiet, `app: ${source} (${mib(statSync(appFile).size)}), code cache ${codeCache} (${mib(statSync(cacheFile).size)})`);
     appAssets[source] = appFile;
     appAssets[codeCache] = cacheFile;
