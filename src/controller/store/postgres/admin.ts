@@ -1,6 +1,6 @@
 // Tables `admin_tokens` and `audit_log`.
 import type { AdminToken, AuditEntry } from '../../../core/types.ts';
-import { MeshError } from '../../../core/errors.ts';
+import { adminTokenExists, noSuchAdminToken } from '../shared/refusals.ts';
 import type { Q } from './engine.ts';
 import { RETENTION, type AuditFilter } from '../store.ts';
 
@@ -14,9 +14,7 @@ export const listAdminTokens = (q: Q): Promise<AdminToken[]> => q.all<AdminToken
 
 /** Inserts a named token; refuses a taken name (revoked names stay taken). */
 export async function insertAdminToken(q: Q, t: { name: string; hash: string; expiresAt: string | null }): Promise<AdminToken> {
-  if (await q.get('SELECT 1 FROM admin_tokens WHERE name = $1', [t.name])) {
-    throw new MeshError('ALREADY_EXISTS', `an admin token named "${t.name}" exists (revoked names stay taken)`, { hint: 'Pick another name; see `meshctl admin token list`' });
-  }
+  if (await q.get('SELECT 1 FROM admin_tokens WHERE name = $1', [t.name])) throw adminTokenExists(t.name);
   const createdAt = new Date().toISOString();
   await q.run('INSERT INTO admin_tokens (token_hash, name, created_at, expires_at) VALUES ($1, $2, $3, $4)', [t.hash, t.name, createdAt, t.expiresAt]);
   return { name: t.name, createdAt, expiresAt: t.expiresAt, revokedAt: null };
@@ -24,7 +22,7 @@ export async function insertAdminToken(q: Q, t: { name: string; hash: string; ex
 
 export async function revokeAdminToken(q: Q, name: string): Promise<AdminToken> {
   const t = await q.get<AdminToken>(`SELECT ${COLS} FROM admin_tokens WHERE name = $1`, [name]);
-  if (!t) throw new MeshError('NOT_FOUND', `admin token "${name}" does not exist`, { hint: 'List them with: meshctl admin token list' });
+  if (!t) throw noSuchAdminToken(name);
   if (t.revokedAt) return t;
   const revokedAt = new Date().toISOString();
   await q.run('UPDATE admin_tokens SET revoked_at = $1 WHERE name = $2', [revokedAt, name]);

@@ -2,39 +2,12 @@
 // public keys are stored; a client's private key never reaches the controller.
 import { assertNameFree } from '../../../core/names.ts';
 import { nameUse } from './dns.ts';
-import { MeshError } from '../../../core/errors.ts';
 import { freeAddresses, takeAddress } from './addresses.ts';
 import type { ClientRow, NewClient } from '../store.ts';
 import type { Q } from './engine.ts';
 import { mustNode } from './nodes.ts';
-
-interface Row {
-  network: string;
-  name: string;
-  address: string;
-  public_key: string;
-  gateway_id: string;
-  gateway: string;
-  enabled: boolean;
-  dns: boolean;
-  full_tunnel: boolean;
-  created_at: string;
-}
-
-const toClient = (r: Row): ClientRow => ({
-  network: r.network,
-  name: r.name,
-  address: r.address,
-  publicKey: r.public_key,
-  gatewayId: r.gateway_id,
-  gateway: r.gateway,
-  enabled: r.enabled,
-  dns: r.dns,
-  fullTunnel: r.full_tunnel,
-  createdAt: r.created_at,
-});
-
-const SELECT = 'SELECT c.*, n.name AS gateway FROM ext_clients c JOIN nodes n ON n.id = c.gateway_id';
+import { CLIENT_SELECT as SELECT, toClient, type ClientRecord as Row } from '../shared/rows.ts';
+import { assertIngress, clientKeyTaken, noSuchClient } from '../shared/refusals.ts';
 
 export const listClients = async (q: Q, network: string): Promise<ClientRow[]> =>
   (await q.all<Row>(`${SELECT} WHERE c.network = $1 ORDER BY c.name`, [network])).map(toClient);
@@ -46,22 +19,17 @@ export async function findClient(q: Q, network: string, name: string): Promise<C
 
 export async function mustClient(q: Q, network: string, name: string): Promise<ClientRow> {
   const c = await findClient(q, network, name);
-  if (!c) throw new MeshError('NOT_FOUND', `external client "${name}" does not exist in network "${network}"`, { hint: `List clients with: meshctl clients list ${network}` });
+  if (!c) throw noSuchClient(network, name);
   return c;
 }
 
 /** Inserts a client at the lowest address of `cidr` free of nodes and clients (the caller holds the network's lock). */
 export async function insertClient(q: Q, c: NewClient, cidr: string): Promise<ClientRow> {
   const gw = await mustNode(q, c.network, c.gateway);
-  if (!gw.ingress) {
-    throw new MeshError('NOT_A_GATEWAY', `node "${gw.name}" is not an ingress gateway of network "${c.network}"`, {
-      hint: `Make it one first: meshctl nodes ingress ${c.network} ${gw.name}`,
-    });
-  }
+  assertIngress(gw, c.network);
   assertNameFree(c.network, c.name, 'client', await nameUse(q, c.network, c.name));
-  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND public_key = $2 UNION ALL SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [c.network, c.publicKey])) {
-    throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node or client of network "${c.network}"`, { hint: 'Generate a new key pair for the client' });
-  }
+  const keyTaken = await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND public_key = $2 UNION ALL SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [c.network, c.publicKey]);
+  if (keyTaken) throw clientKeyTaken(c.network);
   const address = await takeAddress(q, c.network, cidr);
   await q.run('INSERT INTO ext_clients (network, name, address, public_key, gateway_id, enabled, dns, full_tunnel, created_at) VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)', [
     c.network, c.name, address, c.publicKey, gw.id, c.dns, c.fullTunnel, new Date().toISOString(),

@@ -4,11 +4,10 @@ import { MeshError } from '../../../core/errors.ts';
 import { parseRecord, sortRecords, type RecordView } from '../../../core/dns.ts';
 import type { DnsRecord, Network } from '../../../core/types.ts';
 import { assertNameFree, noSuchRecord, type NameUse } from '../../../core/names.ts';
+import { toRecordView as toView, type RecordRecord as Row } from '../shared/rows.ts';
+import { noSuchCnameTarget } from '../shared/refusals.ts';
 import type { Q } from './engine.ts';
 
-interface Row { name: string; type: string; address: string }
-
-const toView = (r: Row): RecordView => ({ name: r.name, type: r.type === 'CNAME' ? 'CNAME' : 'A', address: r.address });
 
 /** The custom records of `network`, as views carry them, sorted by name. */
 export const listCustom = async (q: Q, network: string): Promise<RecordView[]> =>
@@ -47,9 +46,7 @@ export async function insertDns(q: Q, net: Network, name: string, address: strin
   assertNameFree(network, name, 'record', { ...(await nameUse(q, network, name)), record: false }); // a second record: ON CONFLICT below
   if (rec.type === 'CNAME') {
     const target = await nameUse(q, network, rec.address);
-    if (!target.node && !target.record && !target.client) {
-      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node, a client nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
-    }
+    if (!target.node && !target.record && !target.client) throw noSuchCnameTarget(network, rec.address);
   }
   const inserted = await q.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
     network, name, rec.type, rec.address, new Date().toISOString(),

@@ -7,12 +7,14 @@
 // The node API's point reads (a network by name, a node by id: every check-in and Watch snapshot
 // makes them) are served from memory until anything changes (see `memoized`).
 import { isJoinRetry } from '../../../core/join-retry.ts';
-import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
-import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
-import { clientNameChange, type Change } from '../../../core/change.ts';
-import { settingsOf } from '../../../core/view.ts';
+import type { Change } from '../../../core/change.ts';
+import { assertDeletable, nodeRemoved as removedError } from '../shared/refusals.ts';
+import {
+  clientName, gatewayReads, joinTarget, namesRemoved, namesServedBy, networkDeleted, nodeRemoved, nodeUpserted, planGateway, recordAdded, settingsChanged,
+} from '../shared/writes.ts';
 import { PgEngine, type PgEngineOptions, type Q } from './engine.ts';
 import { ChangeFeed, notifyWrite, recordChange, storedForm, type FeedLog } from './changes.ts';
 import * as nets from './networks.ts';
@@ -23,7 +25,6 @@ import * as admin from './admin.ts';
 import * as clients from './clients.ts';
 import * as health from './health.ts';
 import type { HealthReport, SharedHealth } from '../../health-book.ts';
-import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export interface PostgresStoreOptions extends PgEngineOptions {
   /** How often soft state is written out (ms). */
@@ -204,7 +205,7 @@ export class PostgresStore implements Store, SharedHealth {
       const prev = await nets.lockNetwork(q, name);
       const next = patchNetwork(prev, patch);
       await nets.saveNetworkSettings(q, next);
-      if (next.version !== prev.version) await emit({ kind: 'settings', network: name, version: next.version, settings: settingsOf(next) });
+      if (next.version !== prev.version) await emit(settingsChanged(next));
       await admin.appendAudit(q, actor, 'network.update', name);
       return next;
     });
@@ -213,16 +214,11 @@ export class PostgresStore implements Store, SharedHealth {
   deleteNetwork(name: string, force: boolean, actor: Actor) {
     return this.changing(async (q, emit) => {
       const net = await nets.lockNetwork(q, name);
-      const count = await nodes.countNodes(q, name);
-      if (count > 0 && !force) {
-        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" still has ${count} node${count === 1 ? '' : 's'}`, {
-          hint: `Delete it with its nodes: meshctl network delete ${name} --force`,
-        });
-      }
+      assertDeletable(name, await nodes.countNodes(q, name), force);
       for (const n of await nodes.listNodes(q, name)) await nodes.removeNode(q, n, 'network-deleted');
       await nodes.pruneTombstones(q);
       await nets.removeNetwork(q, name); // keys and records go by ON DELETE CASCADE
-      await emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
+      await emit(networkDeleted(net));
       await admin.appendAudit(q, actor, force ? 'network.delete --force' : 'network.delete', name);
     });
   }
@@ -276,13 +272,13 @@ export class PostgresStore implements Store, SharedHealth {
       const prev = await nodes.findNode(q, key.network, node.name);
       if (prev && prev.name === node.name && isJoinRetry({ ...prev, lastContact: this.withSoft(prev).lastCheckin }, node.publicKey, now) && (await keys.keyAccepts(q, key.network, key.name, key.secret))) {
         await nodes.setCredential(q, prev.id, node.credentialHash);
-        await admin.appendAudit(q, `node:${prev.id}`, 'node.join-retry', `${key.network}/${node.name} (key ${key.name})`);
+        await admin.appendAudit(q, `node:${prev.id}`, 'node.join-retry', joinTarget(key, node));
         return { ...prev, credentialHash: node.credentialHash };
       }
       await keys.spendKey(q, key.network, key.name, key.secret, now);
       const row = await nodes.insertNode(q, node, net.cidr, !net.manualApproval);
-      await emit({ kind: 'node-upserted', network: net.name, version: await nets.bumpVersion(q, key.network), node: row, keepalive: net.keepalive });
-      await admin.appendAudit(q, `node:${node.id}`, 'node.join', `${key.network}/${node.name} (key ${key.name})`);
+      await emit(nodeUpserted(net.name, await nets.bumpVersion(q, key.network), row, net.keepalive));
+      await admin.appendAudit(q, `node:${node.id}`, 'node.join', joinTarget(key, node));
       return row;
     });
   }
@@ -290,12 +286,12 @@ export class PostgresStore implements Store, SharedHealth {
   updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>) {
     return this.changing(async (q, emit) => {
       const found = await nodes.findNodeById(q, id);
-      if (!found) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      if (!found) throw removedError('update');
       const net = await nets.lockNetwork(q, found.network);
-      if (!(await nodes.findNodeById(q, id))) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      if (!(await nodes.findNodeById(q, id))) throw removedError('update');
       await nodes.setNodeFields(q, id, patch);
       const row = (await nodes.findNodeById(q, id))!;
-      await emit({ kind: 'node-upserted', network: row.network, version: await nets.bumpVersion(q, row.network), node: row, keepalive: net.keepalive });
+      await emit(nodeUpserted(row.network, await nets.bumpVersion(q, row.network), row, net.keepalive));
       return this.withSoft(row);
     });
   }
@@ -306,7 +302,7 @@ export class PostgresStore implements Store, SharedHealth {
       const n = await nodes.mustNode(q, network, ref);
       if (!n.approved) {
         await nodes.setNodeFields(q, n.id, { approved: true });
-        await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: { ...n, approved: true }, keepalive: net.keepalive });
+        await emit(nodeUpserted(network, await nets.bumpVersion(q, network), { ...n, approved: true }, net.keepalive));
         await admin.appendAudit(q, actor, 'node.approve', `${network}/${n.name}`);
       }
       return this.withSoft({ ...n, approved: true });
@@ -328,10 +324,10 @@ export class PostgresStore implements Store, SharedHealth {
   async leaveNode(id: string) {
     const n = await this.changing(async (q, emit) => {
       const found = await nodes.findNodeById(q, id);
-      if (!found) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      if (!found) throw removedError('leave');
       await nets.lockNetwork(q, found.network);
       const n = await nodes.findNodeById(q, id);
-      if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      if (!n) throw removedError('leave');
       await PostgresStore.removeAndTell(q, emit, n, 'left');
       await admin.appendAudit(q, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
       return n;
@@ -355,58 +351,30 @@ export class PostgresStore implements Store, SharedHealth {
   /** Re-reads node `id` after a change to what its peers route to it, and tells every node. */
   private static async emitNode(q: Q, emit: (c: Change) => Promise<void>, network: string, keepalive: number, id: string): Promise<NodeRow> {
     const row = (await nodes.findNodeById(q, id))!;
-    await emit({ kind: 'node-upserted', network, version: await nets.bumpVersion(q, network), node: row, keepalive });
+    await emit(nodeUpserted(network, await nets.bumpVersion(q, network), row, keepalive));
     return row;
   }
 
   /** Removes node `n` (its external clients go with it, by ON DELETE CASCADE) and tells every node,
    * the clients' names included. The caller holds the network's lock. */
   private static async removeAndTell(q: Q, emit: (c: Change) => Promise<void>, n: NodeRow, reason: 'deleted' | 'left'): Promise<void> {
-    const names = n.ingress ? (await clients.listClients(q, n.network)).filter((c) => c.gatewayId === n.id && c.enabled).map((c) => c.name) : [];
+    const names = n.ingress ? namesServedBy(n, await clients.listClients(q, n.network)) : [];
     await nodes.removeNode(q, n, reason);
     await nodes.pruneTombstones(q);
-    await emit({ kind: 'node-removed', network: n.network, version: await nets.bumpVersion(q, n.network), nodeId: n.id, publicKey: n.publicKey });
-    if (names.length) await emit({ kind: 'dns', network: n.network, version: await nets.bumpVersion(q, n.network), upserted: [], removed: names });
-  }
-
-  /** Tells every node that client `c`'s name (`<client>.<domain>`) now resolves, or no longer does. */
-  private static async emitClientName(q: Q, emit: (c: Change) => Promise<void>, c: ClientRow, resolves: boolean): Promise<void> {
-    await emit({ kind: 'dns', network: c.network, version: await nets.bumpVersion(q, c.network), ...clientNameChange(c, resolves) });
+    await emit(nodeRemoved(n, await nets.bumpVersion(q, n.network)));
+    if (names.length) await emit(namesRemoved(n.network, await nets.bumpVersion(q, n.network), names));
   }
 
   setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
     return this.changing(async (q, emit) => {
       const net = await nets.lockNetwork(q, network);
       const n = await nodes.mustNode(q, network, ref);
-      const fields: Parameters<typeof nodes.setNodeFields>[2] = {};
-      if (patch.ingress !== undefined && patch.ingress !== n.ingress) {
-        if (!patch.ingress) {
-          const count = await clients.countClientsOf(q, n.id);
-          if (count > 0) {
-            throw new MeshError('GATEWAY_IN_USE', `node "${n.name}" is the gateway of ${count} external client${count === 1 ? '' : 's'}`, {
-              hint: `Delete them first (meshctl clients list ${network}), then turn ingress off`,
-            });
-          }
-        }
-        fields.ingress = patch.ingress;
-      }
-      if (patch.egress === null) {
-        fields.egressRanges = [];
-        fields.egressNat = false;
-      } else if (patch.egress !== undefined) {
-        const others = (await nodes.listNodes(q, network)).filter((o) => o.id !== n.id && o.egressRanges?.length).map((o) => ({ node: o.name, ranges: o.egressRanges ?? [] }));
-        fields.egressRanges = assertEgressRanges(patch.egress.ranges, net.cidr, others);
-        fields.egressNat = patch.egress.nat;
-      }
-      const same = (fields.ingress === undefined || fields.ingress === (n.ingress ?? false))
-        && (fields.egressRanges === undefined || fields.egressRanges.join(',') === (n.egressRanges ?? []).join(','))
-        && (fields.egressNat === undefined || fields.egressNat === (n.egressNat ?? false));
-      if (same) return this.withSoft(n);
-      await nodes.setNodeFields(q, n.id, fields);
+      const read = gatewayReads(n, patch);
+      const plan = planGateway(n, patch, net.cidr, read.clientCount ? await clients.countClientsOf(q, n.id) : 0, read.nodes ? await nodes.listNodes(q, network) : []);
+      if (!plan) return this.withSoft(n);
+      await nodes.setNodeFields(q, n.id, plan.fields);
       const row = await PostgresStore.emitNode(q, emit, network, net.keepalive, n.id);
-      const what = [fields.ingress === undefined ? '' : `ingress ${fields.ingress ? 'on' : 'off'}`,
-        fields.egressRanges === undefined ? '' : fields.egressRanges.length ? `egress ${fields.egressRanges.join(',')}${fields.egressNat ? ' nat' : ''}` : 'egress off'].filter(Boolean).join(', ');
-      await admin.appendAudit(q, actor, 'node.gateway', `${network}/${n.name}: ${what}`);
+      await admin.appendAudit(q, actor, 'node.gateway', `${network}/${n.name}: ${plan.what}`);
       return this.withSoft(row);
     });
   }
@@ -430,7 +398,7 @@ export class PostgresStore implements Store, SharedHealth {
       const net = await nets.lockNetwork(q, c.network);
       const row = await clients.insertClient(q, c, net.cidr);
       await PostgresStore.emitNode(q, emit, c.network, net.keepalive, row.gatewayId);
-      await PostgresStore.emitClientName(q, emit, row, true);
+      await emit(clientName(row, await nets.bumpVersion(q, row.network), true));
       await admin.appendAudit(q, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
       return row;
     });
@@ -443,7 +411,7 @@ export class PostgresStore implements Store, SharedHealth {
       if (c.enabled === enabled) return c;
       await clients.setClientEnabled(q, network, name, enabled);
       await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
-      await PostgresStore.emitClientName(q, emit, c, enabled);
+      await emit(clientName(c, await nets.bumpVersion(q, c.network), enabled));
       await admin.appendAudit(q, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
       return { ...c, enabled };
     });
@@ -455,7 +423,7 @@ export class PostgresStore implements Store, SharedHealth {
       const c = await clients.mustClient(q, network, name);
       await clients.removeClient(q, network, name);
       await PostgresStore.emitNode(q, emit, network, net.keepalive, c.gatewayId);
-      if (c.enabled) await PostgresStore.emitClientName(q, emit, c, false);
+      if (c.enabled) await emit(clientName(c, await nets.bumpVersion(q, c.network), false));
       await admin.appendAudit(q, actor, 'client.delete', `${network}/${name}`);
       return c;
     });
@@ -472,7 +440,7 @@ export class PostgresStore implements Store, SharedHealth {
     return this.changing(async (q, emit) => {
       const net = await nets.lockNetwork(q, network);
       const rec = await dns.insertDns(q, net, name, address);
-      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network), upserted: [{ name: rec.name, type: rec.type, address: rec.address }], removed: [] });
+      await emit(recordAdded(network, await nets.bumpVersion(q, network), rec));
       await admin.appendAudit(q, actor, 'dns.add', `${network}/${name}`);
       return rec;
     });
@@ -482,7 +450,7 @@ export class PostgresStore implements Store, SharedHealth {
     return this.changing(async (q, emit) => {
       await nets.lockNetwork(q, network);
       await dns.deleteDns(q, network, name);
-      await emit({ kind: 'dns', network, version: await nets.bumpVersion(q, network), upserted: [], removed: [name] });
+      await emit(namesRemoved(network, await nets.bumpVersion(q, network), [name]));
       await admin.appendAudit(q, actor, 'dns.remove', `${network}/${name}`);
     });
   }

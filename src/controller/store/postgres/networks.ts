@@ -2,33 +2,11 @@
 // its write lock: every transaction that changes what the network's nodes see locks it first
 // (lockNetwork, or bumpVersion's UPDATE), so such writes on any controller run one after the
 // other and get consecutive versions in commit order.
-import { MeshError } from '../../../core/errors.ts';
 import { assertDomainFree, assertNoOverlap } from '../../../core/network.ts';
-import { defaultDomain } from '../../../core/dns.ts';
 import type { Network } from '../../../core/types.ts';
+import { toNetwork, type NetworkRecord as Row } from '../shared/rows.ts';
+import { networkExists, noSuchNetwork } from '../shared/refusals.ts';
 import type { Q } from './engine.ts';
-
-interface Row {
-  name: string;
-  cidr: string;
-  listen_port: number;
-  keepalive: number;
-  manual_approval: boolean;
-  domain: string | null;
-  dns: boolean;
-  version: number;
-}
-
-const toNetwork = (r: Row): Network => ({
-  name: r.name,
-  cidr: r.cidr,
-  listenPort: r.listen_port,
-  keepalive: r.keepalive,
-  manualApproval: r.manual_approval,
-  domain: r.domain ?? defaultDomain(r.name),
-  dns: r.dns,
-  version: r.version,
-});
 
 const COLS = 'name, cidr, listen_port, keepalive, manual_approval, domain, dns, version';
 /** Advisory lock key taken by network creation, so that two controllers cannot both pass the
@@ -42,26 +20,22 @@ export async function findNetwork(q: Q, name: string): Promise<Network | undefin
   return r && toNetwork(r);
 }
 
-const notFound = (name: string) => new MeshError('NOT_FOUND', `network "${name}" does not exist`, { hint: 'List networks with: meshctl network list' });
-
 export async function mustNetwork(q: Q, name: string): Promise<Network> {
   const n = await findNetwork(q, name);
-  if (!n) throw notFound(name);
+  if (!n) throw noSuchNetwork(name);
   return n;
 }
 
 /** Like mustNetwork, and holds the network's row lock until the transaction ends. */
 export async function lockNetwork(q: Q, name: string): Promise<Network> {
   const r = await q.get<Row>(`SELECT ${COLS} FROM networks WHERE name = $1 FOR UPDATE`, [name]);
-  if (!r) throw notFound(name);
+  if (!r) throw noSuchNetwork(name);
   return toNetwork(r);
 }
 
 export async function insertNetwork(q: Q, n: Network): Promise<Network> {
   await q.run('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
-  if (await findNetwork(q, n.name)) {
-    throw new MeshError('ALREADY_EXISTS', `network "${n.name}" already exists`, { hint: 'Pick another name, or see it with: meshctl network show ' + n.name });
-  }
+  if (await findNetwork(q, n.name)) throw networkExists(n.name);
   const all = await listNetworks(q);
   assertNoOverlap(n.cidr, all);
   assertDomainFree(n.domain, n.name, all);
@@ -85,7 +59,7 @@ export async function saveNetworkSettings(q: Q, n: Network): Promise<void> {
 /** Bumps the version of `name` (a change nodes can see) and returns the new version. */
 export async function bumpVersion(q: Q, name: string): Promise<number> {
   const r = await q.get<{ version: number }>('UPDATE networks SET version = version + 1 WHERE name = $1 RETURNING version', [name]);
-  if (!r) throw notFound(name);
+  if (!r) throw noSuchNetwork(name);
   return r.version;
 }
 

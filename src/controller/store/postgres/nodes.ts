@@ -1,61 +1,19 @@
 // Table `nodes` (and `removed_nodes`, the tombstones): queries.
 import { assertNameFree } from '../../../core/names.ts';
 import { nameUse } from './dns.ts';
-import { MeshError } from '../../../core/errors.ts';
 import { freeAddresses, takeAddress } from './addresses.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Q } from './engine.ts';
 import { RETENTION } from '../store.ts';
-
-interface Row {
-  id: string;
-  network: string;
-  name: string;
-  address: string;
-  public_key: string;
-  endpoint: string | null;
-  endpoint_stated: boolean;
-  listen_port: number;
-  approved: boolean;
-  credential_hash: string;
-  created_at: string;
-  last_checkin: string | null;
-  ingress: boolean;
-  egress_ranges: string;
-  egress_nat: boolean;
-}
-
-const toNode = (r: Row, clientAddresses: string[] = []): NodeRow => ({
-  id: r.id,
-  network: r.network,
-  name: r.name,
-  address: r.address,
-  publicKey: r.public_key,
-  endpoint: r.endpoint,
-  endpointStated: r.endpoint_stated,
-  listenPort: r.listen_port,
-  approved: r.approved,
-  credentialHash: r.credential_hash,
-  createdAt: r.created_at,
-  lastCheckin: r.last_checkin,
-  ingress: r.ingress,
-  egressRanges: r.egress_ranges ? r.egress_ranges.split(',') : [],
-  egressNat: r.egress_nat,
-  clientAddresses,
-});
+import { addressesByGateway, nodeAssignments, toNode, toRemoved, type NodeFields, type NodeRecord as Row, type RemovedRecord } from '../shared/rows.ts';
+import { nodeKeyTaken, nodeNameIsClient, noSuchNode } from '../shared/refusals.ts';
 
 /** Enabled clients' addresses by gateway id, for the nodes of `network` (every network when undefined). */
 async function clientAddressesByGateway(q: Q, network?: string): Promise<Map<string, string[]>> {
   const rows = network === undefined
     ? await q.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE enabled ORDER BY name')
     : await q.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE network = $1 AND enabled ORDER BY name', [network]);
-  const out = new Map<string, string[]>();
-  for (const r of rows) {
-    const l = out.get(r.gateway_id);
-    if (l) l.push(r.address);
-    else out.set(r.gateway_id, [r.address]);
-  }
-  return out;
+  return addressesByGateway(rows);
 }
 
 const clientAddressesOf = async (q: Q, id: string): Promise<string[]> =>
@@ -82,7 +40,7 @@ export async function findNodeById(q: Q, id: string): Promise<NodeRow | undefine
 
 export async function mustNode(q: Q, network: string, ref: string): Promise<NodeRow> {
   const n = await findNode(q, network, ref);
-  if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
+  if (!n) throw noSuchNode(network, ref);
   return n;
 }
 
@@ -91,12 +49,8 @@ export async function mustNode(q: Q, network: string, ref: string): Promise<Node
  * constraint stays the last word. */
 export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boolean): Promise<NodeRow> {
   assertNameFree(n.network, n.name, 'node', await nameUse(q, n.network, n.name));
-  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [n.network, n.publicKey])) {
-    throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
-  }
-  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [n.network, n.name])) {
-    throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
-  }
+  if (await q.get('SELECT 1 FROM nodes WHERE network = $1 AND public_key = $2', [n.network, n.publicKey])) throw nodeKeyTaken(n.network);
+  if (await q.get('SELECT 1 FROM ext_clients WHERE network = $1 AND name = $2', [n.network, n.name])) throw nodeNameIsClient(n.network, n.name);
   const address = await takeAddress(q, n.network, cidr);
   const createdAt = new Date().toISOString();
   const r = await q.get<Row>(
@@ -107,25 +61,14 @@ export async function insertNode(q: Q, n: NewNode, cidr: string, approved: boole
   return toNode(r!);
 }
 
-const COLS: Record<string, string> = {
-  endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',
-  ingress: 'ingress', egressNat: 'egress_nat', egressRanges: 'egress_ranges',
-};
-
 /** Replaces a node's credential (a join retried: the first credential never reached the node). */
 export async function setCredential(q: Q, id: string, credentialHash: string): Promise<void> {
   await q.run('UPDATE nodes SET credential_hash = $1 WHERE id = $2', [credentialHash, id]);
 }
 
-export async function setNodeFields(q: Q, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): Promise<void> {
-  const sets: string[] = [];
-  const vals: unknown[] = [];
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) continue;
-    vals.push(Array.isArray(v) ? v.join(',') : v);
-    sets.push(`${COLS[k]} = $${vals.length}`);
-  }
-  if (sets.length) await q.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = $${vals.length + 1}`, [...vals, id]);
+export async function setNodeFields(q: Q, id: string, patch: NodeFields): Promise<void> {
+  const set = nodeAssignments(patch);
+  if (set.length) await q.run(`UPDATE nodes SET ${set.map((a, i) => `${a.column} = $${i + 1}`).join(', ')} WHERE id = $${set.length + 1}`, [...set.map((a) => a.value), id]);
 }
 
 /** Writes many contact times in one statement; a later time never goes back to an earlier one. */
@@ -163,18 +106,9 @@ export async function pruneTombstones(q: Q): Promise<void> {
   );
 }
 
-interface RemovedRow {
-  id: string;
-  network: string;
-  name: string;
-  credential_hash: string;
-  reason: RemovedNode['reason'];
-  removed_at: string;
-}
-
 export async function findRemoved(q: Q, id: string): Promise<RemovedNode | undefined> {
-  const r = await q.get<RemovedRow>('SELECT * FROM removed_nodes WHERE id = $1', [id]);
-  return r && { id: r.id, network: r.network, name: r.name, credentialHash: r.credential_hash, reason: r.reason, removedAt: r.removed_at };
+  const r = await q.get<RemovedRecord>('SELECT * FROM removed_nodes WHERE id = $1', [id]);
+  return r && toRemoved(r);
 }
 
 export const countNodes = async (q: Q, network: string): Promise<number> =>

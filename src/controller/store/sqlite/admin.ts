@@ -1,6 +1,6 @@
 // Tables `admin_tokens` and `audit_log`.
 import type { AdminToken, AuditEntry } from '../../../core/types.ts';
-import { MeshError } from '../../../core/errors.ts';
+import { adminTokenExists, noSuchAdminToken } from '../shared/refusals.ts';
 import type { Sql } from './engine.ts';
 import { RETENTION, type AuditFilter } from '../store.ts';
 
@@ -14,9 +14,7 @@ export const listAdminTokens = (sql: Sql): AdminToken[] => sql.all<AdminToken>(`
 
 /** Inserts a named token; refuses a taken name (revoked names stay taken, so the audit log stays unambiguous). */
 export function insertAdminToken(sql: Sql, t: { name: string; hash: string; expiresAt: string | null }): AdminToken {
-  if (sql.get('SELECT 1 FROM admin_tokens WHERE name = ?', [t.name])) {
-    throw new MeshError('ALREADY_EXISTS', `an admin token named "${t.name}" exists (revoked names stay taken)`, { hint: 'Pick another name; see `meshctl admin token list`' });
-  }
+  if (sql.get('SELECT 1 FROM admin_tokens WHERE name = ?', [t.name])) throw adminTokenExists(t.name);
   const createdAt = new Date().toISOString();
   sql.run('INSERT INTO admin_tokens (token_hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)', [t.hash, t.name, createdAt, t.expiresAt]);
   return { name: t.name, createdAt, expiresAt: t.expiresAt, revokedAt: null };
@@ -24,7 +22,7 @@ export function insertAdminToken(sql: Sql, t: { name: string; hash: string; expi
 
 export function revokeAdminToken(sql: Sql, name: string): AdminToken {
   const t = sql.get<AdminToken>(`SELECT ${COLS} FROM admin_tokens WHERE name = ?`, [name]);
-  if (!t) throw new MeshError('NOT_FOUND', `admin token "${name}" does not exist`, { hint: 'List them with: meshctl admin token list' });
+  if (!t) throw noSuchAdminToken(name);
   if (t.revokedAt) return t;
   const revokedAt = new Date().toISOString();
   sql.run('UPDATE admin_tokens SET revoked_at = ? WHERE name = ?', [revokedAt, name]);

@@ -1,14 +1,12 @@
 // Table `dns_records`: custom records. Node and client records are derived from `nodes` and
 // `ext_clients`, not stored.
-import { MeshError } from '../../../core/errors.ts';
 import { parseRecord, sortRecords, type RecordView } from '../../../core/dns.ts';
 import type { DnsRecord, Network } from '../../../core/types.ts';
 import { assertNameFree, noSuchRecord, type NameUse } from '../../../core/names.ts';
+import { toRecordView as toView, type RecordRecord as Row } from '../shared/rows.ts';
+import { noSuchCnameTarget } from '../shared/refusals.ts';
 import type { Sql } from './engine.ts';
 
-interface Row { name: string; type: string; address: string }
-
-const toView = (r: Row): RecordView => ({ name: r.name, type: r.type === 'CNAME' ? 'CNAME' : 'A', address: r.address });
 
 /** The custom records of `network`, as views carry them, sorted by name. */
 export const listCustom = (sql: Sql, network: string): RecordView[] =>
@@ -47,9 +45,7 @@ export function insertDns(sql: Sql, net: Network, name: string, address: string)
   assertNameFree(network, name, 'record', nameUse(sql, network, name));
   if (rec.type === 'CNAME') {
     const target = nameUse(sql, network, rec.address);
-    if (!target.node && !target.record && !target.client) {
-      throw new MeshError('NOT_FOUND', `a CNAME must point at a name of network "${network}": "${rec.address}" is neither a node, a client nor a record there`, { hint: `List names with: meshctl dns list ${network}` });
-    }
+    if (!target.node && !target.record && !target.client) throw noSuchCnameTarget(network, rec.address);
   }
   sql.run('INSERT INTO dns_records (network, name, type, address, created_at) VALUES (?, ?, ?, ?, ?)', [network, name, rec.type, rec.address, new Date().toISOString()]);
   return { ...rec, network, source: 'custom' };

@@ -1,13 +1,15 @@
 // The Store on the sql.js engine. Soft state (contact times) is kept in memory and flushed on a
 // timer so that a check-in never waits for a whole-file write.
 import { join } from 'node:path';
-import { MeshError } from '../../../core/errors.ts';
 import { patchNetwork } from '../../../core/network.ts';
 import { isJoinRetry } from '../../../core/join-retry.ts';
-import type { Actor, AuditFilter, ClientRow, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
+import type { Actor, AuditFilter, GatewayPatch, NewClient, NewKey, NewNode, NodeRow, Store } from '../store.ts';
 import type { Network, NetworkPatch } from '../../../core/types.ts';
-import { clientNameChange, type Change } from '../../../core/change.ts';
-import { settingsOf } from '../../../core/view.ts';
+import type { Change } from '../../../core/change.ts';
+import { assertDeletable, nodeRemoved as removedError } from '../shared/refusals.ts';
+import {
+  clientName, gatewayReads, joinTarget, namesRemoved, namesServedBy, networkDeleted, nodeRemoved, nodeUpserted, planGateway, recordAdded, settingsChanged,
+} from '../shared/writes.ts';
 import type { Sql } from './engine.ts';
 import { SqliteEngine, type EngineOptions } from './engine.ts';
 import { acquireLock, type DirLock } from './lock.ts';
@@ -17,7 +19,6 @@ import * as nodes from './nodes.ts';
 import * as dns from './dns.ts';
 import * as admin from './admin.ts';
 import * as clients from './clients.ts';
-import { assertEgressRanges } from '../../../core/gateway.ts';
 
 export const DB_FILE = 'meshctl.db';
 /** Entries of the check-in read cache, at most (one per network and per node is the need). */
@@ -126,7 +127,7 @@ export class SqliteStore implements Store {
       const prev = nets.mustNetwork(s, name);
       const next = patchNetwork(prev, patch);
       nets.saveNetworkSettings(s, next);
-      if (next.version !== prev.version) emit({ kind: 'settings', network: name, version: next.version, settings: settingsOf(next) });
+      if (next.version !== prev.version) emit(settingsChanged(next));
       admin.appendAudit(s, actor, 'network.update', name);
       return next;
     });
@@ -135,15 +136,10 @@ export class SqliteStore implements Store {
   deleteNetwork(name: string, force: boolean, actor: Actor) {
     return this.changing((s, emit) => {
       const net = nets.mustNetwork(s, name);
-      const count = nodes.countNodes(s, name);
-      if (count > 0 && !force) {
-        throw new MeshError('NETWORK_NOT_EMPTY', `network "${name}" still has ${count} node${count === 1 ? '' : 's'}`, {
-          hint: `Delete it with its nodes: meshctl network delete ${name} --force`,
-        });
-      }
+      assertDeletable(name, nodes.countNodes(s, name), force);
       for (const n of nodes.listNodes(s, name)) nodes.removeNode(s, n, 'network-deleted');
       nets.removeNetwork(s, name); // keys and records go by ON DELETE CASCADE
-      emit({ kind: 'network-deleted', network: name, version: net.version + 1 });
+      emit(networkDeleted(net));
       admin.appendAudit(s, actor, force ? 'network.delete --force' : 'network.delete', name);
     });
   }
@@ -197,13 +193,13 @@ export class SqliteStore implements Store {
       const prev = nodes.findNode(s, key.network, node.name);
       if (prev && prev.name === node.name && isJoinRetry({ ...prev, lastContact: this.withSoft(prev).lastCheckin }, node.publicKey, now) && keys.keyAccepts(s, key.network, key.name, key.secret)) {
         nodes.setCredential(s, prev.id, node.credentialHash);
-        admin.appendAudit(s, `node:${prev.id}`, 'node.join-retry', `${key.network}/${node.name} (key ${key.name})`);
+        admin.appendAudit(s, `node:${prev.id}`, 'node.join-retry', joinTarget(key, node));
         return { ...prev, credentialHash: node.credentialHash };
       }
       keys.spendKey(s, key.network, key.name, key.secret, now);
       const row = nodes.insertNode(s, node, net.cidr, !net.manualApproval);
-      emit({ kind: 'node-upserted', network: net.name, version: nets.bumpVersion(s, key.network), node: row, keepalive: net.keepalive });
-      admin.appendAudit(s, `node:${node.id}`, 'node.join', `${key.network}/${node.name} (key ${key.name})`);
+      emit(nodeUpserted(net.name, nets.bumpVersion(s, key.network), row, net.keepalive));
+      admin.appendAudit(s, `node:${node.id}`, 'node.join', joinTarget(key, node));
       return row;
     });
   }
@@ -211,11 +207,11 @@ export class SqliteStore implements Store {
   updateNode(id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey'>>) {
     return this.changing((s, emit) => {
       const n = nodes.findNodeById(s, id);
-      if (!n) throw new MeshError('NODE_REMOVED', 'this node has been removed from its network');
+      if (!n) throw removedError('update');
       nodes.setNodeFields(s, id, patch);
       const row = nodes.findNodeById(s, id)!;
       const net = nets.mustNetwork(s, n.network);
-      emit({ kind: 'node-upserted', network: n.network, version: nets.bumpVersion(s, n.network), node: row, keepalive: net.keepalive });
+      emit(nodeUpserted(n.network, nets.bumpVersion(s, n.network), row, net.keepalive));
       return this.withSoft(row);
     });
   }
@@ -226,7 +222,7 @@ export class SqliteStore implements Store {
       const n = nodes.mustNode(s, network, ref);
       if (!n.approved) {
         nodes.setNodeFields(s, n.id, { approved: true });
-        emit({ kind: 'node-upserted', network, version: nets.bumpVersion(s, network), node: { ...n, approved: true }, keepalive: net.keepalive });
+        emit(nodeUpserted(network, nets.bumpVersion(s, network), { ...n, approved: true }, net.keepalive));
         admin.appendAudit(s, actor, 'node.approve', `${network}/${n.name}`);
       }
       return this.withSoft({ ...n, approved: true });
@@ -247,7 +243,7 @@ export class SqliteStore implements Store {
   leaveNode(id: string) {
     return this.changing((s, emit) => {
       const n = nodes.findNodeById(s, id);
-      if (!n) throw new MeshError('NODE_REMOVED', 'this node is no longer a member of its network');
+      if (!n) throw removedError('leave');
       SqliteStore.removeAndTell(s, emit, n, 'left');
       admin.appendAudit(s, `node:${id}`, 'node.leave', `${n.network}/${n.name}`);
       this.soft.delete(id);
@@ -271,57 +267,29 @@ export class SqliteStore implements Store {
   private static emitNode(s: Sql, emit: (c: Change) => void, network: string, id: string): NodeRow {
     const net = nets.mustNetwork(s, network);
     const row = nodes.findNodeById(s, id)!;
-    emit({ kind: 'node-upserted', network, version: nets.bumpVersion(s, network), node: row, keepalive: net.keepalive });
+    emit(nodeUpserted(network, nets.bumpVersion(s, network), row, net.keepalive));
     return row;
   }
 
   /** Removes node `n` (its external clients go with it, by ON DELETE CASCADE) and tells every node,
    * the clients' names included. */
   private static removeAndTell(s: Sql, emit: (c: Change) => void, n: NodeRow, reason: 'deleted' | 'left'): void {
-    const names = n.ingress ? clients.listClients(s, n.network).filter((c) => c.gatewayId === n.id && c.enabled).map((c) => c.name) : [];
+    const names = n.ingress ? namesServedBy(n, clients.listClients(s, n.network)) : [];
     nodes.removeNode(s, n, reason);
-    emit({ kind: 'node-removed', network: n.network, version: nets.bumpVersion(s, n.network), nodeId: n.id, publicKey: n.publicKey });
-    if (names.length) emit({ kind: 'dns', network: n.network, version: nets.bumpVersion(s, n.network), upserted: [], removed: names });
-  }
-
-  /** Tells every node that client `c`'s name (`<client>.<domain>`) now resolves, or no longer does. */
-  private static emitClientName(s: Sql, emit: (c: Change) => void, c: ClientRow, resolves: boolean): void {
-    emit({ kind: 'dns', network: c.network, version: nets.bumpVersion(s, c.network), ...clientNameChange(c, resolves) });
+    emit(nodeRemoved(n, nets.bumpVersion(s, n.network)));
+    if (names.length) emit(namesRemoved(n.network, nets.bumpVersion(s, n.network), names));
   }
 
   setGateway(network: string, ref: string, patch: GatewayPatch, actor: Actor) {
     return this.changing((s, emit) => {
       const net = nets.mustNetwork(s, network);
       const n = nodes.mustNode(s, network, ref);
-      const fields: Parameters<typeof nodes.setNodeFields>[2] = {};
-      if (patch.ingress !== undefined && patch.ingress !== n.ingress) {
-        if (!patch.ingress) {
-          const count = clients.countClientsOf(s, n.id);
-          if (count > 0) {
-            throw new MeshError('GATEWAY_IN_USE', `node "${n.name}" is the gateway of ${count} external client${count === 1 ? '' : 's'}`, {
-              hint: `Delete them first (meshctl clients list ${network}), then turn ingress off`,
-            });
-          }
-        }
-        fields.ingress = patch.ingress;
-      }
-      if (patch.egress === null) {
-        fields.egressRanges = [];
-        fields.egressNat = false;
-      } else if (patch.egress !== undefined) {
-        const others = nodes.listNodes(s, network).filter((o) => o.id !== n.id && o.egressRanges?.length).map((o) => ({ node: o.name, ranges: o.egressRanges ?? [] }));
-        fields.egressRanges = assertEgressRanges(patch.egress.ranges, net.cidr, others);
-        fields.egressNat = patch.egress.nat;
-      }
-      const same = (fields.ingress === undefined || fields.ingress === (n.ingress ?? false))
-        && (fields.egressRanges === undefined || fields.egressRanges.join(',') === (n.egressRanges ?? []).join(','))
-        && (fields.egressNat === undefined || fields.egressNat === (n.egressNat ?? false));
-      if (same) return this.withSoft(n);
-      nodes.setNodeFields(s, n.id, fields);
+      const read = gatewayReads(n, patch);
+      const plan = planGateway(n, patch, net.cidr, read.clientCount ? clients.countClientsOf(s, n.id) : 0, read.nodes ? nodes.listNodes(s, network) : []);
+      if (!plan) return this.withSoft(n);
+      nodes.setNodeFields(s, n.id, plan.fields);
       const row = SqliteStore.emitNode(s, emit, network, n.id);
-      const what = [fields.ingress === undefined ? '' : `ingress ${fields.ingress ? 'on' : 'off'}`,
-        fields.egressRanges === undefined ? '' : fields.egressRanges.length ? `egress ${fields.egressRanges.join(',')}${fields.egressNat ? ' nat' : ''}` : 'egress off'].filter(Boolean).join(', ');
-      admin.appendAudit(s, actor, 'node.gateway', `${network}/${n.name}: ${what}`);
+      admin.appendAudit(s, actor, 'node.gateway', `${network}/${n.name}: ${plan.what}`);
       return this.withSoft(row);
     });
   }
@@ -345,7 +313,7 @@ export class SqliteStore implements Store {
       const net = nets.mustNetwork(s, c.network);
       const row = clients.insertClient(s, c, net.cidr);
       SqliteStore.emitNode(s, emit, c.network, row.gatewayId);
-      SqliteStore.emitClientName(s, emit, row, true);
+      emit(clientName(row, nets.bumpVersion(s, row.network), true));
       admin.appendAudit(s, actor, 'client.create', `${c.network}/${c.name} (gateway ${row.gateway})`);
       return row;
     });
@@ -358,7 +326,7 @@ export class SqliteStore implements Store {
       if (c.enabled === enabled) return c;
       clients.setClientEnabled(s, network, name, enabled);
       SqliteStore.emitNode(s, emit, network, c.gatewayId);
-      SqliteStore.emitClientName(s, emit, c, enabled);
+      emit(clientName(c, nets.bumpVersion(s, c.network), enabled));
       admin.appendAudit(s, actor, enabled ? 'client.enable' : 'client.disable', `${network}/${name}`);
       return { ...c, enabled };
     });
@@ -370,7 +338,7 @@ export class SqliteStore implements Store {
       const c = clients.mustClient(s, network, name);
       clients.removeClient(s, network, name);
       SqliteStore.emitNode(s, emit, network, c.gatewayId);
-      if (c.enabled) SqliteStore.emitClientName(s, emit, c, false);
+      if (c.enabled) emit(clientName(c, nets.bumpVersion(s, c.network), false));
       admin.appendAudit(s, actor, 'client.delete', `${network}/${name}`);
       return c;
     });
@@ -386,7 +354,7 @@ export class SqliteStore implements Store {
   addDns(network: string, name: string, address: string, actor: Actor) {
     return this.changing((s, emit) => {
       const rec = dns.insertDns(s, nets.mustNetwork(s, network), name, address);
-      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network), upserted: [{ name: rec.name, type: rec.type, address: rec.address }], removed: [] });
+      emit(recordAdded(network, nets.bumpVersion(s, network), rec));
       admin.appendAudit(s, actor, 'dns.add', `${network}/${name}`);
       return rec;
     });
@@ -396,7 +364,7 @@ export class SqliteStore implements Store {
     return this.changing((s, emit) => {
       nets.mustNetwork(s, network);
       dns.deleteDns(s, network, name);
-      emit({ kind: 'dns', network, version: nets.bumpVersion(s, network), upserted: [], removed: [name] });
+      emit(namesRemoved(network, nets.bumpVersion(s, network), [name]));
       admin.appendAudit(s, actor, 'dns.remove', `${network}/${name}`);
     });
   }

@@ -1,31 +1,9 @@
 // Table `networks`: queries. Each takes the transaction handle first.
-import { MeshError } from '../../../core/errors.ts';
 import { assertDomainFree, assertNoOverlap } from '../../../core/network.ts';
-import { defaultDomain } from '../../../core/dns.ts';
 import type { Network } from '../../../core/types.ts';
+import { toNetwork, type NetworkRecord as Row } from '../shared/rows.ts';
+import { networkExists, noSuchNetwork } from '../shared/refusals.ts';
 import type { Sql } from './engine.ts';
-
-interface Row {
-  name: string;
-  cidr: string;
-  listen_port: number;
-  keepalive: number;
-  manual_approval: number;
-  domain: string | null;
-  dns: number;
-  version: number;
-}
-
-const toNetwork = (r: Row): Network => ({
-  name: r.name,
-  cidr: r.cidr,
-  listenPort: r.listen_port,
-  keepalive: r.keepalive,
-  manualApproval: r.manual_approval === 1,
-  domain: r.domain ?? defaultDomain(r.name),
-  dns: r.dns !== 0,
-  version: r.version,
-});
 
 export const listNetworks = (sql: Sql): Network[] => sql.all<Row>('SELECT * FROM networks ORDER BY name').map(toNetwork);
 
@@ -36,14 +14,12 @@ export function findNetwork(sql: Sql, name: string): Network | undefined {
 
 export function mustNetwork(sql: Sql, name: string): Network {
   const n = findNetwork(sql, name);
-  if (!n) throw new MeshError('NOT_FOUND', `network "${name}" does not exist`, { hint: 'List networks with: meshctl network list' });
+  if (!n) throw noSuchNetwork(name);
   return n;
 }
 
 export function insertNetwork(sql: Sql, n: Network): Network {
-  if (findNetwork(sql, n.name)) {
-    throw new MeshError('ALREADY_EXISTS', `network "${n.name}" already exists`, { hint: 'Pick another name, or see it with: meshctl network show ' + n.name });
-  }
+  if (findNetwork(sql, n.name)) throw networkExists(n.name);
   const all = listNetworks(sql);
   assertNoOverlap(n.cidr, all);
   assertDomainFree(n.domain, n.name, all);

@@ -1,60 +1,18 @@
 // Table `nodes`: queries.
 import { assertNameFree } from '../../../core/names.ts';
-import { MeshError } from '../../../core/errors.ts';
 import { freeAddresses, takeAddress } from './addresses.ts';
 import type { NewNode, NodeRow, RemovedNode } from '../store.ts';
 import type { Sql } from './engine.ts';
 import { RETENTION } from './admin.ts';
-
-interface Row {
-  id: string;
-  network: string;
-  name: string;
-  address: string;
-  public_key: string;
-  endpoint: string | null;
-  endpoint_stated: number;
-  listen_port: number;
-  approved: number;
-  credential_hash: string;
-  created_at: string;
-  last_checkin: string | null;
-  ingress: number;
-  egress_ranges: string;
-  egress_nat: number;
-}
-
-const toNode = (r: Row, clientAddresses: string[] = []): NodeRow => ({
-  id: r.id,
-  network: r.network,
-  name: r.name,
-  address: r.address,
-  publicKey: r.public_key,
-  endpoint: r.endpoint,
-  endpointStated: r.endpoint_stated === 1,
-  listenPort: r.listen_port,
-  approved: r.approved === 1,
-  credentialHash: r.credential_hash,
-  createdAt: r.created_at,
-  lastCheckin: r.last_checkin,
-  ingress: r.ingress === 1,
-  egressRanges: r.egress_ranges ? r.egress_ranges.split(',') : [],
-  egressNat: r.egress_nat === 1,
-  clientAddresses,
-});
+import { addressesByGateway, nodeAssignments, toNode, toRemoved, type NodeFields, type NodeRecord as Row, type RemovedRecord } from '../shared/rows.ts';
+import { nodeKeyTaken, nodeNameIsClient, noSuchNode } from '../shared/refusals.ts';
 
 /** Enabled clients' addresses by gateway id, for the nodes of `network` (every network when undefined). */
 function clientAddressesByGateway(sql: Sql, network?: string): Map<string, string[]> {
   const rows = network === undefined
     ? sql.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE enabled = 1 ORDER BY name')
     : sql.all<{ gateway_id: string; address: string }>('SELECT gateway_id, address FROM ext_clients WHERE network = ? AND enabled = 1 ORDER BY name', [network]);
-  const out = new Map<string, string[]>();
-  for (const r of rows) {
-    const l = out.get(r.gateway_id);
-    if (l) l.push(r.address);
-    else out.set(r.gateway_id, [r.address]);
-  }
-  return out;
+  return addressesByGateway(rows);
 }
 
 const clientAddressesOf = (sql: Sql, id: string): string[] =>
@@ -84,7 +42,7 @@ export function findNodeById(sql: Sql, id: string): NodeRow | undefined {
 
 export function mustNode(sql: Sql, network: string, ref: string): NodeRow {
   const n = findNode(sql, network, ref);
-  if (!n) throw new MeshError('NOT_FOUND', `node "${ref}" does not exist in network "${network}"`, { hint: `List nodes with: meshctl nodes list ${network}` });
+  if (!n) throw noSuchNode(network, ref);
   return n;
 }
 
@@ -97,12 +55,8 @@ export function insertNode(sql: Sql, n: NewNode, cidr: string, approved: boolean
     [n.network, n.name, n.publicKey],
   )!;
   assertNameFree(n.network, n.name, 'node', { node: taken.node === 1, record: taken.record === 1 });
-  if (taken.key === 1) {
-    throw new MeshError('ALREADY_EXISTS', `this public key already belongs to a node of network "${n.network}"`, { hint: 'Leave the network first, or generate a new key pair' });
-  }
-  if (taken.client === 1) {
-    throw new MeshError('NAME_TAKEN', `an external client named "${n.name}" already exists in network "${n.network}"`, { hint: 'Join with another --name' });
-  }
+  if (taken.key === 1) throw nodeKeyTaken(n.network);
+  if (taken.client === 1) throw nodeNameIsClient(n.network, n.name);
   const address = takeAddress(sql, n.network, cidr);
   const createdAt = new Date().toISOString();
   sql.run(
@@ -123,19 +77,9 @@ export function setCredential(sql: Sql, id: string, credentialHash: string): voi
   sql.run('UPDATE nodes SET credential_hash = ? WHERE id = ?', [credentialHash, id]);
 }
 
-export function setNodeFields(sql: Sql, id: string, patch: Partial<Pick<NodeRow, 'endpoint' | 'endpointStated' | 'listenPort' | 'publicKey' | 'approved' | 'lastCheckin' | 'ingress' | 'egressNat'> & { egressRanges: string[] }>): void {
-  const cols: Record<string, string> = {
-    endpoint: 'endpoint', endpointStated: 'endpoint_stated', listenPort: 'listen_port', publicKey: 'public_key', approved: 'approved', lastCheckin: 'last_checkin',
-    ingress: 'ingress', egressNat: 'egress_nat', egressRanges: 'egress_ranges',
-  };
-  const sets: string[] = [];
-  const vals: (string | number | null)[] = [];
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) continue;
-    sets.push(`${cols[k]} = ?`);
-    vals.push(typeof v === 'boolean' ? (v ? 1 : 0) : Array.isArray(v) ? v.join(',') : v);
-  }
-  if (sets.length) sql.run(`UPDATE nodes SET ${sets.join(', ')} WHERE id = ?`, [...vals, id]);
+export function setNodeFields(sql: Sql, id: string, patch: NodeFields): void {
+  const set = nodeAssignments(patch);
+  if (set.length) sql.run(`UPDATE nodes SET ${set.map((a) => `${a.column} = ?`).join(', ')} WHERE id = ?`, [...set.map((a) => (typeof a.value === 'boolean' ? (a.value ? 1 : 0) : a.value)), id]);
 }
 
 /** Deletes a node, leaving a tombstone so that its credential is answered with "removed". */
@@ -152,18 +96,9 @@ export function removeNode(sql: Sql, n: NodeRow, reason: RemovedNode['reason']):
   sql.run('DELETE FROM removed_nodes WHERE rowid IN (SELECT rowid FROM removed_nodes ORDER BY removed_at DESC LIMIT -1 OFFSET ?)', [RETENTION.tombstoneRows]);
 }
 
-interface RemovedRow {
-  id: string;
-  network: string;
-  name: string;
-  credential_hash: string;
-  reason: RemovedNode['reason'];
-  removed_at: string;
-}
-
 export function findRemoved(sql: Sql, id: string): RemovedNode | undefined {
-  const r = sql.get<RemovedRow>('SELECT * FROM removed_nodes WHERE id = ?', [id]);
-  return r && { id: r.id, network: r.network, name: r.name, credentialHash: r.credential_hash, reason: r.reason, removedAt: r.removed_at };
+  const r = sql.get<RemovedRecord>('SELECT * FROM removed_nodes WHERE id = ?', [id]);
+  return r && toRemoved(r);
 }
 
 export const countNodes = (sql: Sql, network: string): number =>
