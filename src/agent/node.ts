@@ -465,7 +465,7 @@ export async function status(env: AgentEnv, network?: string, stateOf?: (network
         name: byKey.get(p.publicKey)?.name ?? p.publicKey.slice(0, 8),
         address: byKey.get(p.publicKey)?.address ?? p.allowedIps[0] ?? '',
         endpoint: p.endpoint,
-        ...pathOf(st.paths, p.publicKey, p.endpoint),
+        ...pathOf(st.paths, p.publicKey, p.endpoint, byKey.get(p.publicKey)?.endpoint),
         latestHandshake: p.latestHandshake ? new Date(p.latestHandshake * 1000).toISOString() : null,
         rxBytes: p.rxBytes,
         txBytes: p.txBytes,

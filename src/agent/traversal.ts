@@ -4,7 +4,7 @@
 // applies the endpoints and sends the nudges.
 import { pairKey, type Candidate, type CandidateKind } from '../core/candidates.ts';
 import { DEFAULT_PATH_TIMERS, pathName, retryOffset, stepPath, type PathState, type PathTimers } from '../core/path.ts';
-import type { PathUpdate } from '../core/change.ts';
+import { defaultPath, pathFor, type PathUpdate } from '../core/change.ts';
 import type { NodeView } from '../core/view.ts';
 import type { WgPeerState } from '../core/wg-diff.ts';
 import type { ReportedPeer } from './client.ts';
@@ -63,8 +63,8 @@ export class Traversal {
     const live = new Map((wg ?? []).map((p) => [p.publicKey, p]));
     const keep = new Set<string>();
     for (const peer of view.peers) {
-      const path = byKey.get(peer.publicKey);
-      if (!path) continue; // no NAT traversal for it (an older controller): the view's endpoint
+      const path = pathFor(paths, byKey, peer);
+      if (!path) continue; // no NAT traversal for it (an older controller, no endpoint): the view's
       keep.add(peer.publicKey);
       const w = live.get(peer.publicKey);
       const step = stepPath(this.states.get(peer.publicKey), {
@@ -116,8 +116,8 @@ export class Traversal {
 
 /** The path a peer is on, judged from outside the worker (status, cron check-ins): relayed when
  * WireGuard holds the pair's relay endpoint. Also the candidate it holds, if any. */
-export function pathOf(paths: PathUpdate | undefined, publicKey: string, endpoint: string | null): { path: 'direct' | 'relayed'; candidate: Candidate | null } {
-  const p = paths?.paths.find((x) => x.publicKey === publicKey);
+export function pathOf(paths: PathUpdate | undefined, publicKey: string, endpoint: string | null, viewEndpoint = ''): { path: 'direct' | 'relayed'; candidate: Candidate | null } {
+  const p = paths?.paths.find((x) => x.publicKey === publicKey) ?? (paths ? defaultPath({ publicKey, endpoint: viewEndpoint }) : null);
   if (p && p.relay && endpoint === p.relay) return { path: 'relayed', candidate: null };
   const c = p?.candidates.find((x) => x.endpoint === endpoint);
   return { path: 'direct', candidate: c ? asCandidates([c])[0]! : null };

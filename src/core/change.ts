@@ -38,6 +38,29 @@ export interface PathUpdate {
   base?: string;
 }
 
+export type PeerPathEntry = PathUpdate['paths'][number];
+
+/** A peer's path when the update names none: the endpoint its view entry gives (where the
+ * controller saw it) as the only candidate, and no relay. A full update leaves such entries out:
+ * in a network without NATs every entry is one of these, N entries to each of N nodes for
+ * nothing. A peer with no endpoint (an external client) has no path. */
+export function defaultPath(peer: { publicKey: string; endpoint: string }): PeerPathEntry | null {
+  return peer.endpoint ? { publicKey: peer.publicKey, candidates: [{ endpoint: peer.endpoint, kind: 'controller' }], relay: '' } : null;
+}
+
+/** True when `p` says no more than defaultPath of a peer at `endpoint`. */
+export function isDefaultPath(p: PeerPathEntry, endpoint: string): boolean {
+  const c = p.candidates;
+  return p.relay === '' && c.length === 1 && c[0]!.endpoint === endpoint && c[0]!.kind === 'controller';
+}
+
+/** The path a node holds for `peer`: its entry, or the default when the node holds paths at all
+ * (none held: an older controller, no NAT traversal). */
+export function pathFor(held: PathUpdate | undefined, byKey: ReadonlyMap<string, PeerPathEntry>, peer: { publicKey: string; endpoint: string }): PeerPathEntry | null {
+  if (!held) return null;
+  return byKey.get(peer.publicKey) ?? defaultPath(peer);
+}
+
 /** Applies a path update to the paths a node holds. A partial update on top of another version
  * than its base is applied too, but leaves the tag empty, so the next check-in brings all. */
 export function applyPaths(held: PathUpdate | undefined, u: PathUpdate): PathUpdate {

@@ -95,6 +95,9 @@ const fresh0 = (phase: Phase, i: PathInput, exhausted: boolean): PathState => ({
   phase, current: null, attempted: [], since: i.now, rxAtStart: i.rxBytes, exhausted, winner: null,
 });
 
+/** How late in its slot an end may still start a retry: a tick (1 s) and some margin. */
+const retryLateMs = (t: PathTimers) => Math.min(2_500, t.retryDirectMs / 4);
+
 /** Direct with a relay still assigned, but nothing received for this long: the direct path is gone. */
 export const DIRECT_SILENT_MS = 60_000;
 
@@ -150,8 +153,11 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
       if (s.relay !== undefined && s.relay !== i.relay) return relayed(s);
       // WireGuard roamed to a direct address by itself (the other end's retry got through): keep it.
       if (fresh(i) && i.endpoint && i.endpoint !== i.relay && i.rxBytes > s.rxAtStart && list.length) return direct(s, winnerOf(i, null));
-      const due = nextRetryAt(s.since + 1, t.retryDirectMs, i.retryOffsetMs);
-      if (list.length && i.now >= due) {
+      // The pair's latest retry slot: both ends switch in it, or neither (a slot missed by more
+      // than a tick, e.g. candidates that arrived late, waits for the next one: an end that
+      // switched alone would only lose the relay's packets for the window).
+      const slot = nextRetryAt(i.now - t.retryDirectMs + 1, t.retryDirectMs, i.retryOffsetMs);
+      if (list.length && slot > s.since && i.now - slot <= retryLateMs(t)) {
         // One candidate per retry, the next untried one (both ends hold the same list).
         const n = next({ ...s, phase: 'retrying', current: null }) ?? next({ ...s, phase: 'retrying', current: null, attempted: [] })!;
         return step({ ...n, rxAtStart: i.rxBytes }, n.current, null, true);
@@ -164,8 +170,11 @@ export function stepPath(prev: PathState | undefined, i: PathInput, t: PathTimer
       const onDirect = i.endpoint !== null && i.endpoint !== i.relay;
       if (!i.relay) return step({ ...fresh0('probing', i, true), current: s.current, since: s.since }, s.current, null, false);
       if (s.relay !== undefined && s.relay !== i.relay) return relayed(s);
-      if (i.now - s.since < t.retryWindowMs) return step(s, onDirect ? null : s.current, null, true);
-      if (onDirect && i.rxBytes > s.rxAtStart) return direct(s, winnerOf(i, byEndpoint(s.current)));
+      // WireGuard roamed back to the relay: the other end's packets still come through it. What
+      // was received so far proves nothing about the direct path: count from here.
+      const rxAtStart = onDirect ? s.rxAtStart : i.rxBytes;
+      if (i.now - s.since < t.retryWindowMs) return step({ ...s, rxAtStart }, onDirect ? null : s.current, null, true);
+      if (onDirect && i.rxBytes > rxAtStart) return direct(s, winnerOf(i, byEndpoint(s.current)));
       const attempted = s.current ? [...s.attempted, s.current] : s.attempted;
       return step({ ...s, phase: 'relayed', current: null, attempted, since: i.now, rxAtStart: i.rxBytes, relay: i.relay }, i.relay, null, true);
     }

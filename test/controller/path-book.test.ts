@@ -56,3 +56,71 @@ t.test('a node behind a per-destination NAT and a NATed peer: relayed at once, n
   t.equal(book.pathBetween(a, c.publicKey, c.id), 'unknown', 'still probing');
   book.close();
 });
+
+t.test('a full update leaves out the peers a node reaches at their view endpoint; a partial one names every changed peer', async (t) => {
+  // One node on the open internet, two behind the same NAT (they reach each other on their LAN).
+  const x = { ...row('x', 'X'.repeat(43) + '='), endpoint: '203.0.113.1:51821' };
+  const n1 = { ...row('n1', 'M'.repeat(43) + '='), endpoint: '198.51.100.3:51821' };
+  const n2 = { ...row('n2', 'N'.repeat(43) + '='), endpoint: '198.51.100.3:51822', listenPort: 51822 };
+  const members = [x, n1, n2];
+  const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const book = new PathBook(views, store, null, pino({ level: 'silent' }));
+  const sent: { node: string; u: PathUpdate }[] = [];
+  book.setSink({ send: (_n, node, u) => sent.push({ node, u }), connected: () => true });
+  book.contact(x, 'ipv4:203.0.113.1:5000', ['203.0.113.1']);
+  book.contact(n1, 'ipv4:198.51.100.3:7000', ['192.168.3.10']);
+  book.contact(n2, 'ipv4:198.51.100.3:7001', ['192.168.3.11']);
+  await tick();
+  t.same((await book.pathsFor(x)).paths, [], 'x reaches both at their view endpoints: nothing to send');
+  const forN1 = (await book.pathsFor(n1)).paths;
+  t.same(forN1.map((p) => p.publicKey), [n2.publicKey], 'n1 gets n2 (a LAN candidate), not x');
+  t.same(forN1[0]!.candidates[0], { endpoint: '192.168.3.11:51822', kind: 'local' });
+  // x's facts change: everyone gets x's entry, default or not (it may replace one they hold).
+  sent.length = 0;
+  book.contact(x, 'ipv4:203.0.113.1:5000', ['203.0.113.1', '10.9.9.9']);
+  await tick();
+  const toN1 = sent.find((s) => s.node === 'n1')!;
+  t.ok(toN1.u.base, 'a partial update');
+  t.same(toN1.u.paths.map((p) => p.publicKey), [x.publicKey], 'names x although its entry is the default');
+  t.equal(sent.find((s) => s.node === 'n2')!.u, toN1.u, 'n1 and n2 get the same entries: one shared update (encoded once)');
+  t.same(sent.find((s) => s.node === 'x')!.u.paths, [], 'x is sent no entry of its own, only the new version');
+  book.close();
+});
+
+t.test('paths tags of two controller runs never match, so an agent never keeps paths of a past run', async (t) => {
+  const views = { membersOf: async () => ({ version: 1, rows: [] }) } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const one = new PathBook(views, store, null, pino({ level: 'silent' }));
+  const two = new PathBook(views, store, null, pino({ level: 'silent' }));
+  t.match(one.tagOf('office'), /^[0-9a-f]{8}\.0$/);
+  t.not(one.tagOf('office'), two.tagOf('office'));
+  one.close();
+  two.close();
+});
+
+t.test('after a start, relayed pairs are offered no direct candidates until the check-ins had time to come back', async (t) => {
+  let now = 1_800_000_000_000;
+  const a = row('a', 'A'.repeat(43) + '=');
+  const b = row('bb', 'B'.repeat(43) + '=');
+  const members = [a, b];
+  const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const relay = new RelayPool(pino({ level: 'silent' }), null);
+  const book = new PathBook(views, store, relay, pino({ level: 'silent' }), () => now);
+  await relay.start({ name: 'r1', host: '198.51.100.1', open: async () => [40001, 40002], close: () => {} });
+  book.contact(a, 'ipv4:198.51.100.20:6000', ['192.168.1.10']);
+  book.contact(b, 'ipv4:198.51.100.30:7000', ['192.168.3.10']);
+  // Both ends waited out every candidate: the pair is relayed.
+  await book.report(a, [{ publicKey: b.publicKey, latestHandshake: 0, path: 'probing', exhausted: true }]);
+  await book.report(b, [{ publicKey: a.publicKey, latestHandshake: 0, path: 'probing', exhausted: true }]);
+  await tick();
+  const early = (await book.pathsFor(a)).paths.find((p) => p.publicKey === b.publicKey)!;
+  t.equal(early.relay, '198.51.100.1:40001');
+  t.same(early.candidates, [], 'no retries off the relay while the NAT facts come back');
+  now += 20_000;
+  const later = (await book.pathsFor(a)).paths.find((p) => p.publicKey === b.publicKey)!;
+  t.equal(later.relay, '198.51.100.1:40001');
+  t.ok(later.candidates.length > 0, 'then the pair may retry direct (its NATs may allow it)');
+  book.close();
+});

@@ -89,3 +89,15 @@ t.test('a gap in versions, a gateway\'s change or a version bumped without a cha
   await vb.membersOf('office');
   assert.equal(state.reads, 5);
 });
+
+t.test('byPublicKey: one index per member list, a new list gets its own', async (t) => {
+  const { byPublicKey } = await import('../../src/controller/node-api/view-builder.ts');
+  const mk = (id: string) => ({ id, publicKey: `${id}-key` }) as unknown as NodeRow;
+  const rows = [mk('a'), mk('b')];
+  const idx = byPublicKey(rows);
+  t.equal(idx.get('b-key')?.id, 'b');
+  t.equal(byPublicKey(rows), idx, 'the same list: the same index, not built again');
+  const next = [...rows, mk('c')];
+  t.equal(byPublicKey(next).get('c-key')?.id, 'c', 'a changed list is indexed anew');
+  t.equal(idx.get('c-key'), undefined);
+});

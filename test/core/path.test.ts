@@ -80,6 +80,39 @@ t.test('a retry that brings nothing goes back to the relay after its short windo
   t.equal(s.endpoint, C[1]!.endpoint, 'the next retry tries the next candidate');
 });
 
+t.test('a retry slot missed by more than a tick is skipped: both ends retry in the same slot or not at all', async (t) => {
+  const relay = '198.51.100.5:40001';
+  // Relayed long ago with no candidates (a pair the controller knows cannot go direct) ...
+  let s = stepPath(undefined, input({ relay, candidates: [] }), T);
+  t.equal(s.state.phase, 'relayed');
+  const slot = nextRetryAt(at0 + 1, T.retryDirectMs, 0);
+  // ... candidates arrive 10 s after a slot passed (e.g. a restarted controller): no retry now.
+  s = stepPath(s.state, input({ now: slot + 10_000, relay, endpoint: relay, rxBytes: 100 }), T);
+  t.equal(s.state.phase, 'relayed', 'the missed slot is not made up late');
+  t.equal(s.endpoint, relay);
+  s = stepPath(s.state, input({ now: slot + T.retryDirectMs - 1, relay, endpoint: relay, rxBytes: 100 }), T);
+  t.equal(s.state.phase, 'relayed', 'not before the next slot');
+  s = stepPath(s.state, input({ now: slot + T.retryDirectMs + 900, relay, endpoint: relay, rxBytes: 100 }), T);
+  t.equal(s.state.phase, 'retrying', 'the next slot, within a tick');
+});
+
+t.test('packets that came through the relay during a retry window do not count as a direct path', async (t) => {
+  const relay = '198.51.100.5:40001';
+  let s = stepPath(undefined, input({ relay }), T);
+  const due = nextRetryAt(at0 + 1, T.retryDirectMs, 0);
+  s = stepPath(s.state, input({ now: due, relay, endpoint: relay, rxBytes: 100 }), T);
+  t.equal(s.state.phase, 'retrying');
+  // The other end is still on the relay: its packets arrive through it and WireGuard roams back.
+  s = stepPath(s.state, input({ now: due + 1000, relay, endpoint: relay, rxBytes: 400 }), T);
+  t.equal(s.endpoint, C[0]!.endpoint, 'the direct candidate is set again for the rest of the window');
+  s = stepPath(s.state, input({ now: due + 2000, relay, endpoint: relay, rxBytes: 700 }), T);
+  // The window ends with WireGuard on the candidate the agent set, nothing received since.
+  s = stepPath(s.state, input({ now: due + 3000, relay, endpoint: C[0]!.endpoint, rxBytes: 700 }), T);
+  t.equal(s.state.phase, 'relayed', 'back on the relay, not a false direct');
+  t.equal(s.endpoint, relay);
+  t.equal(s.event, null);
+});
+
 t.test('a direct path whose handshake goes stale is probed again', async (t) => {
   const direct: PathState = { phase: 'direct', current: null, attempted: [], since: at0, rxAtStart: 0, exhausted: false, winner: C[0]! };
   const s = stepPath(direct, input({ now: at0 + 200_000, handshakeAt: at0, endpoint: C[0]!.endpoint }), T);

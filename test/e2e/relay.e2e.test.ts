@@ -161,6 +161,8 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
   });
 
   await step('5', 'the A-B block is lifted: the pair leaves the relay for a direct path within the 60 s retry period', ['2'], async (st) => {
+    // Polled: the pair may be in one of its 3 s retry windows (on the direct candidates) just now.
+    await waitFor('a1 holds b1 at a relay before the block is lifted', 10_000, async () => !!relayOf(await wgEndpoint('a1', 'b1')));
     const via = await wgEndpoint('a1', 'b1');
     st.ok(relayOf(via), `a1 holds b1 at a relay before: ${via}`);
     await blockAB('-D');

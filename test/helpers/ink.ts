@@ -1,5 +1,5 @@
 // Driving Ink components in tests: render with ink-testing-library, read frames without ANSI
-// codes, type keys one at a time, and wait for what should appear.
+// codes, press keys one at a time, type (paste) text, and wait for what should appear.
 import './force-color.ts';
 import React from 'react';
 import { render } from 'ink-testing-library';
@@ -14,7 +14,7 @@ export interface Driver {
   raw(): string;
   /** Types `keys`, each as its own chunk (as a person does), letting Ink settle in between. */
   press(...keys: string[]): Promise<void>;
-  /** Types `text` a character at a time. */
+  /** Types `text` as one chunk (a paste), then waits until the frame shows it (at most 1 s). */
   type(text: string): Promise<void>;
   /** Resolves when `pred(frame)` holds; rejects with the last frame after `ms`. */
   waitFor(pred: (frame: string) => boolean, ms?: number, what?: string): Promise<string>;
@@ -38,11 +38,15 @@ export function drive(el: React.ReactElement): Driver {
     },
     async type(text) {
       await sleep(60); // a field that just appeared subscribes to input in an effect: let it run
-      for (const c of text) {
-        r.stdin.write(c);
-        await sleep(10);
-      }
-      await sleep(20);
+      // One chunk, as a paste (or a terminal over a slow link) delivers it. Key by key, a loaded
+      // machine lost keys: ink-text-input computes the next value from the value its input
+      // handler last saw, and Ink hands handlers new values in an effect after each render, so a
+      // key that arrived before that effect replaced the one before it.
+      r.stdin.write(text);
+      const squash = (x: string) => x.replace(/[\s│]/g, '');
+      const until = Date.now() + 1000;
+      while (!squash(d.frame()).includes(squash(text)) && Date.now() < until) await sleep(5);
+      await sleep(30);
     },
     async waitFor(pred, ms = 2000, what = 'the expected frame') {
       const until = Date.now() + ms;

@@ -6,12 +6,13 @@
 // rebuild it within one period after a restart; the relay pairs alone are kept by the relays
 // (relay-pool.ts), which hand them back here after a restart.
 import { isIP } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { candidatesFor, pairKey, OBSERVATION_TTL_MS, type Candidate, type CandidateKind, type NatFacts, type Observation } from '../../core/candidates.ts';
 import { HANDSHAKE_FRESH_MS, REPORT_TTL_MS, hardNat, relayDecision, type PathReport } from '../../core/path.ts';
 import { formatHostPort } from '../../core/address.ts';
-import type { Change } from '../../core/change.ts';
+import { isDefaultPath, type Change } from '../../core/change.ts';
 import type { NodeRow, Store } from '../store/store.ts';
-import type { ViewBuilder } from '../node-api/view-builder.ts';
+import { byPublicKey, type ViewBuilder } from '../node-api/view-builder.ts';
 import type { Logger } from 'pino';
 import type { RelayAssignment, RelayProvider } from './relay-pool.ts';
 
@@ -82,6 +83,10 @@ interface RelayEntry {
 
 /** A node is in contact when it checked in or joined this recently (periodic check-ins: 15 s). */
 const CONTACT_MS = 45_000;
+/** After a start, relayed pairs are offered no direct candidates for this long: the NAT facts
+ * that say a pair cannot go direct (see hopeless) live in memory and come back with the first
+ * round of check-ins (15 s); until then a retry would only take such a pair off its relay. */
+export const RESTART_QUIET_MS = 20_000;
 const KINDS: readonly CandidateKind[] = ['stated', 'local', 'observed', 'controller'];
 
 const hostOf = (source: string): string | null => {
@@ -91,6 +96,18 @@ const hostOf = (source: string): string | null => {
   return host && isIP(host) ? host : null;
 };
 const cleanAddresses = (xs: readonly string[] | undefined) => [...new Set((xs ?? []).filter((a) => isIP(a) === 4 && !a.startsWith('127.') && !a.startsWith('169.254.')))].slice(0, 16);
+
+/** Whether two lists of path entries say the same. */
+function sameEntries(a: readonly PeerPath[], b: readonly PeerPath[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.publicKey !== y.publicKey || x.relay !== y.relay || x.candidates.length !== y.candidates.length) return false;
+    for (let j = 0; j < x.candidates.length; j++) if (x.candidates[j]!.endpoint !== y.candidates[j]!.endpoint || x.candidates[j]!.kind !== y.candidates[j]!.kind) return false;
+  }
+  return true;
+}
 
 export class PathBook {
   private readonly facts = new Map<string, Facts>();
@@ -106,6 +123,11 @@ export class PathBook {
   private readonly unsubscribe: () => void;
   /** The paths version each node was last answered with or confirmed to hold. */
   private readonly held = new Map<string, string>();
+  /** Part of every paths tag: versions start again at each start (and each controller of a
+   * PostgreSQL cluster counts its own), so a tag from another run must never look current. */
+  private readonly epoch = randomBytes(4).toString('hex');
+  private readonly started: number;
+  private readonly quietTimer: NodeJS.Timeout;
 
   private readonly views: ViewBuilder;
   private readonly relay: RelayProvider | null;
@@ -117,7 +139,13 @@ export class PathBook {
     this.relay = relay;
     this.log = log;
     this.now = now;
+    this.started = now();
     this.unsubscribe = store.subscribe((c) => this.onChange(c));
+    // The quiet time is over: relayed pairs get their candidates (those that can go direct).
+    this.quietTimer = setTimeout(() => {
+      for (const r of this.relays.values()) this.schedule(r.network, [r.a, r.b]);
+    }, RESTART_QUIET_MS);
+    this.quietTimer.unref();
     relay?.setListener({ adopt: (a) => void this.adopt(a), lost: (a) => void this.lost(a) });
   }
 
@@ -158,6 +186,7 @@ export class PathBook {
 
   /** Stops following the store. The relay pairs stay open: they outlive a restart. */
   close(): void {
+    clearTimeout(this.quietTimer);
     this.unsubscribe();
     this.relays.clear();
   }
@@ -187,7 +216,7 @@ export class PathBook {
   async report(node: NodeRow, peers: readonly ReportedPeer[]): Promise<void> {
     const now = this.now();
     const members = (await this.views.membersOf(node.network)).rows;
-    const byKey = new Map(members.map((m) => [m.publicKey, m]));
+    const byKey = byPublicKey(members);
     const site = this.factsOf(node.id).site;
     let mine = this.reports.get(node.id);
     if (!mine) this.reports.set(node.id, (mine = new Map()));
@@ -293,7 +322,7 @@ export class PathBook {
   /** The paths of `node` to every approved peer, tagged with the network's paths version. */
   async pathsFor(node: NodeRow): Promise<PathUpdate> {
     const members = (await this.views.membersOf(node.network)).rows;
-    return { paths: this.compute(node, members), tag: String(this.versions.get(node.network) ?? 0) };
+    return { paths: this.compute(node, members, true), tag: this.tagOf(node.network) };
   }
 
   /** True while a change of the network's paths waits to be pushed (this turn's decisions): a
@@ -304,24 +333,35 @@ export class PathBook {
 
   /** The network's current paths version, as a tag: a node holding it needs nothing. */
   tagOf(network: string): string {
-    return String(this.versions.get(network) ?? 0);
+    return this.tag(this.versions.get(network) ?? 0);
+  }
+
+  private tag(version: number): string {
+    return `${this.epoch}.${version}`;
   }
 
   private entry(node: NodeRow, m: NodeRow, self: NatFacts, now: number): PeerPath {
-    return {
-      publicKey: m.publicKey,
-      // A pair that cannot go direct (see hopeless) is offered no candidates: retrying them
-      // every minute would only take the pair off its relay for nothing.
-      candidates: this.relay?.available() && this.hopeless(node, m) ? [] : candidatesFor(self, this.natFacts(m), now),
-      relay: this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '',
-    };
+    const relay = this.relays.get(pairKey(node.id, m.id))?.endpoint.get(node.id) ?? '';
+    // A pair that cannot go direct (see hopeless) is offered no candidates: retrying them
+    // every minute would only take the pair off its relay for nothing. Nor is a relayed pair
+    // while the facts that would say so are still coming back after a start.
+    const none = (relay !== '' && now - this.started < RESTART_QUIET_MS) || (this.relay?.available() && this.hopeless(node, m));
+    return { publicKey: m.publicKey, candidates: none ? [] : candidatesFor(self, this.natFacts(m), now), relay };
   }
 
-  private compute(node: NodeRow, members: readonly NodeRow[]): PeerPath[] {
+  /** `node`'s paths to `members`; `full` (every peer) leaves out the entries the node derives
+   * from its view by itself (see defaultPath): without NATs that is all of them. */
+  private compute(node: NodeRow, members: readonly NodeRow[], full: boolean): PeerPath[] {
     if (!node.approved) return [];
     const now = this.now();
     const self = this.natFacts(node);
-    return members.filter((m) => m.approved && m.id !== node.id).map((m) => this.entry(node, m, self, now));
+    const out: PeerPath[] = [];
+    for (const m of members) {
+      if (!m.approved || m.id === node.id) continue;
+      const e = this.entry(node, m, self, now);
+      if (!full || !isDefaultPath(e, m.endpoint ?? '')) out.push(e);
+    }
+    return out;
   }
 
   /** What `node` reported about its peers, for `nodes show`. */
@@ -398,12 +438,22 @@ export class PathBook {
     // a pass over the whole network per node (O(n²) per change at 5,000 nodes).
     const changed = p.changed.size ? members.filter((m) => p.changed.has(m.id)) : [];
     let sent = 0;
+    // Most receivers get the same entries for the changed peers (they differ only for a peer at
+    // the receiver's own site, a relayed or hopeless pair): those share one update object, which
+    // the node API encodes once (as the Watch hub's shared deltas).
+    const variants: PathUpdate[] = [];
     for (const n of members) {
       if (!this.sink.connected(network, n.id)) continue;
       if (p.full.has(n.id)) {
-        this.sink.send(network, n.id, { paths: this.compute(n, members), tag: String(version) });
+        this.sink.send(network, n.id, { paths: this.compute(n, members, true), tag: this.tag(version) });
       } else if (changed.length) {
-        this.sink.send(network, n.id, { paths: this.compute(n, changed), tag: String(version), base: String(before) });
+        const paths = this.compute(n, changed, false);
+        let u = variants.find((v) => sameEntries(v.paths, paths));
+        if (!u) {
+          u = { paths, tag: this.tag(version), base: this.tag(before) };
+          if (variants.length < 4) variants.push(u);
+        }
+        this.sink.send(network, n.id, u);
       } else continue;
       // a turn of the event loop every so many streams, as the Watch hub fans out
       if (++sent % PUSH_CHUNK === 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -5,7 +5,7 @@ import { assertDnsLabel, assertPort } from '../../core/network.ts';
 import { hashSecret, newSecret, secretMatches } from '../../core/secret.ts';
 import { observedEndpoint, peerHost, statedEndpoint } from '../../core/endpoint.ts';
 import type { NodeView } from '../../core/view.ts';
-import type { ViewBuilder } from './view-builder.ts';
+import { byPublicKey, type ViewBuilder } from './view-builder.ts';
 import type { ControllerContext } from '../context.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
@@ -176,9 +176,13 @@ export class NodeApi {
     let reported: CheckInInput['handshakes'] = [];
     if (req.handshakes.length && node.approved) {
       // Only an approved member's word counts, and only about the other approved members of its network.
-      const members = new Map((await this.views.membersOf(node.network)).rows.filter((n) => n.approved && n.id !== node.id).map((n) => [n.publicKey, n.id]));
-      reported = req.handshakes.filter((h) => members.has(h.publicKey));
-      const about = reported.map((h) => ({ nodeId: members.get(h.publicKey)!, latestHandshake: h.latestHandshake }));
+      const members = byPublicKey((await this.views.membersOf(node.network)).rows);
+      const peerOf = (key: string) => {
+        const n = members.get(key);
+        return n && n.approved && n.id !== node.id ? n : undefined;
+      };
+      reported = req.handshakes.filter((h) => peerOf(h.publicKey));
+      const about = reported.map((h) => ({ nodeId: peerOf(h.publicKey)!.id, latestHandshake: h.latestHandshake }));
       this.health.report(node.network, node.id, about, now.getTime());
     }
     this.reports.record(node.network, node.id, req.knownVersion, reported, now.getTime());

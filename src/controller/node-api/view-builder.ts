@@ -28,6 +28,17 @@ const STALE_MS = 1000;
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
+const keyIndexes = new WeakMap<readonly NodeRow[], ReadonlyMap<string, NodeRow>>();
+
+/** Members by public key. Member lists are never changed in place (a change makes a new one), so
+ * the index is built once per list: a check-in's reported peers are looked up, not the network
+ * scanned per check-in. */
+export function byPublicKey(rows: readonly NodeRow[]): ReadonlyMap<string, NodeRow> {
+  let m = keyIndexes.get(rows);
+  if (!m) keyIndexes.set(rows, (m = new Map(rows.map((r) => [r.publicKey, r]))));
+  return m;
+}
+
 /** Index where `name` is, or would go, in `rows` (sorted by name). */
 function position(rows: readonly NodeRow[], name: string): number {
   let lo = 0;

@@ -34,6 +34,8 @@ export class WatchHub {
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
   private turn: Promise<void> = Promise.resolve();
+  /** One event per paths update object: an update shared by many streams is encoded once. */
+  private readonly pathEvents = new WeakMap<PathUpdate, WatchEvent>();
   /** Changes are fanned out one after another (in version order), each over several turns. */
   private fanning: Promise<void> = Promise.resolve();
 
@@ -74,8 +76,11 @@ export class WatchHub {
   sendPaths(network: string, nodeId: string, paths: PathUpdate): void {
     const sub = this.byNetwork.get(network)?.get(nodeId);
     if (sub) {
+      let ev = this.pathEvents.get(paths);
+      if (!ev) this.pathEvents.set(paths, (ev = { version: 0, paths }));
+      const event = ev;
       sub.queue = sub.queue.then(async () => {
-        await sub.out.send({ version: 0, paths });
+        await sub.out.send(event);
       });
     }
   }
