@@ -16,6 +16,10 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.exit(0);
 }
 
+// The controller runs with its malloc setting (src/controller/malloc.ts): set before anything
+// else loads, so that the process replaces itself at the cost of a bare Node start.
+if (argv[0] === 'server') await (await import('./controller/malloc.ts')).execWithMallocTunable();
+
 // The asset is ASCII (esbuild escapes the rest), so latin1 decodes it with a plain copy.
 const source = Buffer.from(getRawAsset(app.source)).toString('latin1');
 let cachedData: Buffer | undefined;
