@@ -2,29 +2,17 @@
 // approval, removed, controller unreachable (mesh from the cache, since when), in step at
 // version V; both from a running agent and without one (one check-in to ask).
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join as pathJoin } from 'node:path';
-import { startTestController, type TestController } from '../helpers/controller.ts';
+import { fileController } from '../helpers/controller.ts';
 import { multiHost } from '../helpers/host-sim.ts';
 import { join, status, checkIn } from '../../src/agent/node.ts';
 import { startAgent } from '../../src/agent/daemon.ts';
 import { callAgent } from '../../src/agent/control.ts';
 import type { NetworkStatus } from '../../src/agent/node.ts';
 
-let tc: TestController;
-const cleanups: (() => Promise<unknown>)[] = [];
-t.before(async () => {
-  tc = await startTestController({ grpc: true });
-});
-t.teardown(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await tc?.stop();
-});
-const admin = <T>(method: string, path: string, body?: unknown) => tc.admin<T>(method, path, body);
+const file = fileController(t);
+const { admin } = file;
 async function node() {
-  const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-st-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const dir = await file.tempDir('meshctl-st-');
   return { configDir: dir, runner: multiHost().runner };
 }
 const one = async (p: Promise<NetworkStatus[]>) => (await p)[0]!;
@@ -60,7 +48,7 @@ t.test('pending, in step, behind, removed, and unreachable (with and without an 
   await join(b, { token, name: 'b' });
   await admin('POST', '/networks/office/nodes/b/approve');
   const agent = await startAgent(b, { rescanMs: 60_000 });
-  cleanups.push(() => agent.stop());
+  file.cleanup(() => agent.stop());
   await until('b\'s agent is in step', async () => (await callAgent<NetworkStatus[]>(agent.socket, 'Status', ''))?.[0]?.state === 'in-step');
 
   // Deleted on the controller, no agent on a: status says removed (and does not take it down).
@@ -73,7 +61,7 @@ t.test('pending, in step, behind, removed, and unreachable (with and without an 
   const c = await node();
   await join(c, { token, name: 'c' });
   const before = Date.now();
-  await tc.ctl.close(200);
+  await file.tc.ctl.close(200);
   await until('b\'s agent notices', async () => (await callAgent<NetworkStatus[]>(agent.socket, 'Status', ''))?.[0]?.state === 'controller-unreachable', 15_000);
   const sb = (await callAgent<NetworkStatus[]>(agent.socket, 'Status', ''))![0]!;
   t.ok(sb.since && Date.parse(sb.since) >= before - 1000, `since when: ${sb.since}`);

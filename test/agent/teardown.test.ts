@@ -4,31 +4,18 @@
 // user's own leave, the agent does not tell the user to run leave.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join as pathJoin } from 'node:path';
-import { startTestController, type TestController } from '../helpers/controller.ts';
+import { fileController } from '../helpers/controller.ts';
 import { multiHost } from '../helpers/host-sim.ts';
 import { join, leave, checkIn } from '../../src/agent/node.ts';
 import { startAgent } from '../../src/agent/daemon.ts';
 import { stateFile } from '../../src/agent/paths.ts';
 import { onNetworkTeardown } from '../../src/agent/teardown.ts';
 
-let tc: TestController;
-const cleanups: (() => Promise<unknown>)[] = [];
-t.before(async () => {
-  tc = await startTestController({ grpc: true });
-});
-t.teardown(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-  await tc?.stop();
-});
-
-const admin = <T>(method: string, path: string, body?: unknown) => tc.admin<T>(method, path, body);
+const file = fileController(t);
+const { admin } = file;
 const tokenFor = async (network: string) => (await admin<{ token: string }>('POST', `/networks/${network}/keys`, { uses: 10 })).token;
 async function node() {
-  const dir = await mkdtemp(pathJoin(tmpdir(), 'meshctl-td-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const dir = await file.tempDir('meshctl-td-');
   const host = multiHost();
   const logs: string[] = [];
   return { host, logs, env: { configDir: dir, runner: host.runner, log: (m: string) => void logs.push(m) } };
@@ -48,7 +35,7 @@ t.test('a running agent takes the network down when an admin deletes its node', 
   const n1 = await node();
   await join(n1.env, { token: await tokenFor('office'), name: 'n1' });
   const agent = await startAgent(n1.env, { rescanMs: 200 });
-  cleanups.push(() => agent.stop());
+  file.cleanup(() => agent.stop());
   await until('the agent is watching', () => agent.workers.get('office')?.connected === true);
   await admin('DELETE', '/networks/office/nodes/n1');
   await until('the interface is gone', () => !n1.host.links.has('mesh-office'));
@@ -67,7 +54,7 @@ t.test('network delete --force: the agent and a cron-style check-in both take it
   await join(a.env, { token, name: 'a' });
   await join(c.env, { token, name: 'c' });
   const agent = await startAgent(a.env, { rescanMs: 200 });
-  cleanups.push(() => agent.stop());
+  file.cleanup(() => agent.stop());
   await until('the agent is watching', () => agent.workers.get('lab')?.connected === true);
   await admin('DELETE', '/networks/lab?force=true');
   await until('the agent removed mesh-lab', () => !a.host.links.has('mesh-lab'));
@@ -85,7 +72,7 @@ t.test('after the user\'s own leave the agent says the node left, not "run meshc
   const n = await node();
   await join(n.env, { token: await tokenFor('home'), name: 'n' });
   const agent = await startAgent(n.env, { rescanMs: 60_000 });
-  cleanups.push(() => agent.stop());
+  file.cleanup(() => agent.stop());
   await until('the agent is watching', () => agent.workers.get('home')?.connected === true);
   await leave(n.env, 'home');
   await until('the agent noticed', () => n.logs.some((l) => /home: (left this network|no longer joined)/.test(l))).catch((e) => t.fail(`${e.message}:\n${n.logs.join('\n')}`));

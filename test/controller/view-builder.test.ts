@@ -4,52 +4,21 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
 import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
-import { newNetwork } from '../../src/core/network.ts';
-import type { Change } from '../../src/core/change.ts';
-import type { Store, NodeRow } from '../../src/controller/store/store.ts';
-
-const row = (i: number, name = `n${String(i).padStart(2, '0')}`): NodeRow => ({
-  id: `id${i}`, network: 'office', name, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint: `172.31.0.${i}:51821`,
-  endpointStated: false, listenPort: 51821, approved: true, credentialHash: 'h', createdAt: '', lastCheckin: null,
-});
-
-function fakeStore(n: number) {
-  const listeners = new Set<(c: Change) => void>();
-  const state = { net: { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 1 }, rows: Array.from({ length: n }, (_, i) => row(i + 1)), reads: 0 };
-  const store = {
-    subscribe: (l: (c: Change) => void) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-    getNetwork: async () => ({ ...state.net }),
-    listNodes: async () => {
-      state.reads++;
-      return state.rows.map((r) => ({ ...r }));
-    },
-    listClients: async () => [],
-    listRecords: async () => [],
-  } as unknown as Store;
-  /** Makes a change in the fake store and tells the listeners. */
-  const change = (c: Change, apply: () => void = () => {}) => {
-    apply();
-    state.net.version = c.version;
-    listeners.forEach((l) => l(c));
-  };
-  return { store, state, change };
-}
+import type { NodeRow } from '../../src/controller/store/store.ts';
+import { fakeMemberStore as fakeStore, memberRow } from '../helpers/fake-store.ts';
 
 t.test('joins, deletes and record changes patch the members: one read for all of them', async () => {
   const { store, state, change } = fakeStore(5);
   let clock = 0;
   const vb = new ViewBuilder(store, () => clock);
   assert.equal((await vb.view(state.rows[0]!)).peers.length, 4);
-  const joined = row(6, 'a-first');
+  const joined = memberRow(6, 'a-first');
   change({ kind: 'node-upserted', network: 'office', version: 2, node: joined, keepalive: 20 }, () => state.rows.push(joined));
   const v = await vb.view(state.rows[0]!);
   assert.equal(v.version, 2);
   assert.deepEqual(v.peers.map((p) => p.name), ['a-first', 'n02', 'n03', 'n04', 'n05'], 'kept in name order');
   change({ kind: 'node-removed', network: 'office', version: 3, nodeId: 'id3', publicKey: 'pk3' }, () => state.rows.splice(2, 1));
-  change({ kind: 'node-upserted', network: 'office', version: 4, node: { ...row(2), endpoint: '198.51.100.2:1' }, keepalive: 20 });
+  change({ kind: 'node-upserted', network: 'office', version: 4, node: { ...memberRow(2), endpoint: '198.51.100.2:1' }, keepalive: 20 });
   change({ kind: 'dns', network: 'office', version: 5, upserted: [{ name: 'printer', type: 'A', address: '10.10.0.200' }], removed: [] });
   const w = await vb.view(state.rows[0]!);
   assert.equal(w.version, 5);
@@ -69,10 +38,10 @@ t.test('a gap in versions, a gateway\'s change or a version bumped without a cha
   let clock = 0;
   const vb = new ViewBuilder(store, () => clock);
   await vb.membersOf('office');
-  change({ kind: 'node-upserted', network: 'office', version: 3, node: row(4), keepalive: 20 }, () => state.rows.push(row(4)));
+  change({ kind: 'node-upserted', network: 'office', version: 3, node: memberRow(4), keepalive: 20 }, () => state.rows.push(memberRow(4)));
   assert.equal((await vb.membersOf('office')).rows.length, 4);
   assert.equal(state.reads, 2, 'version 2 never came: read again');
-  change({ kind: 'node-upserted', network: 'office', version: 4, node: { ...row(1), ingress: true }, keepalive: 20 }, () => { state.rows[0]!.ingress = true; });
+  change({ kind: 'node-upserted', network: 'office', version: 4, node: { ...memberRow(1), ingress: true }, keepalive: 20 }, () => { state.rows[0]!.ingress = true; });
   await vb.membersOf('office');
   assert.equal(state.reads, 3, 'a gateway\'s clients come with the members');
   // a version bumped with no change value (memory rolled back to the file): held members trail it

@@ -5,34 +5,11 @@ import t from 'tap';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
-import { newNetwork } from '../../src/core/network.ts';
 import type { Change, WatchEvent } from '../../src/core/change.ts';
-import type { Store, NodeRow } from '../../src/controller/store/store.ts';
+import type { Store } from '../../src/controller/store/store.ts';
+import { fakeMemberStore as fakeStore, memberRow } from '../helpers/fake-store.ts';
 import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
 import type { MeshError } from '../../src/core/errors.ts';
-
-const row = (i: number): NodeRow => ({
-  id: `id${i}`, network: 'office', name: `n${i}`, address: `10.10.0.${i}`, publicKey: `pk${i}`, endpoint: `172.31.0.${i}:51821`,
-  endpointStated: false, listenPort: 51821, approved: true, credentialHash: 'h', createdAt: '', lastCheckin: null,
-});
-
-function fakeStore(n: number) {
-  const listeners = new Set<(c: Change) => void>();
-  const state = { net: { ...newNetwork({ name: 'office', cidr: '10.10.0.0/24' }), version: 1 }, rows: Array.from({ length: n }, (_, i) => row(i + 1)), listNodesCalls: 0 };
-  const store = {
-    subscribe: (l: (c: Change) => void) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-    getNetwork: async () => ({ ...state.net }),
-    listNodes: async () => {
-      state.listNodesCalls++;
-      return state.rows.map((r) => ({ ...r }));
-    },
-    listRecords: async () => [],
-  } as unknown as Store;
-  return { store, state, emit: (c: Change) => listeners.forEach((l) => l(c)) };
-}
 
 function subscriber() {
   const events: WatchEvent[] = [];
@@ -56,7 +33,7 @@ t.test('a storm of streams behind (a controller restart) reads the members once 
     return s;
   });
   await settle();
-  assert.equal(state.listNodesCalls, 1);
+  assert.equal(state.reads, 1);
   for (const [i, s] of subs.entries()) {
     assert.equal(s.events.length, 1);
     const ev = s.events[0]!;
@@ -71,7 +48,7 @@ t.test('a storm of streams behind (a controller restart) reads the members once 
   const late = subscriber();
   hub.add(state.rows[0]!, 0, 2, late.out);
   await settle();
-  assert.equal(state.listNodesCalls, 1);
+  assert.equal(state.reads, 1);
   assert.equal(late.events.at(-1)!.version, 2);
   hub.close();
 });
@@ -87,7 +64,7 @@ t.test('a settings change is one small delta per stream, not a snapshot', async 
   state.net.version = 2;
   emit(settings(2, 30));
   await settle();
-  assert.equal(state.listNodesCalls, 0);
+  assert.equal(state.reads, 0);
   for (const s of subs) assert.deepEqual(s.events, [{ version: 2, delta: { upserted: [], removed: [], network: { name: 'office', cidr: '10.10.0.0/24', keepalive: 30, listenPort: 51821 } } }]);
   hub.close();
 });
@@ -98,7 +75,7 @@ t.test('a delta queued behind a snapshot that already holds it is not sent; late
   const s = subscriber();
   hub.add(state.rows[0]!, 1, 1, s.out);
   // its own record changes (v2) and a join (v3) land before the snapshot for v2 is built: it is built at v3
-  const joined = row(4);
+  const joined = memberRow(4);
   state.rows.push(joined);
   state.net.version = 3;
   emit({ kind: 'node-upserted', network: 'office', version: 2, node: state.rows[0]!, keepalive: 20 });
@@ -140,7 +117,7 @@ t.test('views asked for at once while the member read is in flight share that on
   let clock = 0;
   const views = new ViewBuilder(store, () => clock);
   const built = await Promise.all(state.rows.map((r) => views.view(r)));
-  assert.equal(state.listNodesCalls, 1, `${state.rows.length} views at once read the members ${state.listNodesCalls} times`);
+  assert.equal(state.reads, 1, `${state.rows.length} views at once read the members ${state.reads} times`);
   assert.ok(built.every((v) => v.peers.length === 49));
   // a failed read is not kept: the next caller reads again
   (store as { listNodes: Store['listNodes'] }).listNodes = async () => { throw new Error('connection lost'); };

@@ -41,7 +41,7 @@ t.test('issue 4: the agent follows pushed changes, outlives the controller, and 
 
   let server: LabProcess | undefined;
   const agents: Record<string, LabProcess> = {};
-  const startAgent = (h: string) => (agents[h] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', etc(h)]));
+  const startAgent = (h: string) => (agents[h] = m.spawnAgent(h));
   /** Waits until `h`'s agent logs contact with the controller at or after `since` (ms since epoch). */
   const contact = async (h: string, since: number, ms: number) => {
     const end = Date.now() + ms;

@@ -7,9 +7,8 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
-import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, type JoinOut, tail } from './mesh-helpers.ts';
-import { ExecaRunner } from '../../src/platform/runner.ts';
+import { natPrereqs } from './prereqs.ts';
+import { bare, dropMeshctlEnv, meshTools, secs, type JoinOut, tail } from './mesh-helpers.ts';
 
 const STEM = 'ck';
 const NET = 'crn';
@@ -18,15 +17,11 @@ const SPOOL = '/var/spool/cron/crontabs';
 
 dropMeshctlEnv();
 
+/** natPrereqs, plus cron. */
 async function skipReason(): Promise<string | false> {
-  const base = await prereqSkip();
-  if (base) return base;
-  const r = new ExecaRunner({ timeoutMs: 10_000 });
-  const missing: string[] = [];
-  for (const tool of ['iptables', 'conntrack']) if (!(await r.run([tool, '--version']).then(() => true, () => false))) missing.push(tool);
-  if (!existsSync(SPOOL)) missing.push('cron');
-  if (missing.length === 0) return false;
-  const why = `needs ${missing.join(', ')} (apt-get install -y iptables conntrack cron)`;
+  const nat = await natPrereqs();
+  if (nat || existsSync(SPOOL)) return nat;
+  const why = 'needs cron (apt-get install -y cron)';
   if (process.env.CI === 'true') throw new Error(why);
   return why;
 }
@@ -59,7 +54,7 @@ t.test('a cron check-in tries the candidates: the first fails, the next is hole 
   for (const [h, extra] of [['pub', []], ['a1', ['--endpoint', nowhere]]] as const) {
     const j = await m.ok<JoinOut>(h, ['join', '-t', token, '--name', h, ...extra, '--config-dir', m.etc(h), '--daemon', 'off', '--json']);
     mesh[h] = bare(j.address);
-    procs[h] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', m.etc(h)]);
+    procs[h] = m.spawnAgent(h);
   }
   const j = await m.ok<JoinOut & { daemon: string }>('b1', ['join', '-t', token, '--name', 'b1', '--config-dir', m.etc('b1'), '--daemon', 'cron', '--json']);
   t.equal(j.daemon, 'cron');

@@ -11,7 +11,7 @@ import { cp, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, tail } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, tail, untilTrue } from './mesh-helpers.ts';
 import { pgSkip, startPgCluster, type PgCluster } from '../helpers/pg-cluster.ts';
 
 const skip = (await prereqSkip()) || pgSkip();
@@ -56,22 +56,14 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
       await sleep(200);
     }
   };
-  const startAgent = (h: string) => (procs[`agent ${h}`] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', m.etc(h)]));
+  const startAgent = (h: string) => (procs[`agent ${h}`] = m.spawnAgent(h));
   const serverOf = async (h: string, net = NET) => (JSON.parse(await readFile(`${m.etc(h)}/networks/${net}.json`, 'utf8')) as { server: string; servers?: string[] });
   /** Log lines of `h`'s agent matching `re`, with their times (ms since epoch). */
   const logLines = (h: string, re: RegExp) => [...procs[`agent ${h}`]!.output().matchAll(new RegExp(`^(\\S+) ${re.source}$`, 'gm'))].map((x) => ({ at: Date.parse(x[1]!), line: x[0] }));
   /** Waits until `h`'s agent logs contact with a controller at or after `since` (ms since epoch); resolves with that time. */
   const contact = async (h: string, since: number, ms: number): Promise<number> => {
-    await until(`${h}'s agent to reach a controller`, async () => logLines(h, /\S+: (watching the controller|in contact with the controller)/).some((x) => x.at >= since), ms);
+    await untilTrue(`${h}'s agent to reach a controller`, ms, async () => logLines(h, /\S+: (watching the controller|in contact with the controller)/).some((x) => x.at >= since));
     return logLines(h, /\S+: (watching the controller|in contact with the controller)/).find((x) => x.at >= since)!.at;
-  };
-  /** Polls `cond` every 20 ms; resolves with the ms it took, or fails naming `what`. */
-  const until = async (what: string, cond: () => Promise<boolean>, ms: number, since = performance.now()): Promise<number> => {
-    for (;;) {
-      if (await cond()) return performance.now() - since;
-      assert.ok(performance.now() - since < ms, `timed out after ${ms} ms waiting for ${what}`);
-      await sleep(20);
-    }
   };
 
   const DA = `${lab.dir('ctl')}/data-a`;
@@ -121,7 +113,7 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
     const started = Date.now();
     await admin('ctl', DA, ['network', 'update', NET, '--keepalive', '25']);
     const returned = Date.now();
-    await Promise.all(['n3', 'n4'].map((h) => until(`${h} to take keepalive 25`, async () => (await keepalives(h)).every((k) => k === '25'), 20_000)));
+    await Promise.all(['n3', 'n4'].map((h) => untilTrue(`${h} to take keepalive 25`, 20_000, async () => (await keepalives(h)).every((k) => k === '25'))));
     const applied = ['n3', 'n4'].map((h) => Math.max(...logLines(h, /office: mesh-office: update peer .*keepalive 20 -> 25/).filter((x) => x.at >= started).map((x) => x.at)));
     const ms = applied.map((at) => at - returned);
     timing(st, `change on A -> applied by agents on B: ${ms.map((x) => `${x} ms`).join(', ')} after the admin command returned (${returned - started} ms to run it)`);
@@ -161,7 +153,7 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
     process.kill(procs['controller A']!.pid, 'SIGKILL');
     await procs['controller A']!.exited;
     const moved = await Promise.all(['n1', 'n2'].map(async (h) => {
-      await until(`${h}'s agent to move to B`, async () => logLines(h, new RegExp(`office: lost the controller at ${ip('ctl')}:50051 .*trying ${ip('ctlb')}:50051 .*`)).some((x) => x.at >= killed), 30_000);
+      await untilTrue(`${h}'s agent to move to B`, 30_000, async () => logLines(h, new RegExp(`office: lost the controller at ${ip('ctl')}:50051 .*trying ${ip('ctlb')}:50051 .*`)).some((x) => x.at >= killed));
       return (await contact(h, killed, 30_000)) - killed;
     }));
     timing(st, `A killed -> its agents in contact with B: ${moved.map(secs).join(', ')} (agent log times)`);
@@ -176,8 +168,8 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
 
     const t0 = performance.now();
     await admin('ctlb', DB, ['nodes', 'delete', NET, 'n4']);
-    const gone = await Promise.all(['n1', 'n2', 'n3'].map((h) => until(`n4 to leave ${h}'s WireGuard`, async () =>
-      !(await lab.run(h, ['wg', 'show', IF, 'allowed-ips'])).stdout.includes(`${office.n4}/32`), 10_000, t0)));
+    const gone = await Promise.all(['n1', 'n2', 'n3'].map((h) => untilTrue(`n4 to leave ${h}'s WireGuard`, 10_000, async () =>
+      !(await lab.run(h, ['wg', 'show', IF, 'allowed-ips'])).stdout.includes(`${office.n4}/32`), t0)));
     timing(st, `delete on B after the failover -> gone from every node: ${gone.map(secs).join(', ')}`);
   });
 
@@ -212,14 +204,14 @@ t.test('issue 13: two controllers on PostgreSQL serve one mesh; agents fail over
     assert.deepEqual(after.map((n) => [n.id, n.name, n.address]), before.map((n) => [n.id, n.name, n.address]), 'same nodes, same ids and addresses');
 
     // the agents are back in contact (same credentials, same CA), and follow a change made now
-    await Promise.all(['m1', 'm2'].map((h) => until(`${h}'s agent back in contact`, async () => {
+    await Promise.all(['m1', 'm2'].map((h) => untilTrue(`${h}'s agent back in contact`, 45_000, async () => {
       const out = procs[`agent ${h}`]!.output();
       return /in contact with the controller|watching the controller/.test(out.slice(out.lastIndexOf('lost the controller')));
-    }, 45_000)));
+    })));
     timing(st, `moved-store controller started -> both agents back: ${secs(performance.now() - t0)}`);
     await admin('ctl', DP, ['network', 'update', 'old', '--keepalive', '30']);
-    await Promise.all(['m1', 'm2'].map((h) => until(`${h} to take keepalive 30`, async () =>
-      (await lab.run(h, ['wg', 'show', 'mesh-old', 'persistent-keepalive'])).stdout.trim().endsWith('\t30'), 10_000)));
+    await Promise.all(['m1', 'm2'].map((h) => untilTrue(`${h} to take keepalive 30`, 10_000, async () =>
+      (await lab.run(h, ['wg', 'show', 'mesh-old', 'persistent-keepalive'])).stdout.trim().endsWith('\t30'))));
     await m.meshPings(['m1', 'm2'], old, 10_000);
   });
 

@@ -23,7 +23,7 @@ t.test('a deleted network is taken down on its nodes: by the agent at once, by c
   const { token } = await m.admin<{ token: string }>(['keys', 'create', 'lab', '--uses', '5']);
   const a1 = await m.join('n1', token);
   const a2 = await m.ok<JoinOut>('n2', ['join', '-t', token, '--name', 'n2', '--config-dir', m.etc('n2'), '--daemon', 'cron', '--json']);
-  const agent = lab.spawn('n1', [process.execPath, (await import('./mesh-helpers.ts')).BIN, 'agent', '--config-dir', m.etc('n1')]);
+  const agent = m.spawnAgent('n1');
   await m.ok('n2', ['checkin', '--config-dir', m.etc('n2'), '--json']);
   await m.pingUntil('n1', 'n2', bare(a2.address), 15_000);
   await m.pingUntil('n2', 'n1', bare(a1.address), 15_000);

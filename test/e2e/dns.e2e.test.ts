@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, type NetStatus, tail } from './mesh-helpers.ts';
+import { bare, dropMeshctlEnv, meshTools, secs, sleep, type NetStatus, tail } from './mesh-helpers.ts';
 
 const STEM = 'dn';
 const NET = 'office';
@@ -86,7 +86,7 @@ t.test('issue 12: every node answers for the mesh names, also with the controlle
       addr[h] = bare((await m.join(h, token)).address);
     }
     for (const h of ['n1', 'n2', 'n3']) {
-      agents[h] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', m.etc(h), '--host-dns', 'hosts', '--hosts-file', hostsOf(h)]);
+      agents[h] = m.spawnAgent(h, ['--host-dns', 'hosts', '--hosts-file', hostsOf(h)]);
     }
     try {
       await m.meshPings(['n1', 'n2', 'n3'], addr, 20_000);

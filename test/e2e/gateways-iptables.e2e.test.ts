@@ -5,7 +5,6 @@
 // real wg-quick client with AllowedIPs 0.0.0.0/0.
 import t from 'tap';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
 import { BIN, bare, dropMeshctlEnv, meshTools, stepper, until, agentsReachController } from './mesh-helpers.ts';
@@ -72,7 +71,7 @@ t.test('issue 11 on iptables: egress --nat and a full-tunnel client through a ga
     }
     // gw is a host without nftables: `nft` fails there (masked in the agent's own mount namespace).
     agents.gw = lab.spawn('gw', ['sh', '-c', 'mount --bind /bin/false "$(command -v nft)" && exec "$@"', 'sh', node, BIN, 'agent', '--config-dir', m.etc('gw')]);
-    agents.n2 = lab.spawn('n2', [node, BIN, 'agent', '--config-dir', m.etc('n2')]);
+    agents.n2 = m.spawnAgent('n2');
     await agentsReachController(agents);
     await m.meshPings(NODES, addr, 30_000);
   });

@@ -12,7 +12,7 @@ import { join as pathJoin } from 'node:path';
 import { ExecaRunner } from '../../src/platform/runner.ts';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { prereqSkip } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, stepper, until, agentsReachController, type JoinOut } from './mesh-helpers.ts';
+import { bare, dropMeshctlEnv, meshTools, secs, stepper, until, untilTrue, agentsReachController } from './mesh-helpers.ts';
 import { decodeTerminalQr } from '../helpers/qr.ts';
 
 /** This test also drives nftables, iptables-save and wg-quick (CI installs them: .ci/run). */
@@ -115,7 +115,7 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
       iface[h] = j.interface;
       addr[h] = bare(j.address);
     }
-    for (const h of NODES) agents[h] = lab.spawn(h, [node, BIN, 'agent', '--config-dir', etc(h)]);
+    for (const h of NODES) agents[h] = m.spawnAgent(h);
     await agentsReachController(agents);
     await m.meshPings(NODES, addr, 30_000);
   });
@@ -174,7 +174,7 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
 
   await step('2b', 'the client has a DNS name: every node\'s responder answers phone.<domain>, and so does the gateway\'s for the client itself', ['2'], async () => {
     for (const h of NODES) {
-      await until(`${h}'s responder to answer ${PHONE}`, 10_000, async () => ((await digShort(h, addr[h]!, PHONE)) === clientAddr ? true : undefined));
+      await untilTrue(`${h}'s responder to answer ${PHONE}`, 10_000, async () => (await digShort(h, addr[h]!, PHONE)) === clientAddr);
     }
     assert.equal(await digShort('cl', addr.gw!, PHONE), clientAddr, 'the client resolves its own name through the tunnel');
     assert.equal(await digShort('cl', addr.gw!, `n2.${NET}.internal`), addr.n2, 'and the nodes\' names');
@@ -217,12 +217,12 @@ t.test('issue 11: external clients through an ingress gateway, a LAN through an 
     const ping = await lab.run('cl', ['ping', '-n', '-c2', '-W1', addr.n2!], { allowFail: true });
     assert.notEqual(ping.exitCode, 0, 'the deleted client no longer reaches the mesh');
     for (const h of NODES) assert.ok(!(await m.wgPeers(h, iface[h]!)).some((p) => p.allowedIps.includes(clientAddr)), `${h} routes the client nowhere`);
-    for (const h of NODES) await until(`${h}'s responder to forget ${PHONE}`, 5000, async () => ((await digShort(h, addr[h]!, PHONE)) === '' ? true : undefined));
+    for (const h of NODES) await untilTrue(`${h}'s responder to forget ${PHONE}`, 5000, async () => (await digShort(h, addr[h]!, PHONE)) === '');
   });
 
   await step('6', 'removing the egress role removes the routes on every node and then, with ingress off, every rule of ours (check 3)', ['0'], async () => {
     await admin(['nodes', 'egress', NET, 'gw', '--off']);
-    for (const h of ['n2', 'n3']) await until(`${h}'s route to the LAN to go`, 5000, async () => ((await staticRoutes(h)) === '' ? true : undefined));
+    for (const h of ['n2', 'n3']) await untilTrue(`${h}'s route to the LAN to go`, 5000, async () => (await staticRoutes(h)) === '');
     for (const h of NODES) assert.ok(!(await m.wgPeers(h, iface[h]!)).some((p) => p.allowedIps.includes(LAN)), `${h} sends nothing for the LAN into the mesh`);
     await admin(['nodes', 'ingress', NET, 'gw', '--off']);
     const left = await until('gw\'s rules to go', 5000, async () => {

@@ -56,6 +56,13 @@ export async function until<T>(what: string, ms: number, fn: () => Promise<T | u
   }
 }
 
+/** `until` for a condition: polls `cond` until it holds, or fails once `ms` have passed since
+ * `since` (default: now), naming `what`. Resolves with the ms from `since`. */
+export async function untilTrue(what: string, ms: number, cond: () => Promise<boolean>, since = performance.now()): Promise<number> {
+  await until(what, Math.max(0, ms - (performance.now() - since)), async () => ((await cond()) ? true : undefined));
+  return performance.now() - since;
+}
+
 /** meshctl on lab hosts: `dataDir` is the controller's data directory on host `ctl`. */
 export function meshTools(lab: Lab, dataDir: string) {
   const etc = (h: string) => `${lab.dir(h)}/etc`;
@@ -102,6 +109,9 @@ export function meshTools(lab: Lab, dataDir: string) {
     }
   };
 
+  /** Starts `meshctl agent` on `host` with its config directory (and `extra` flags). */
+  const spawnAgent = (host: string, extra: string[] = []): LabProcess => lab.spawn(host, [process.execPath, BIN, 'agent', '--config-dir', etc(host), ...extra]);
+
   /** The peers in `wg show IF dump` on `host`. */
   const wgPeers = async (host: string, iface: string): Promise<WgPeer[]> => {
     const r = await lab.run(host, ['wg', 'show', iface, 'dump']);
@@ -141,7 +151,7 @@ export function meshTools(lab: Lab, dataDir: string) {
     return new Map(pairs.map(([a, b], i) => [`${a}->${b}`, (rs[i] as PromiseFulfilledResult<number>).value]));
   };
 
-  return { etc, mc, explain, ok, admin, join, status, entry, nodesList, startController, wgPeers, runLong, linkExists, pingUntil, meshPings };
+  return { etc, mc, explain, ok, admin, join, status, entry, nodesList, startController, spawnAgent, wgPeers, runLong, linkExists, pingUntil, meshPings };
 }
 
 /**

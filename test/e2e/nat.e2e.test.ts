@@ -11,8 +11,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { natPrereqs } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, type JoinOut, type NetStatus, type NodeOut, tail } from './mesh-helpers.ts';
-import { ExecaRunner } from '../../src/platform/runner.ts';
+import { bare, dropMeshctlEnv, meshTools, secs, type JoinOut, type NetStatus, type NodeOut, tail } from './mesh-helpers.ts';
 
 const STEM = 'nt';
 const NET = 'nat';
@@ -66,7 +65,7 @@ t.test('issue 10: nodes behind NAT reach each other directly where the NATs allo
       ? await m.ok<JoinOut>(h, ['join', '-t', token, '--name', h, '--port', String(ports[h]), '--config-dir', m.etc(h), '--daemon', 'off', '--json'])
       : await m.join(h, token);
     mesh[h] = bare(j.address);
-    agents[h] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', m.etc(h)]);
+    agents[h] = m.spawnAgent(h);
     return j;
   };
   const wgEndpoint = async (h: string, of: string) => {

@@ -13,8 +13,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { natPrereqs } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, tail } from './mesh-helpers.ts';
-import { ExecaRunner } from '../../src/platform/runner.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, tail, untilTrue } from './mesh-helpers.ts';
 import { decodeRelayToken, encodeRelayToken } from '../../src/core/relay-token.ts';
 
 const STEM = 'rl';
@@ -59,13 +58,6 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
   const blockAB = (op: '-I' | '-D') => Promise.all([['-d'], ['-s']].map(([dir]) => lab.run('ra', ['iptables', op, 'FORWARD', dir!, lab.publicIp('b1'), '-p', 'udp', '-j', 'DROP'])));
   const startRelay = (h: string, token: string) =>
     (procs[h] = lab.spawn(h, [process.execPath, BIN, 'relay', '--token', token, '--addr', `${lab.ip(h)}:3478`, '--name', h]));
-  const waitFor = async (what: string, ms: number, f: () => Promise<boolean>) => {
-    const end = Date.now() + ms;
-    while (!(await f())) {
-      if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-      await sleep(250);
-    }
-  };
 
   await step('1', 'two standalone relays register with the controller with its relay token', [], async (st) => {
     procs.ctl = await m.startController(60_000, ['--no-relay']);
@@ -75,8 +67,8 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
     const bad = encodeRelayToken({ ...decodeRelayToken(token), secret: 'x'.repeat(43) });
     const wrong = lab.spawn('ry2', [process.execPath, BIN, 'relay', '--token', bad, '--addr', `${lab.ip('ry2')}:3479`, '--name', 'intruder']);
     for (const h of ['ry1', 'ry2']) startRelay(h, token);
-    await waitFor('both relays registered', 20_000, async () => /"relay":"ry1"[^\n]*relay attached/.test(procs.ctl!.output()) && /"relay":"ry2"[^\n]*relay attached/.test(procs.ctl!.output()));
-    await waitFor('the wrong secret refused', 10_000, async () => /wrong secret/.test(procs.ctl!.output()));
+    await untilTrue('both relays registered', 20_000, async () => /"relay":"ry1"[^\n]*relay attached/.test(procs.ctl!.output()) && /"relay":"ry2"[^\n]*relay attached/.test(procs.ctl!.output()));
+    await untilTrue('the wrong secret refused', 10_000, async () => /wrong secret/.test(procs.ctl!.output()));
     st.notMatch(procs.ctl!.output(), /"relay":"intruder"/, 'a relay with a wrong secret never attaches');
     await wrong.stop();
   });
@@ -89,7 +81,7 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
     for (const h of nodes) {
       const j = await m.join(h, token);
       mesh[h] = bare(j.address);
-      procs[h] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', m.etc(h)]);
+      procs[h] = m.spawnAgent(h);
     }
     const t0 = performance.now();
     const times = await m.meshPings(nodes, mesh, 60_000, t0);
@@ -138,7 +130,7 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
     st.notMatch(procs.ctl!.output(), /pair relayed/, 'the restarted controller assigned no pair anew');
     st.same({ ry1: opened('ry1'), ry2: opened('ry2') }, openedBefore, 'no relay opened a pair since the restart');
     // Both ends hold the same relay ports (polled: a retry window may be under way).
-    await waitFor('c1 and a1 at the same relay ports as before', 5000, async () => (await wgEndpoint('c1', 'a1')) === before.ca && (await wgEndpoint('a1', 'c1')) === before.ac);
+    await untilTrue('c1 and a1 at the same relay ports as before', 5000, async () => (await wgEndpoint('c1', 'a1')) === before.ca && (await wgEndpoint('a1', 'c1')) === before.ac);
     const shown = await m.admin<NodeOut & { peers?: { name: string; path: string; relay: string | null }[] }>(['nodes', 'show', NET, 'c1']);
     st.equal(shown.peers?.find((p) => p.name === 'a1')?.relay, before.ca, 'nodes show names the same relay endpoint');
     await m.pingUntil('c1', 'a1', mesh.a1!, 5000);
@@ -151,7 +143,7 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
     const t0 = performance.now();
     procs[dead]!.child.kill('SIGKILL');
     await procs[dead]!.exited;
-    await waitFor(`c1 and a1 move to ${other}`, 20_000, async () => relayOf(await wgEndpoint('c1', 'a1')) === other && relayOf(await wgEndpoint('a1', 'c1')) === other);
+    await untilTrue(`c1 and a1 move to ${other}`, 20_000, async () => relayOf(await wgEndpoint('c1', 'a1')) === other && relayOf(await wgEndpoint('a1', 'c1')) === other);
     st.comment(`both ends hold ${other} ${secs(performance.now() - t0)} after ${dead} was killed`);
     const back = await m.pingUntil('c1', 'a1', mesh.a1!, 20_000, t0);
     st.comment(`c1 -> a1 pings through ${other} ${secs(back)} after ${dead} was killed`);
@@ -162,7 +154,7 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
 
   await step('5', 'the A-B block is lifted: the pair leaves the relay for a direct path within the 60 s retry period', ['2'], async (st) => {
     // Polled: the pair may be in one of its 3 s retry windows (on the direct candidates) just now.
-    await waitFor('a1 holds b1 at a relay before the block is lifted', 10_000, async () => !!relayOf(await wgEndpoint('a1', 'b1')));
+    await untilTrue('a1 holds b1 at a relay before the block is lifted', 10_000, async () => !!relayOf(await wgEndpoint('a1', 'b1')));
     const via = await wgEndpoint('a1', 'b1');
     st.ok(relayOf(via), `a1 holds b1 at a relay before: ${via}`);
     await blockAB('-D');

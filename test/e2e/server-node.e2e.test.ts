@@ -8,8 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { natPrereqs } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, type NodeOut, tail } from './mesh-helpers.ts';
-import { ExecaRunner } from '../../src/platform/runner.ts';
+import { bare, dropMeshctlEnv, meshTools, secs, sleep, type NodeOut, tail } from './mesh-helpers.ts';
 
 const STEM = 'sn';
 const NET = 'snet';
@@ -50,7 +49,7 @@ t.test('server --node: the controller joins its networks as a node and observes 
   for (const h of ['a1', 'c1']) {
     const j = await m.join(h, token);
     mesh[h] = bare(j.address);
-    procs[h] = lab.spawn(h, [process.execPath, BIN, 'agent', '--config-dir', m.etc(h)]);
+    procs[h] = m.spawnAgent(h);
   }
   const j0 = performance.now();
   const times = await m.meshPings(['ctl', 'a1', 'c1'], mesh, 40_000, j0);

@@ -192,7 +192,9 @@ t.test('low: the agent never applies a view older than one it already applied', 
   t.equal((await loadState(n1.env.configDir, 'office')).view!.version, ahead, 'the older view was not adopted');
 });
 
-t.test('hole 10: one node cannot force a durable write and a push per check-in, nor flood check-ins, Watch streams or credential guesses', async (t) => {
+/** A harness with network office and an unlimited key; `node(name)` joins a node through its
+ * own NodeClient (`clients`, closed in teardown). */
+async function officeNodes(t: Test) {
   const h = await startHarness();
   t.teardown(() => h.stopAll());
   await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
@@ -206,6 +208,11 @@ t.test('hole 10: one node cannot force a durable write and a push per check-in, 
     const r = await c.join({ network: 'office', keyName: key.keyName, keySecret: key.secret, name, publicKey: wgPublicKey(), listenPort: 51821, endpoint: '' });
     return { c, r };
   };
+  return { h, key, ca, clients, node };
+}
+
+t.test('hole 10: one node cannot force a durable write and a push per check-in, nor flood check-ins, Watch streams or credential guesses', async (t) => {
+  const { h, key, ca, node } = await officeNodes(t);
   const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e as { code?: string }).code ?? String(e));
   const version = async () => (await h.admin<{ version: number }>('GET', '/networks/office')).version;
 
@@ -244,17 +251,9 @@ t.test('hole 10: one node cannot force a durable write and a push per check-in, 
 });
 
 t.test('low: a Watch cancelled during authentication is not registered', async (t) => {
-  const h = await startHarness();
-  t.teardown(() => h.stopAll());
-  await h.admin('POST', '/networks', { name: 'office', cidr: '10.10.0.0/24' });
-  const key = decodeJoinToken((await h.admin<{ token: string }>('POST', '/networks/office/keys', { uses: 'unlimited' })).token);
-  const ca = await fetchPinnedCa(key.server, key.caPin);
-  const clients: NodeClient[] = [];
-  t.teardown(() => { for (const c of clients) c.close(); });
+  const { h, clients, node } = await officeNodes(t);
   for (let i = 0; i < 10; i++) {
-    const c = new NodeClient(key.server, ca);
-    clients.push(c);
-    await c.join({ network: 'office', keyName: key.keyName, keySecret: key.secret, name: `n${i}`, publicKey: wgPublicKey(), listenPort: 51821, endpoint: '' });
+    const { c } = await node(`n${i}`);
     await c.checkIn({ listenPort: 51821, endpoint: '', knownVersion: 0, handshakes: [] }); // the connection is up
   }
   // Each stream is cancelled as soon as it is sent, while the controller is still authenticating it.

@@ -48,3 +48,29 @@ export async function startTestController(opts: { grpc?: boolean; dataDir?: stri
     },
   };
 }
+
+/** One test controller (with gRPC) for a whole test file: started before its first test; after
+ * its last, what `cleanup` was given is undone (last first, failures ignored), then the
+ * controller stops. `tc` is the controller once the tests run. */
+export function fileController(t: { before(fn: () => unknown): void; teardown(fn: () => unknown): void }) {
+  const f = {
+    tc: undefined as unknown as TestController,
+    admin: <T>(method: string, path: string, body?: unknown) => f.tc.admin<T>(method, path, body),
+    cleanup: (fn: () => Promise<unknown>) => void cleanups.push(fn),
+    /** A temp directory named `prefix`…, removed at the end. */
+    tempDir: async (prefix: string) => {
+      const dir = await mkdtemp(join(tmpdir(), prefix));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      return dir;
+    },
+  };
+  const cleanups: (() => Promise<unknown>)[] = [];
+  t.before(async () => {
+    f.tc = await startTestController({ grpc: true });
+  });
+  t.teardown(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await f.tc?.stop();
+  });
+  return f;
+}

@@ -14,24 +14,23 @@ export const NetworkSchema = Type.Object({
   version: Type.Integer(),
 }, { $id: 'Network' });
 
+/** What a network's creation may set and an update may change. */
+const networkSettings = {
+  listenPort: Type.Optional(Type.Integer()),
+  keepalive: Type.Optional(Type.Integer()),
+  manualApproval: Type.Optional(Type.Boolean()),
+  domain: Type.Optional(Type.String({ maxLength: 253 })),
+  dns: Type.Optional(Type.Boolean()),
+};
+
 export const NetworkCreate = Type.Object({
   name: Type.String({ maxLength: 63 }),
   cidr: Type.String({ maxLength: 18 }),
-  listenPort: Type.Optional(Type.Integer()),
-  keepalive: Type.Optional(Type.Integer()),
-  manualApproval: Type.Optional(Type.Boolean()),
-  domain: Type.Optional(Type.String({ maxLength: 253 })),
-  dns: Type.Optional(Type.Boolean()),
+  ...networkSettings,
 }, strict);
 export type NetworkCreate = Static<typeof NetworkCreate>;
 
-export const NetworkUpdate = Type.Object({
-  listenPort: Type.Optional(Type.Integer()),
-  keepalive: Type.Optional(Type.Integer()),
-  manualApproval: Type.Optional(Type.Boolean()),
-  domain: Type.Optional(Type.String({ maxLength: 253 })),
-  dns: Type.Optional(Type.Boolean()),
-}, strict);
+export const NetworkUpdate = Type.Object(networkSettings, strict);
 export type NetworkUpdate = Static<typeof NetworkUpdate>;
 
 export const KeySchema = Type.Object({

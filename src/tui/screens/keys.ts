@@ -1,13 +1,11 @@
 // A network's access keys: name, uses left, expiry, state. Never a secret: the token of a new
 // key is shown once, with its QR code, and not kept.
-import React from 'react';
-import { Box, Text, useInput } from 'ink';
-import { useCursor, useData } from '../hooks.ts';
-import { fit, headerRow, note, row, type ScreenProps } from '../screen.ts';
+import type React from 'react';
+import { useData } from '../hooks.ts';
+import { fit, row, type ScreenProps } from '../screen.ts';
+import { listBody, useAddRemove } from '../list-screen.ts';
 import { matches } from '../format.ts';
 import * as v from '../validate.ts';
-
-const h = React.createElement;
 
 export const KEYS_KEYS: [string, string][] = [['n', 'new key'], ['d', 'revoke'], ['Tab', 'next tab']];
 
@@ -15,35 +13,30 @@ export function KeysScreen(p: ScreenProps & { network: string }): React.ReactEle
   const keys = useData(() => p.source.listKeys(p.network), [p.network], p.tick, 2000); // keys are not in the event stream
   const list = (keys.data ?? []).filter((k) => matches(p.filter, k.name));
   const win = p.height - 2;
-  const { cursor, offset } = useCursor(list.length, win, p.active);
-  useInput((input, key) => {
-    const sel = list[cursor];
-    if (input === 'n') {
-      p.ui.form({
-        title: `New access key for ${p.network}`,
-        fields: [
-          { key: 'name', label: 'name (empty: generated)', validate: v.optionalLabel('key name') },
-          { key: 'uses', label: 'uses', initial: '1', validate: v.uses },
-          { key: 'expires', label: 'expires (e.g. 24h, empty: never)', validate: v.duration },
-        ],
-        onSubmit: async (f) => {
-          const k = await p.source.createKey(p.network, {
-            ...(f.name ? { name: f.name } : {}),
-            uses: f.uses === 'unlimited' ? 'unlimited' : Number(f.uses || 1),
-            ...(f.expires ? { expires: f.expires } : {}),
-          });
-          p.ui.close();
-          p.ui.secret(`Join token of key ${k.name} (network ${p.network})`, k.token, k.token);
-          p.ui.say(`Created key ${k.name}. On a node: meshctl join -t TOKEN`);
-        },
+  const { cursor, offset } = useAddRemove(p, list, win, () => ({
+    title: `New access key for ${p.network}`,
+    fields: [
+      { key: 'name', label: 'name (empty: generated)', validate: v.optionalLabel('key name') },
+      { key: 'uses', label: 'uses', initial: '1', validate: v.uses },
+      { key: 'expires', label: 'expires (e.g. 24h, empty: never)', validate: v.duration },
+    ],
+    onSubmit: async (f) => {
+      const k = await p.source.createKey(p.network, {
+        ...(f.name ? { name: f.name } : {}),
+        uses: f.uses === 'unlimited' ? 'unlimited' : Number(f.uses || 1),
+        ...(f.expires ? { expires: f.expires } : {}),
       });
-    } else if (input === 'd' && sel) {
-      p.ui.confirm(`Revoke key ${sel.name}? Nodes can no longer join with it.`, async () => {
-        await p.source.revokeKey(p.network, sel.name);
-        p.ui.say(`Revoked key ${sel.name}.`);
-      });
-    }
-  }, { isActive: p.active });
+      p.ui.close();
+      p.ui.secret(`Join token of key ${k.name} (network ${p.network})`, k.token, k.token);
+      p.ui.say(`Created key ${k.name}. On a node: meshctl join -t TOKEN`);
+    },
+  }), (sel) => ({
+    ask: `Revoke key ${sel.name}? Nodes can no longer join with it.`,
+    run: async () => {
+      await p.source.revokeKey(p.network, sel.name);
+      return `Revoked key ${sel.name}.`;
+    },
+  }));
   const cols = fit([
     { title: 'KEY', width: 24 },
     { title: 'USES LEFT', width: 10, right: true },
@@ -51,11 +44,9 @@ export function KeysScreen(p: ScreenProps & { network: string }): React.ReactEle
     { title: 'STATE', width: 8 },
     { title: 'CREATED', width: 10, optional: 1 },
   ], p.columns);
-  if (!keys.data) return note(keys.error ? `cannot list keys: ${keys.error.message}` : 'loading keys…', keys.error ? 'red' : undefined);
-  if (list.length === 0) return note(p.filter ? `no key matches "${p.filter}"` : 'No access keys. Press n to make one.');
-  return h(Box, { flexDirection: 'column' },
-    headerRow(cols),
-    ...list.slice(offset, offset + win).map((k, i) => {
+  return listBody({
+    noun: ['key', 'keys'], loaded: keys, list, filter: p.filter, empty: 'No access keys. Press n to make one.', cols, cursor, offset, win,
+    row: (k, selected) => {
       const expired = k.expiresAt !== null && Date.parse(k.expiresAt) <= p.now;
       const state = k.revoked ? 'revoked' : expired ? 'expired' : k.usesRemaining === 0 ? 'used up' : 'active';
       return row(k.name, cols, {
@@ -64,7 +55,7 @@ export function KeysScreen(p: ScreenProps & { network: string }): React.ReactEle
         EXPIRES: k.expiresAt ? k.expiresAt.replace('T', ' ').slice(0, 16) : 'never',
         STATE: [state, state === 'active' ? 'green' : 'red'],
         CREATED: k.createdAt?.slice(0, 10) ?? '',
-      }, offset + i === cursor);
-    }),
-    h(Text, { dimColor: true }, `${cursor + 1}/${list.length} keys`));
+      }, selected);
+    },
+  });
 }
