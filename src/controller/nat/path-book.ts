@@ -109,6 +109,22 @@ function sameEntries(a: readonly PeerPath[], b: readonly PeerPath[]): boolean {
   return true;
 }
 
+/** A receiver at no site: plain() then ignores LAN addresses. */
+const NOWHERE: NatFacts = { id: '', listenPort: 0, stated: null, site: null, localAddresses: [], observed: [] };
+
+/** Which members of a network can have an entry other than the default in a full update. */
+interface FullIndex {
+  members: readonly NodeRow[];
+  epoch: number;
+  /** Members whose entry differs from the default wherever the receiver is (stated endpoint,
+   * observed endpoints, a site other than their endpoint's). */
+  odd: NodeRow[];
+  /** Members with LAN addresses, by site: candidates for receivers at that site. */
+  lanBySite: Map<string, NodeRow[]>;
+  byId: Map<string, NodeRow>;
+  position: Map<string, number>;
+}
+
 export class PathBook {
   private readonly facts = new Map<string, Facts>();
   /** node id -> peer public key -> report */
@@ -119,6 +135,10 @@ export class PathBook {
   /** network -> nodes whose paths as peers changed (null: a full push to these nodes) */
   private readonly pending = new Map<string, { changed: Set<string>; full: Set<string> }>();
   private readonly opening = new Set<string>();
+  /** Grows with every change of the facts that decide whether an entry is the default. */
+  private factsEpoch = 0;
+  /** network -> the members whose entries may differ from the default (see fullIndex) */
+  private readonly fullIndexes = new Map<string, FullIndex>();
   /** Members named in some update of this run (see needed). */
   private readonly explicit = new Set<string>();
   /** network -> the push under way (see schedule) */
@@ -211,10 +231,14 @@ export class PathBook {
     // same site found again changes nothing anyone was sent (a restart herd would otherwise be a
     // change per node, each pushed to every stream).
     const was = f.site ?? this.siteOfEndpoint(node);
-    if (site !== f.site) f.site = site;
+    if (site !== f.site) {
+      f.site = site;
+      this.factsEpoch++;
+    }
     if (site !== was || lan.join() !== f.localAddresses.join()) {
       const moved = site !== was;
       f.localAddresses = lan;
+      this.factsEpoch++;
       // Its own site decides which peers' LAN addresses it gets: then its whole list changes.
       this.schedule(node.network, [node.id], moved ? [node.id] : []);
     }
@@ -237,6 +261,7 @@ export class PathBook {
         const pf = this.factsOf(peer.id);
         const before = pf.observed.get(node.id);
         pf.observed.set(node.id, { endpoint: p.endpoint, at: now, observerSite: site });
+        if (before?.endpoint !== p.endpoint) this.factsEpoch++;
         if (before?.endpoint !== p.endpoint) {
           this.schedule(node.network, [peer.id]);
           // What was seen may show a NAT that maps per destination: relay its hopeless pairs now.
@@ -373,7 +398,20 @@ export class PathBook {
     const relayed = new Set<string>();
     if (full) for (const r of this.relays.values()) if (r.a === node.id) relayed.add(r.b); else if (r.b === node.id) relayed.add(r.a);
     const mayBeHopeless = !!this.relay?.available() && this.natted(node);
-    for (const m of members) {
+    let candidates: readonly NodeRow[] = members;
+    if (full && !mayBeHopeless) {
+      // Only the members that can differ from the default for this receiver: O(those), not a
+      // pass over the network per node (a restart herd is a full update per node).
+      const x = this.fullIndex(node.network, members);
+      const pick = new Set<NodeRow>(x.odd);
+      for (const m of self.site !== null ? (x.lanBySite.get(self.site) ?? []) : []) pick.add(m);
+      for (const id of relayed) {
+        const m = x.byId.get(id);
+        if (m) pick.add(m);
+      }
+      candidates = [...pick].sort((a, b) => x.position.get(a.id)! - x.position.get(b.id)!);
+    }
+    for (const m of candidates) {
       if (!m.approved || m.id === node.id) continue;
       if (full && !mayBeHopeless && !relayed.has(m.id) && this.plain(self, m)) continue;
       const e = this.entry(node, m, self, now);
@@ -383,6 +421,27 @@ export class PathBook {
       }
     }
     return out;
+  }
+
+  private fullIndex(network: string, members: readonly NodeRow[]): FullIndex {
+    const held = this.fullIndexes.get(network);
+    if (held && held.members === members && held.epoch === this.factsEpoch) return held;
+    const x: FullIndex = { members, epoch: this.factsEpoch, odd: [], lanBySite: new Map(), byId: new Map(), position: new Map() };
+    members.forEach((m, i) => {
+      x.byId.set(m.id, m);
+      x.position.set(m.id, i);
+      if (!m.approved) return;
+      if (!this.plain(NOWHERE, m)) x.odd.push(m);
+      const f = this.facts.get(m.id);
+      const site = f?.site ?? this.siteOfEndpoint(m);
+      if (f && f.localAddresses.length > 0 && site !== null) {
+        let at = x.lanBySite.get(site);
+        if (!at) x.lanBySite.set(site, (at = []));
+        at.push(m);
+      }
+    });
+    this.fullIndexes.set(network, x);
+    return x;
   }
 
   /** True when a receiver at `self`'s site that has no relay with `m` and is not behind a NAT
@@ -550,13 +609,14 @@ export class PathBook {
       const site = f?.site ?? this.siteOfEndpoint(m);
       // Its LAN addresses are candidates for a receiver at its own site (itself not counted).
       const lanSeen = !!f && f.localAddresses.length > 0 && site !== null && (bySite.get(site) ?? 0) > 1;
-      return lanSeen || !this.plain({ id: '', listenPort: 0, stated: null, site: null, localAddresses: [], observed: [] }, m);
+      return lanSeen || !this.plain(NOWHERE, m);
     });
   }
 
   private forget(id: string): void {
     this.explicit.delete(id);
     this.facts.delete(id);
+    this.factsEpoch++;
     this.held.delete(id);
     this.reports.delete(id);
     for (const f of this.facts.values()) f.observed.delete(id);
