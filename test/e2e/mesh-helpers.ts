@@ -46,6 +46,19 @@ export async function agentsReachController(agents: Record<string, LabProcess>, 
 }
 
 /** Polls `fn` every 50 ms until it returns a value other than undefined, or fails after `ms` naming `what`. */
+/** Polls `get` until `ok` holds of its value (at most `ms`) and returns the last value: for state
+ * that is elsewhere for a moment now and then, such as a relayed pair's endpoints (a pair with
+ * direct candidates spends 3 s of each 60 s trying them). */
+export async function settle<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
+  const end = performance.now() + ms;
+  let v = await get();
+  while (!ok(v) && performance.now() < end) {
+    await sleep(250);
+    v = await get();
+  }
+  return v;
+}
+
 export async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {

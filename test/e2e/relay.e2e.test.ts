@@ -13,7 +13,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLab, sweepStale, uniquePrefix, type Lab, type LabProcess } from './lab.ts';
 import { natPrereqs } from './prereqs.ts';
-import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, tail, untilTrue } from './mesh-helpers.ts';
+import { BIN, bare, dropMeshctlEnv, meshTools, secs, sleep, stepper, type NodeOut, settle, tail, untilTrue } from './mesh-helpers.ts';
 import { decodeRelayToken, encodeRelayToken } from '../../src/core/relay-token.ts';
 
 const STEM = 'rl';
@@ -54,17 +54,8 @@ t.test('standalone relays: registration, relayed pairs, controller restart, rela
     return (await m.wgPeers(h, IF)).find((p) => p.publicKey === k)?.endpoint ?? '(none)';
   };
   const relayOf = (ep: string) => Object.entries(relayIp).find(([, ip]) => ip === hostOf(ep))?.[0];
-  /** The endpoint `h` holds for `of`, once it is a relay's (at most 8 s): a pair that still has
-   * direct candidates spends 3 s of each 60 s on them (both ends), and may be in that window now. */
-  const relayedEndpoint = async (h: string, of: string) => {
-    const end = Date.now() + 8000;
-    let ep = await wgEndpoint(h, of);
-    while (!relayOf(ep) && Date.now() < end) {
-      await sleep(250);
-      ep = await wgEndpoint(h, of);
-    }
-    return ep;
-  };
+  /** The endpoint `h` holds for `of`, once it is a relay's (see settle). */
+  const relayedEndpoint = (h: string, of: string) => settle(() => wgEndpoint(h, of), (ep) => !!relayOf(ep));
   // Direct UDP between sites A and B is dropped in A's router, both ways: that pair can only be relayed.
   const blockAB = (op: '-I' | '-D') => Promise.all([['-d'], ['-s']].map(([dir]) => lab.run('ra', ['iptables', op, 'FORWARD', dir!, lab.publicIp('b1'), '-p', 'udp', '-j', 'DROP'])));
   const startRelay = (h: string, token: string) =>
