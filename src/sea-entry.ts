@@ -1,9 +1,12 @@
-// Entry of the single executable (dist/meshctl): bundled by scripts/build.js, run by Node's SEA.
-// The oclif root is the executable's own directory: it exists, and nothing is read from it
-// (the command table and package metadata are compiled in).
-import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
+// Entry of the single executable (dist/meshctl), run by Node's SEA. It answers `--version` itself
+// and otherwise runs the application (src/sea-app.ts), which scripts/build.js embeds as an asset
+// with a V8 code cache made at build time by running a few commands (pkg.config.json
+// "app.train"): the cache then holds the bytecode of what oclif, the help and an admin command's
+// start run, not only the top level the SEA's own code cache covers, so starting compiles little.
+import { getRawAsset } from 'node:sea';
+import { Script } from 'node:vm';
 import pkg from '../package.json' with { type: 'json' };
+import app from 'meshctl:sea-app';
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
@@ -13,17 +16,19 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.exit(0);
 }
 
-// oclif reads os.homedir() (clean-stack) and os.userInfo().shell while loading; both throw when
-// the user has no passwd entry and HOME/SHELL are unset (chroots, minimal images, arbitrary
-// container UIDs). Give them neutral values instead of failing every command.
-try {
-  userInfo();
-} catch {
-  process.env.HOME ??= '/';
-  process.env.SHELL ??= '/bin/sh';
-}
+// The controller runs with its malloc setting (src/controller/malloc.ts): set before anything
+// else loads, so that the process replaces itself at the cost of a bare Node start.
+if (argv[0] === 'server') await (await import('./controller/malloc.ts')).execWithMallocTunable();
 
-const [{ main }, { default: manifest }] = await Promise.all([import('./cli/main.ts'), import('meshctl:oclif-manifest')]);
-// With the manifest made at build time, oclif imports no command's module to start, list or
-// show help; a command's own module is evaluated when it runs.
-process.exitCode = await main(argv, dirname(process.execPath), manifest);
+// The asset is ASCII (esbuild escapes the rest), so latin1 decodes it with a plain copy.
+const source = Buffer.from(getRawAsset(app.source)).toString('latin1');
+let cachedData: Buffer | undefined;
+try {
+  cachedData = Buffer.from(getRawAsset(app.codeCache));
+} catch {
+  cachedData = undefined; // built without one: V8 compiles from the source
+}
+const script = new Script(source, { filename: process.execPath, cachedData });
+if (cachedData && script.cachedDataRejected && process.env.MESHCTL_DEBUG) process.stderr.write('meshctl: the code cache was rejected; compiling from source\n');
+const run = script.runInThisContext() as (importBuiltin: (id: string) => Promise<unknown>) => Promise<void>;
+await run((id) => import(id));

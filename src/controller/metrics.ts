@@ -50,6 +50,16 @@ export const storeFlushGroup = histogram({
   buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
 });
 
+// process.memoryUsage().arrayBuffers (Buffers and ArrayBuffers, part of external memory): the
+// default metrics have the V8 heap and external memory but not this part of it.
+gauge({
+  name: 'meshctl_process_nodejs_array_buffers_bytes',
+  help: 'Memory of ArrayBuffers and Buffers (part of nodejs_external_memory_bytes), in bytes.',
+  collect() {
+    this.set(process.memoryUsage().arrayBuffers);
+  },
+});
+
 type NodeCounts = { network: string; status: string; count: number }[];
 let nodeSource: (() => Promise<NodeCounts>) | null = null;
 let streamSource: (() => number) | null = null;

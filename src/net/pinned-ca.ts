@@ -2,8 +2,9 @@
 // it only if it contains the CA whose public key hash is the pin in the join token, and that CA
 // signed the server certificate (as `kubeadm join` does with --discovery-token-ca-cert-hash).
 // Used by the agent (node API, gRPC) and by the admin CLI (admin API, HTTPS).
-import { connect, type PeerCertificate, type DetailedPeerCertificate } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
+// node:tls and node:crypto load when a chain is first fetched (not at every CLI start).
+import type { PeerCertificate, DetailedPeerCertificate } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import { MeshError } from '../core/errors.ts';
 import { parseHostPort } from '../core/address.ts';
 import { pinnedCaOf } from '../core/ca-pin.ts';
@@ -24,7 +25,7 @@ export async function fetchPinnedCa(server: string, pin: string, opts: PinnedCaO
   const timeoutMs = o.timeoutMs ?? 10_000;
   const { host, port } = parseHostPort(server, 'controller address');
   const chain = await new Promise<X509Certificate[]>((resolve, reject) => {
-    const sock = connect({ host, port, rejectUnauthorized: false, ALPNProtocols: o.alpn ?? ['h2'], servername: /^[\d.]+$|:/.test(host) ? undefined as unknown as string : host });
+    const sock = process.getBuiltinModule('node:tls').connect({ host, port, rejectUnauthorized: false, ALPNProtocols: o.alpn ?? ['h2'], servername: /^[\d.]+$|:/.test(host) ? undefined as unknown as string : host });
     const timer = setTimeout(() => sock.destroy(new Error('timed out')), timeoutMs);
     sock.once('secureConnect', () => {
       clearTimeout(timer);
@@ -33,7 +34,7 @@ export async function fetchPinnedCa(server: string, pin: string, opts: PinnedCaO
       const seen = new Set<string>();
       while (c && c.raw && !seen.has(c.fingerprint256)) {
         seen.add(c.fingerprint256);
-        certs.push(new X509Certificate(c.raw));
+        certs.push(new (process.getBuiltinModule('node:crypto').X509Certificate)(c.raw));
         c = (c as DetailedPeerCertificate).issuerCertificate;
       }
       sock.end();

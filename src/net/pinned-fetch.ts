@@ -2,8 +2,10 @@
 // (given as PEM, already pinned or read from the data directory), or over plain HTTP. Resolves to
 // a web Response so callers read it like fetch's. The server name is not checked: the CA is
 // private and pinned, and admins may dial the controller by any address (as nodes do).
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+
+// node:https (and node:tls and node:crypto behind it) loads with the first https request, not
+// at every CLI start; node:http likewise with the first plain one.
 
 export interface PinnedRequest {
   method?: string;
@@ -38,7 +40,7 @@ export function pinnedStream(url: string, init: PinnedRequest & { signal?: Abort
       resolve(res);
     };
     const opts = { ...requestOptions(u, init, caPem), ...(init.signal ? { signal: init.signal } : {}) };
-    const req = https ? httpsRequest(u, opts, onResponse) : httpRequest(u, opts, onResponse);
+    const req = https ? process.getBuiltinModule('node:https').request(u, opts, onResponse) : process.getBuiltinModule('node:http').request(u, opts, onResponse);
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
@@ -65,7 +67,7 @@ export function pinnedFetch(url: string, init: PinnedRequest = {}, caPem?: strin
         resolve(new Response(empty ? null : body, { status, headers }));
       });
     };
-    const req = https ? httpsRequest(u, opts, onResponse) : httpRequest(u, opts, onResponse);
+    const req = https ? process.getBuiltinModule('node:https').request(u, opts, onResponse) : process.getBuiltinModule('node:http').request(u, opts, onResponse);
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     if (init.body !== undefined) req.write(init.body);
