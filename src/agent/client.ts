@@ -84,8 +84,8 @@ export class NodeClient {
     });
   }
 
-  async join(req: { network: string; keyName: string; keySecret: string; name: string; publicKey: string; listenPort: number; endpoint: string; localAddresses?: string[] }): Promise<JoinReply> {
-    const r = await this.unary<JoinReply>('Join', req);
+  async join(req: { network: string; keyName: string; keySecret: string; name: string; publicKey: string; listenPort: number; endpoint: string; localAddresses?: string[] }, timeoutMs?: number): Promise<JoinReply> {
+    const r = await this.unary<JoinReply>('Join', req, timeoutMs);
     this.credential = r.credential;
     return { ...r, paths: r.paths ?? [], pathsTag: r.pathsTag ?? '' };
   }

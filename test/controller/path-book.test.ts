@@ -11,7 +11,10 @@ const row = (id: string, pk: string): NodeRow => ({
   id, network: 'office', name: id, address: `10.0.0.${id.length}`, publicKey: pk, endpoint: null, endpointStated: false,
   listenPort: 51821, approved: true, credentialHash: 'x', createdAt: '', lastCheckin: null,
 });
-const tick = () => new Promise((r) => setImmediate(r));
+/** Lets a scheduled paths push run (it waits for the push before it and a turn of the event loop). */
+const tick = async () => {
+  for (let i = 0; i < 4; i++) await new Promise((r) => setImmediate(r));
+};
 
 t.test('a node behind a per-destination NAT and a NATed peer: relayed at once, no candidates, both ends told', async (t) => {
   const pub = row('pub', 'P'.repeat(43) + '=');
@@ -122,5 +125,92 @@ t.test('after a start, relayed pairs are offered no direct candidates until the 
   const later = (await book.pathsFor(a)).paths.find((p) => p.publicKey === b.publicKey)!;
   t.equal(later.relay, '198.51.100.1:40001');
   t.ok(later.candidates.length > 0, 'then the pair may retry direct (its NATs may allow it)');
+  book.close();
+});
+
+t.test('a full update is exactly the entries that say more than the default, over many random networks', async (t) => {
+  const { isDefaultPath } = await import('../../src/core/change.ts');
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  let plainSeen = 0;
+  for (let round = 0; round < 60; round++) {
+    const sites = ['198.51.100.1', '198.51.100.2', '203.0.113.9'];
+    const members: NodeRow[] = Array.from({ length: 8 }, (_, i) => {
+      const site = sites[rnd(3)]!;
+      const port = 51820 + rnd(3);
+      return { ...row(`m${i}`, String.fromCharCode(65 + i).repeat(43) + '='), endpoint: rnd(6) === 0 ? `${site}:${port + 1}` : `${site}:${port}`, endpointStated: rnd(5) === 0, listenPort: port };
+    });
+    const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+    const store = { subscribe: () => () => {} } as unknown as Store;
+    const relay = new RelayPool(pino({ level: 'silent' }), null);
+    const book = new PathBook(views, store, rnd(2) ? relay : null, pino({ level: 'silent' }));
+    if (rnd(2)) await relay.start({ name: 'r1', host: '192.0.2.1', open: async () => [40001, 40002], close: () => {} });
+    for (const m of members) {
+      if (rnd(4) === 0) continue; // no contact since the controller started
+      const site = rnd(5) === 0 ? sites[rnd(3)]! : m.endpoint!.slice(0, m.endpoint!.lastIndexOf(':'));
+      const lan = rnd(2) ? [site] : rnd(2) ? [`192.168.${rnd(3)}.${rnd(200) + 1}`] : [];
+      book.contact(m, `ipv4:${site}:${1000 + rnd(1000)}`, lan);
+    }
+    for (let k = 0; k < 3; k++) {
+      const [a, b] = [members[rnd(8)]!, members[rnd(8)]!];
+      if (a !== b) await book.report(a, [{ publicKey: b.publicKey, latestHandshake: Math.floor(Date.now() / 1000), endpoint: `${b.endpoint!.slice(0, b.endpoint!.lastIndexOf(':'))}:${40000 + rnd(100)}`, path: 'direct' }]);
+    }
+    await tick();
+    for (const n of members) {
+      // The long way: every entry built, then the defaults left out.
+      const all = (book as unknown as { compute(n: NodeRow, m: readonly NodeRow[], full: boolean): PathUpdate['paths'] }).compute(n, members, false);
+      const want = all.filter((e) => !isDefaultPath(e, members.find((m) => m.publicKey === e.publicKey)!.endpoint ?? ''));
+      plainSeen += all.length - want.length;
+      const full = (await book.pathsFor(n)).paths;
+      if (JSON.stringify(full) !== JSON.stringify(want)) t.fail(`round ${round}, receiver ${n.id}: ${JSON.stringify(full)} != ${JSON.stringify(want)}`);
+    }
+    book.close();
+  }
+  t.ok(plainSeen > 100, `full updates matched the long way in every round (${plainSeen} default entries left out)`);
+});
+
+t.test('a restarted controller hearing from nodes where their endpoints said they were pushes nothing', async (t) => {
+  const members = ['a', 'bb', 'ccc'].map((id, i) => ({ ...row(id, String.fromCharCode(65 + i).repeat(43) + '='), endpoint: `198.51.100.${i + 1}:51821` }));
+  const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const book = new PathBook(views, store, null, pino({ level: 'silent' }));
+  const sent: string[] = [];
+  book.setSink({ send: (_n, node) => sent.push(node), connected: () => true });
+  const tag = book.tagOf('office');
+  for (const [i, m] of members.entries()) book.contact(m, `ipv4:198.51.100.${i + 1}:4000`, undefined);
+  await tick();
+  t.same(sent, [], 'nothing pushed');
+  t.equal(book.tagOf('office'), tag, 'the paths version did not move');
+  book.contact(members[0]!, 'ipv4:203.0.113.50:4000', undefined);
+  await tick();
+  t.equal(sent.length, 3, 'a node seen somewhere else is a change for everyone');
+  book.close();
+});
+
+t.test('changes made while a push is under way are gathered into one next push', async (t) => {
+  const members = Array.from({ length: 40 }, (_, i) => ({ ...row(`n${i}`, `K${String(i).padStart(2, '0')}`.padEnd(43, 'x') + '='), endpoint: `198.51.100.${i + 1}:51821` }));
+  let release: () => void = () => {};
+  let slow = true;
+  const views = {
+    membersOf: async () => {
+      if (slow) await new Promise<void>((r) => (release = r));
+      return { version: 1, rows: members };
+    },
+  } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const book = new PathBook(views, store, null, pino({ level: 'silent' }));
+  const tags = new Set<string>();
+  book.setSink({ send: (_n, _node, u) => tags.add(u.tag), connected: () => true });
+  book.contact(members[0]!, 'ipv4:203.0.113.1:4000', undefined); // a change: the first push starts and waits
+  await tick();
+  for (const m of members.slice(1)) {
+    book.contact(m, `ipv4:203.0.113.${m.name.slice(1)}:4000`, undefined);
+    await tick();
+  }
+  slow = false;
+  release();
+  await tick();
+  await tick();
+  t.equal(tags.size, 2, `39 changes made during the first push went out in one more push (tags: ${[...tags].join(', ')})`);
   book.close();
 });
