@@ -79,15 +79,23 @@ t.test('a full update leaves out the peers a node reaches at their view endpoint
   const forN1 = (await book.pathsFor(n1)).paths;
   t.same(forN1.map((p) => p.publicKey), [n2.publicKey], 'n1 gets n2 (a LAN candidate), not x');
   t.same(forN1[0]!.candidates[0], { endpoint: '192.168.3.11:51822', kind: 'local' });
-  // x's facts change: everyone gets x's entry, default or not (it may replace one they hold).
+  // x's LAN changes: nobody was ever sent an entry for x and its entry is still the default for
+  // everyone, so nothing is pushed (each node derives x's path from its view).
   sent.length = 0;
+  const tag = book.tagOf('office');
   book.contact(x, 'ipv4:203.0.113.1:5000', ['203.0.113.1', '10.9.9.9']);
+  await tick();
+  t.same(sent, [], 'nothing pushed for a change nobody needs an entry for');
+  t.equal(book.tagOf('office'), tag, 'and the paths version did not move');
+  // n2 leaves its LAN: n1 holds an entry for n2 (a LAN candidate), so everyone is sent n2's
+  // entry, which is now the default (it replaces the one n1 holds).
+  book.contact(n2, 'ipv4:198.51.100.3:7001', []);
   await tick();
   const toN1 = sent.find((s) => s.node === 'n1')!;
   t.ok(toN1.u.base, 'a partial update');
-  t.same(toN1.u.paths.map((p) => p.publicKey), [x.publicKey], 'names x although its entry is the default');
-  t.equal(sent.find((s) => s.node === 'n2')!.u, toN1.u, 'n1 and n2 get the same entries: one shared update (encoded once)');
-  t.same(sent.find((s) => s.node === 'x')!.u.paths, [], 'x is sent no entry of its own, only the new version');
+  t.same(toN1.u.paths, [{ publicKey: n2.publicKey, candidates: [{ endpoint: '198.51.100.3:51822', kind: 'controller' }], relay: '' }], 'names n2 with its default entry');
+  t.equal(sent.find((s) => s.node === 'x')!.u, toN1.u, 'x and n1 get the same entries: one shared update (encoded once)');
+  t.same(sent.find((s) => s.node === 'n2')!.u.paths, [], 'n2 is sent no entry of its own, only the new version');
   book.close();
 });
 

@@ -119,6 +119,8 @@ export class PathBook {
   /** network -> nodes whose paths as peers changed (null: a full push to these nodes) */
   private readonly pending = new Map<string, { changed: Set<string>; full: Set<string> }>();
   private readonly opening = new Set<string>();
+  /** Members named in some update of this run (see needed). */
+  private readonly explicit = new Set<string>();
   /** network -> the push under way (see schedule) */
   private readonly pushing = new Map<string, Promise<void>>();
   private sink: PathSink = { send: () => {}, connected: () => false };
@@ -375,7 +377,10 @@ export class PathBook {
       if (!m.approved || m.id === node.id) continue;
       if (full && !mayBeHopeless && !relayed.has(m.id) && this.plain(self, m)) continue;
       const e = this.entry(node, m, self, now);
-      if (!full || !isDefaultPath(e, m.endpoint ?? '')) out.push(e);
+      if (!full || !isDefaultPath(e, m.endpoint ?? '')) {
+        out.push(e);
+        this.explicit.add(m.id);
+      }
     }
     return out;
   }
@@ -472,11 +477,13 @@ export class PathBook {
       return; // the network is gone
     }
     const before = this.versions.get(network) ?? 0;
-    const version = p.changed.size ? before + 1 : before;
-    this.versions.set(network, version);
     // The changed members, found once: each node's partial update is then O(changed peers), not
-    // a pass over the whole network per node (O(n²) per change at 5,000 nodes).
-    const changed = p.changed.size ? members.filter((m) => p.changed.has(m.id)) : [];
+    // a pass over the whole network per node (O(n²) per change at 5,000 nodes). Left out: members
+    // no node needs an entry for (see silent), such as a node that just joined a network without
+    // NATs: every peer reaches it at its view endpoint, which the view's own delta brings.
+    const changed = p.changed.size ? this.needed(members.filter((m) => p.changed.has(m.id)), members) : [];
+    const version = changed.length ? before + 1 : before;
+    this.versions.set(network, version);
     let sent = 0;
     // Most receivers get the same entries for the changed peers (they differ only for a peer at
     // the receiver's own site, a relayed or hopeless pair): those share one update object, which
@@ -518,7 +525,37 @@ export class PathBook {
     this.relay?.close(key);
   }
 
+  /** `changed` without the members that need no entry anywhere: never named in an update of this
+   * run (so no node holds an entry of this run for them: a node holding one of an earlier run gets
+   * all its paths anew, its tag being of that run), and the default for every receiver, which no
+   * receiver would be if it shared the member's site while the member has LAN addresses, had a
+   * relay with it, or were behind a NAT while relays are available (a hopeless pair). */
+  private needed(changed: NodeRow[], members: readonly NodeRow[]): NodeRow[] {
+    if (changed.every((m) => this.explicit.has(m.id))) return changed;
+    const bySite = new Map<string, number>();
+    let natted = false;
+    for (const n of members) {
+      if (!n.approved) continue;
+      const site = this.facts.get(n.id)?.site ?? this.siteOfEndpoint(n);
+      if (site !== null) bySite.set(site, (bySite.get(site) ?? 0) + 1);
+      if (this.natted(n)) natted = true;
+    }
+    const relayed = new Set<string>();
+    for (const r of this.relays.values()) relayed.add(r.a).add(r.b);
+    const hopelessPossible = natted && !!this.relay?.available();
+    return changed.filter((m) => {
+      if (this.explicit.has(m.id) || !m.approved) return this.explicit.has(m.id);
+      if (hopelessPossible || relayed.has(m.id)) return true;
+      const f = this.facts.get(m.id);
+      const site = f?.site ?? this.siteOfEndpoint(m);
+      // Its LAN addresses are candidates for a receiver at its own site (itself not counted).
+      const lanSeen = !!f && f.localAddresses.length > 0 && site !== null && (bySite.get(site) ?? 0) > 1;
+      return lanSeen || !this.plain({ id: '', listenPort: 0, stated: null, site: null, localAddresses: [], observed: [] }, m);
+    });
+  }
+
   private forget(id: string): void {
+    this.explicit.delete(id);
     this.facts.delete(id);
     this.held.delete(id);
     this.reports.delete(id);
