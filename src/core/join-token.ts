@@ -6,6 +6,7 @@ import { MeshError } from './errors.ts';
 import { PIN_FORMAT } from './ca-pin.ts';
 import { isDnsLabel } from './network.ts';
 import { parseHostPort } from './address.ts';
+import { openToken, sealToken } from './token-envelope.ts';
 
 export interface JoinToken {
   /** host:port of the (first) controller's gRPC node API */
@@ -25,7 +26,7 @@ const PREFIX = 'mc1.';
  * naming one controller reads as it always did. */
 export function encodeJoinToken(t: Omit<JoinToken, 'servers'> & { servers?: string[] }): string {
   const body = { v: 1, s: (t.servers?.length ? t.servers : [t.server]).join(','), n: t.network, k: t.keyName, x: t.secret, p: t.caPin };
-  return PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return sealToken(PREFIX, body);
 }
 
 /** Decodes and checks the shape of a token; throws TOKEN_INVALID naming what is wrong. */
@@ -34,16 +35,7 @@ export function decodeJoinToken(token: string): JoinToken {
     new MeshError('TOKEN_INVALID', `the join token is not valid: ${why}`, {
       hint: 'Copy the whole token printed by `meshctl keys create NETWORK`',
     });
-  const s = token.trim();
-  if (!s.startsWith(PREFIX)) throw bad('it does not start with "mc1."');
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(Buffer.from(s.slice(PREFIX.length), 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw bad('it is truncated or corrupted');
-  }
-  if (body === null || typeof body !== 'object' || body.v !== 1) throw bad('unsupported token version');
-  const str = (k: string) => (typeof body[k] === 'string' && (body[k] as string).length > 0 ? (body[k] as string) : undefined);
+  const { str } = openToken(token, PREFIX, bad);
   const server = str('s'), network = str('n'), keyName = str('k'), secret = str('x'), caPin = str('p');
   if (!server || !network || !keyName || !secret || !caPin) throw bad('a field is missing');
   if (!PIN_FORMAT.test(caPin)) throw bad('the CA pin is malformed');

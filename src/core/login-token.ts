@@ -3,6 +3,7 @@
 // API: its URL, the SHA-256 pin of the controller CA, and the admin token's secret (and name).
 import { MeshError } from './errors.ts';
 import { PIN_FORMAT } from './ca-pin.ts';
+import { openToken, sealToken } from './token-envelope.ts';
 
 export interface LoginToken {
   /** https://host:port of the admin API */
@@ -22,7 +23,7 @@ export const isLoginToken = (s: string): boolean => s.trim().startsWith(LOGIN_PR
 
 export function encodeLoginToken(t: LoginToken): string {
   const body = { v: 1, u: t.server, p: t.caPin, x: t.secret, ...(t.name ? { n: t.name } : {}) };
-  return LOGIN_PREFIX + Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
+  return sealToken(LOGIN_PREFIX, body);
 }
 
 /** Decodes and checks the shape of a login token; throws TOKEN_INVALID naming what is wrong. */
@@ -31,17 +32,7 @@ export function decodeLoginToken(token: string): LoginToken {
     new MeshError('TOKEN_INVALID', `the login token is not valid: ${why}`, {
       hint: 'Copy the whole token printed by `meshctl admin token create NAME` (or the content of <data-dir>/admin.token)',
     });
-  const s = token.trim();
-  if (!s.startsWith(LOGIN_PREFIX)) throw bad(`it does not start with "${LOGIN_PREFIX}"`);
-  if (s.length > 4096) throw bad('it is too long');
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(Buffer.from(s.slice(LOGIN_PREFIX.length), 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw bad('it is truncated or corrupted');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || body.v !== 1) throw bad('unsupported token version');
-  const str = (k: string) => (typeof body[k] === 'string' && (body[k] as string).length > 0 ? (body[k] as string) : undefined);
+  const { body, str } = openToken(token, LOGIN_PREFIX, bad, 4096);
   const server = str('u'), caPin = str('p'), secret = str('x'), name = str('n');
   if (!server || !caPin || !secret) throw bad('a field is missing');
   if (!PIN_FORMAT.test(caPin)) throw bad('the CA pin is malformed');

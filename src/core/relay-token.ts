@@ -3,6 +3,7 @@
 // SHA-256 pin of their CA, and the relay secret (the controller keeps it in <data-dir>/relay.token).
 import { MeshError } from './errors.ts';
 import { PIN_FORMAT } from './ca-pin.ts';
+import { openToken, sealToken } from './token-envelope.ts';
 import { parseHostPort } from './address.ts';
 
 export interface RelayToken {
@@ -17,7 +18,7 @@ export const RELAY_PREFIX = 'mcr1.';
 const SECRET = /^[A-Za-z0-9_-]{32,256}$/;
 
 export function encodeRelayToken(t: RelayToken): string {
-  return RELAY_PREFIX + Buffer.from(JSON.stringify({ v: 1, s: t.servers.join(','), p: t.caPin, x: t.secret }), 'utf8').toString('base64url');
+  return sealToken(RELAY_PREFIX, { v: 1, s: t.servers.join(','), p: t.caPin, x: t.secret });
 }
 
 /** Decodes and checks a relay token; throws TOKEN_INVALID naming what is wrong. */
@@ -26,17 +27,7 @@ export function decodeRelayToken(token: string): RelayToken {
     new MeshError('TOKEN_INVALID', `the relay token is not valid: ${why}`, {
       hint: 'Copy the whole content of <data-dir>/relay.token on the controller',
     });
-  const s = token.trim();
-  if (!s.startsWith(RELAY_PREFIX)) throw bad(`it does not start with "${RELAY_PREFIX}"`);
-  if (s.length > 4096) throw bad('it is too long');
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(Buffer.from(s.slice(RELAY_PREFIX.length), 'base64url').toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw bad('it is truncated or corrupted');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || body.v !== 1) throw bad('unsupported token version');
-  const str = (k: string) => (typeof body[k] === 'string' && (body[k] as string).length > 0 ? (body[k] as string) : undefined);
+  const { str } = openToken(token, RELAY_PREFIX, bad, 4096);
   const server = str('s'), caPin = str('p'), secret = str('x');
   if (!server || !caPin || !secret) throw bad('a field is missing');
   if (!PIN_FORMAT.test(caPin)) throw bad('the CA pin is malformed');
