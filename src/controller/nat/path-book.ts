@@ -231,10 +231,7 @@ export class PathBook {
     // same site found again changes nothing anyone was sent (a restart herd would otherwise be a
     // change per node, each pushed to every stream).
     const was = f.site ?? this.siteOfEndpoint(node);
-    if (site !== f.site) {
-      f.site = site;
-      this.factsEpoch++;
-    }
+    f.site = site; // the same as `was` changes no entry (see plain): no new factsEpoch for it
     if (site !== was || lan.join() !== f.localAddresses.join()) {
       const moved = site !== was;
       f.localAddresses = lan;
