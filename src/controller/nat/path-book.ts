@@ -258,8 +258,8 @@ export class PathBook {
         const pf = this.factsOf(peer.id);
         const before = pf.observed.get(node.id);
         pf.observed.set(node.id, { endpoint: p.endpoint, at: now, observerSite: site });
-        if (before?.endpoint !== p.endpoint) this.factsEpoch++;
         if (before?.endpoint !== p.endpoint) {
+          this.factsEpoch++;
           this.schedule(node.network, [peer.id]);
           // What was seen may show a NAT that maps per destination: relay its hopeless pairs now.
           for (const m of members) if (m.id !== peer.id && m.approved && peer.approved) await this.decide(peer, m);
