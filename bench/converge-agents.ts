@@ -91,8 +91,9 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
     await sleep(delay);
     if (closing) return;
     try {
-      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag }, 10_000);
-      if (r.view && r.version > a.version) a.version = r.version;
+      // as the agent daemon does: a few changes behind, it takes the deltas since its version
+      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag, acceptsDeltas: a.version > 0 }, 10_000);
+      if ((r.view || r.deltas.length) && r.version > a.version) a.version = r.version;
       if (r.paths) a.pathsTag = r.paths.tag;
       if (herd && a.backAt === 0) a.backAt = abs();
       watch(a, local, attempt + 1);

@@ -3,7 +3,7 @@
 // capped, jittered backoff (moving to the next controller first, when the token named several);
 // reconciles on a slow timer; reports handshakes and its own changes.
 import { MeshError } from '../core/errors.ts';
-import { applyDelta, type WatchEvent } from '../core/change.ts';
+import { applyDelta, applyDeltas, type WatchEvent } from '../core/change.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
@@ -279,6 +279,7 @@ export class NetworkWorker {
       handshakes: (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes, ...this.traversal.report(p) })),
       localAddresses: await localAddresses(this.env.runner, [this.st.interface]),
       pathsTag: this.st.paths?.tag ?? '',
+      acceptsDeltas: Boolean(this.st.view), // deltas apply to a view held
     }).catch(async (err: unknown) => {
       if (isRemoval(err)) await this.removedByController(err);
       throw err;
@@ -293,7 +294,15 @@ export class NetworkWorker {
       if (!reply.view) await this.serial(() => saveState(this.env.configDir, this.st));
       this.log(`controllers: ${this.servers.join(', ')}`);
     }
-    const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
+    const changes = reply.view
+      ? await this.serial(() => this.adopt(reply.view!))
+      : reply.deltas.length
+        ? await this.serial(async () => {
+          // a Watch event may have moved the view meanwhile: deltas it holds are skipped
+          const caught = this.st.view ? applyDeltas(this.st.view, reply.deltas) : null;
+          return caught && caught.version > this.st.view!.version ? this.adopt(caught) : [];
+        })
+        : [];
     if (reply.paths) await this.serial(() => this.adoptPaths(reply.paths!));
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
   }
