@@ -72,7 +72,7 @@ export async function startNodeGrpc(opts: {
       await api.leave(node);
       return { left: true };
     }),
-    Watch: (call: grpc.ServerWritableStream<{ knownVersion: number }, WatchEvent>) => {
+    Watch: (call: grpc.ServerWritableStream<{ knownVersion: number; viewDigest?: string }, WatchEvent>) => {
       void (async () => {
         const node = await api.authenticate(credentialOf(call), call.getPeer());
         api.limitCall(node, 'watch');
@@ -104,7 +104,7 @@ export async function startNodeGrpc(opts: {
             remove();
             if (!call.cancelled) call.emit('error', toGrpcError(err));
           },
-        });
+        }, call.request.viewDigest ?? '');
         call.on('cancelled', remove);
         call.on('close', remove);
         opts.onWatch?.(node);

@@ -9,7 +9,7 @@ import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
 import { catchUpLimit, type ChangeHistory } from './change-history.ts';
 import type { Logger } from 'pino';
-import { pushLatency } from '../metrics.ts';
+import { catchUps, pushLatency } from '../metrics.ts';
 
 /** Streams written per turn of the event loop during a fan-out. */
 const CHUNK = 256;
@@ -58,7 +58,7 @@ export class WatchHub {
 
   /** Registers a stream; when the node is behind (its `knownVersion` is not the current one)
    * sends it the deltas since its version first, or a snapshot when they are not all held. */
-  add(node: NodeRow, knownVersion: number, currentVersion: number, out: Subscriber): () => void {
+  add(node: NodeRow, knownVersion: number, currentVersion: number, out: Subscriber, viewDigest = ''): () => void {
     let subs = this.byNetwork.get(node.network);
     if (!subs) this.byNetwork.set(node.network, (subs = new Map()));
     subs.get(node.id)?.out.end(new MeshError('ALREADY_EXISTS', 'a newer Watch stream of this node replaced this one'));
@@ -66,7 +66,7 @@ export class WatchHub {
     // being fanned out when it connects may be one of them).
     const sub: Sub = { node, approved: node.approved, out, queue: Promise.resolve(), snapshotVersion: knownVersion === currentVersion ? knownVersion : -1 };
     subs.set(node.id, sub);
-    if (knownVersion !== currentVersion) this.enqueueCatchUp(sub, knownVersion, currentVersion);
+    if (knownVersion !== currentVersion) this.enqueueCatchUp(sub, knownVersion, currentVersion, viewDigest);
     return () => {
       if (subs.get(node.id) === sub) subs.delete(node.id);
     };
@@ -91,8 +91,9 @@ export class WatchHub {
   }
 
   /** Queues the deltas from `from` to the latest change held for `sub`, when they are all held
-   * and reach `current`; a snapshot otherwise. */
-  private enqueueCatchUp(sub: Sub, from: number, current: number): void {
+   * and reach `current`; else, when the view the node holds (`digest`) is the current one, an
+   * empty delta that moves it to the current version; a snapshot otherwise. */
+  private enqueueCatchUp(sub: Sub, from: number, current: number, digest: string): void {
     sub.queue = sub.queue.then(async () => {
       const to = this.history.latest(sub.node.network);
       let events = null;
@@ -100,7 +101,20 @@ export class WatchHub {
         const members = (await this.views.membersOf(sub.node.network).catch(() => null))?.rows.length ?? 0;
         events = this.history.since(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(members));
       }
-      if (!events) return this.sendSnapshot(sub);
+      if (!events && digest) {
+        const d = await this.views.digest(sub.node).catch(() => null);
+        if (d && d.digest === digest && d.version > from) {
+          catchUps.inc({ how: 'in-step', via: 'watch' });
+          sub.snapshotVersion = d.version;
+          await sub.out.send({ version: d.version, delta: { upserted: [], removed: [] } });
+          return;
+        }
+      }
+      if (!events) {
+        catchUps.inc({ how: 'view', via: 'watch' });
+        return this.sendSnapshot(sub);
+      }
+      catchUps.inc({ how: 'deltas', via: 'watch' });
       sub.snapshotVersion = to!;
       for (const ev of events) await sub.out.send(ev);
     });
