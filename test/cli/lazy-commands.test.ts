@@ -7,7 +7,7 @@ import { APP_LOADERS, LOADERS } from '../../src/commands/lazy.ts';
 import { CLI_LOADERS } from '../../src/commands/lazy-cli.ts';
 import { COMMAND_PARTS, partOf } from '../../src/commands/parts.ts';
 import { COMMANDS } from '../../src/commands/index.ts';
-import { commandManifest, loadConfig } from '../../src/cli/main.ts';
+import { CommandElsewhere, commandManifest, loadConfig, main } from '../../src/cli/main.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -61,4 +61,12 @@ t.test('with the manifest, oclif holds the same commands in the same order as it
   t.same(lazy.plugins.get('meshctl')?.commands.map((c) => c.id), eager.plugins.get('meshctl')?.commands.map((c) => c.id));
   t.same(lazy.topics.map((x) => x.name), eager.topics.map((x) => x.name));
   t.equal((await lazy.findCommand('network:list')!.load()).id, 'network:list', 'a command still loads through its loader');
+});
+
+t.test('a command the loaders leave to the other part is handed over, not reported', async (t) => {
+  const m = await commandManifest(root, COMMANDS);
+  const loaders = { ...LOADERS, status: () => Promise.reject(new CommandElsewhere('status')) };
+  const err = await main(['status'], root, { manifest: m, loaders }).then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof CommandElsewhere && err.id === 'status', 'main() passes CommandElsewhere on');
+  t.equal(await main(['definitely-not-a-command'], root, { manifest: m, loaders }), 2, 'other errors are still reported');
 });
