@@ -1,6 +1,6 @@
 // Modules the build generates (pkg.config.json bundle.generated): they exist only in the bundle.
 declare module 'meshctl:oclif-manifest' {
-  import type { Interfaces } from '@oclif/core';
+  import type * as Interfaces from '@oclif/core/interfaces';
   const manifest: Interfaces.Manifest;
   export default manifest;
 }

@@ -1,7 +1,21 @@
 // Entry point: hands oclif the command table in memory, runs, and owns the process exit code.
-import { Config, Plugin, run, Errors, type Command, type Interfaces } from '@oclif/core';
+// oclif's parts, not its index: the index also evaluates what meshctl never uses (semver, to
+// check oclif's own engines field, which fails silently in the single executable anyway: no
+// package.json on disk), 2-4 ms of every start.
+import type { Command } from '@oclif/core/command';
+import { Config, Plugin } from '@oclif/core/config';
+import * as Errors from '@oclif/core/errors';
+import type * as Interfaces from '@oclif/core/interfaces';
+import { run } from '@oclif/core/run';
 import pkg from '../../package.json' with { type: 'json' };
 import { classify, renderHuman, renderJson } from './errors.ts';
+
+// What oclif's index does when it loads, kept: a warning when the current directory is gone.
+try {
+  process.cwd();
+} catch (error) {
+  if ((error as { code?: string }).code === 'ENOENT') process.stderr.write('WARNING: current directory does not exist\n');
+}
 
 /** Each command id's loader, in the command table's order (src/commands/lazy.ts). */
 export type Loaders = Record<string, () => Promise<{ default: Command.Class }>>;

@@ -1,7 +1,7 @@
 // The admin commands as loaders: the command table of the single executable's small part (see
 // parts.ts, src/sea-cli.ts). Each command's module is evaluated when that command runs. Keep in
 // step with parts.ts and index.ts (a unit test compares them).
-import type { Command } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
 
 export const CLI_LOADERS: Record<string, () => Promise<{ default: Command.Class }>> = {
   'network:create': () => import('./network/create.ts'),

@@ -3,7 +3,7 @@
 // gets the commands' metadata (flags, summaries) from a manifest made at build time
 // (scripts/oclif-manifest.ts), so `--version` and `--help` load no command at all. Keep in step
 // with index.ts (the eager table the launcher in bin/ and the tests use); a unit test compares them.
-import type { Command } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
 import { CLI_LOADERS } from './lazy-cli.ts';
 import { COMMAND_PARTS } from './parts.ts';
 
