@@ -17,7 +17,7 @@
 // All packaging settings live in pkg.config.json; this script holds no project knowledge.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -152,16 +152,70 @@ function generatedPlugin(exe, generated, quiet) {
  * be imported (through its ESM facade, which reads every export: node:http's lazy getters then
  * load undici) before the first line runs, whichever command starts. As a CommonJS shim around
  * the banner's require, a built-in loads when the module using it is first evaluated. */
-function builtinsPlugin() {
+function builtinsPlugin(lazy = []) {
   const names = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  for (const m of lazy) if (!m.startsWith('node:') || !names.has(m)) fail(`bundle.lazyBuiltins: "${m}" is not a node: built-in`);
   return {
     name: 'meshctl-builtins',
     setup(build) {
       build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) => (names.has(args.path) ? { path: args.path, namespace: 'meshctl-builtin' } : undefined));
-      build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => ({
-        contents: `module.exports = __meshctl_require(${JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`)});`,
-        loader: 'js',
-      }));
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => {
+        const id = JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`);
+        if (!lazy.includes(JSON.parse(id))) return { contents: `module.exports = __meshctl_require(${id});`, loader: 'js' };
+        // lazyBuiltins (plain objects of functions that a dependency requires at its top and uses
+        // only on some paths): loaded at the first use of the object, not when required. An ESM
+        // importer still loads it at once (esbuild copies the export names).
+        return {
+          contents: [
+            'let m;',
+            `const load = () => (m ??= __meshctl_require(${id}));`,
+            'module.exports = new Proxy({}, {',
+            '  get: (_, k) => load()[k],',
+            '  set: (_, k, v) => Reflect.set(load(), k, v),',
+            '  has: (_, k) => k in load(),',
+            '  ownKeys: () => Reflect.ownKeys(load()),',
+            '  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; },',
+            '  defineProperty: (_, k, d) => Reflect.defineProperty(load(), k, d),',
+            '  deleteProperty: (_, k) => Reflect.deleteProperty(load(), k),',
+            '  getPrototypeOf: () => Reflect.getPrototypeOf(load()),',
+            '});',
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** Wraps the dependencies that the bundle resolves to the files named in `wraps` ({ "node_modules/
+ * pkg/index.js": ["src/module.ts", "exportName"] }): their importers get `exportName(theModule)`
+ * instead (fast paths with the same results, see the wrapping modules and their tests). Only that
+ * file is wrapped: another copy or version of the package bundled elsewhere is left as it is. */
+function wrapPlugin(wraps) {
+  const byPath = new Map();
+  for (const [file, w] of Object.entries(wraps)) {
+    if (!Array.isArray(w) || w.length !== 2) fail(`bundle.wrap["${file}"]: want ["wrapping module", "export name"]`);
+    if (!existsSync(abs(file))) fail(`bundle.wrap: ${file} is missing`);
+    byPath.set(abs(file), [abs(w[0]), w[1]]);
+  }
+  const names = [...new Set(Object.keys(wraps).map((f) => f.match(/(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? fail(`bundle.wrap: ${f} is not in node_modules`)))];
+  const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(${names.map(escape).join('|')})$`);
+  return {
+    name: 'meshctl-wrap',
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === 'meshctl-wrap') return undefined; // the resolution below
+        const r = await build.resolve(args.path, { importer: args.importer, resolveDir: args.resolveDir, kind: args.kind, pluginData: 'meshctl-wrap' });
+        if (r.errors.length) return { errors: r.errors };
+        if (!byPath.has(r.path)) return { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects, suffix: r.suffix };
+        return { path: relative(root, r.path), namespace: 'meshctl-wrap' }; // no build machine's path in the bundle
+      });
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-wrap' }, (args) => {
+        const [module, name] = byPath.get(abs(args.path));
+        const rel = (p) => JSON.stringify(`./${relative(root, p)}`);
+        return { contents: `module.exports = require(${rel(module)})[${JSON.stringify(name)}](require(${rel(abs(args.path))}));`, loader: 'js', resolveDir: root };
+      });
     },
   };
 }
@@ -201,7 +255,8 @@ async function bundle(cfg, entry, outfile, quiet, exe, { banner = BANNER, values
       plugins: [
         ...(Object.keys(stubs).length ? [stubPlugin(stubs)] : []),
         ...(Object.keys(generated).length ? [generatedPlugin(exe, generated, quiet)] : []),
-        ...(b.builtinsAsRequire ? [builtinsPlugin()] : []),
+        ...(b.builtinsAsRequire ? [builtinsPlugin(b.lazyBuiltins)] : []),
+        ...(Object.keys(b.wrap ?? {}).length ? [wrapPlugin(b.wrap)] : []),
         ...(Object.keys(values).length ? [valuesPlugin(values)] : []),
       ],
       minify: b.minify ?? false,
