@@ -12,8 +12,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import { NodeClient } from '../src/agent/client.ts';
+import { NodeClient, type CheckInRequest } from '../src/agent/client.ts';
 import type { WatchEvent } from '../src/core/change.ts';
+import type { NodeView, PeerView, SelfView } from '../src/core/view.ts';
+import { digestOf, peerTerm, sumWithout } from '../src/core/view-digest.ts';
 
 const abs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +39,11 @@ interface Agent {
   /** Herd: the moment this agent's check-in after the restart succeeded (0: not yet). */
   backAt: number;
   live: boolean;
+  /** Its own part of its view (from its join reply): with the network's peers, what it holds. */
+  self: SelfView;
+  /** Digest of the view it holds, sent when it reconnects as the agent daemon does ('' once a
+   * change has come: the bench does not keep the views' content). */
+  digest: string;
   /** Whole views the daemon's connection carried outside a restart herd (Watch snapshots, check-in
    * replies with a view) and the most peers in one: the large writes that make a TLS connection
    * keep large buffers in the controller (see README, "Memory per connected agent"). */
@@ -57,6 +64,9 @@ const pending = new Map<string, Expectation>();
 let server = '';
 let ca = '';
 let herd = false;
+/** During the herd: check-ins that failed, and the last error. */
+let herdFailed = 0;
+let herdLastError = '';
 let closing = false;
 
 function hit(a: Agent, key: string, t: number, local: number): void {
@@ -68,7 +78,10 @@ function hit(a: Agent, key: string, t: number, local: number): void {
 
 function onEvent(a: Agent, local: number, ev: WatchEvent): void {
   const t = abs();
-  if (ev.version > a.version) a.version = ev.version;
+  if (ev.version > a.version) {
+    a.version = ev.version;
+    a.digest = '';
+  }
   if ('delta' in ev && ev.delta) {
     for (const p of ev.delta.upserted ?? []) hit(a, `add:${p.publicKey}`, t, local);
     for (const k of ev.delta.removed ?? []) hit(a, `delete:${k}`, t, local);
@@ -88,6 +101,30 @@ function onEvent(a: Agent, local: number, ev: WatchEvent): void {
   }
 }
 
+/** Before the herd: the digest of the view each agent holds (the agent daemon keeps its view and
+ * sends its digest when it reconnects). The bench does not keep 5,000 views per process: the
+ * network's peers come from two agents' whole views (each lacks only itself), and each agent's
+ * view is those peers but its own entry. */
+async function digests(): Promise<void> {
+  if (agents.length < 2) return;
+  const whole = async (a: Agent): Promise<NodeView> => (await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: 0, handshakes: [], pathsTag: a.pathsTag }, 60_000)).view!;
+  const [va, vb] = [await whole(agents[0]!), await whole(agents[1]!)];
+  if (va.version !== vb.version) return; // a change in between: no digests this time
+  const byKey = new Map<string, PeerView>(va.peers.map((p) => [p.publicKey, p]));
+  for (const p of vb.peers) if (!byKey.has(p.publicKey)) byKey.set(p.publicKey, p);
+  const terms = new Map<string, bigint>();
+  let sum = 0n;
+  for (const [k, p] of byKey) {
+    const term = peerTerm(p);
+    terms.set(k, term);
+    sum = (sum + term) % (1n << 256n);
+  }
+  for (const a of agents) {
+    const own = a.version === va.version ? terms.get(a.publicKey) : undefined;
+    a.digest = own !== undefined ? digestOf(a.self, va.network, va.records, sumWithout(sum, own), byKey.size - 1) : '';
+  }
+}
+
 /** Opens the agent's Watch; after an end, checks in and reopens it with a capped, jittered
  * backoff (as the agent daemon does). */
 function watch(a: Agent, local: number, attempt = 0): void {
@@ -101,7 +138,7 @@ function watch(a: Agent, local: number, attempt = 0): void {
     if (!herd) a.dropped++;
     a.lastEnd = err.message;
     void reconnect(a, local, attempt);
-  });
+  }, a.digest);
 }
 
 async function reconnect(a: Agent, local: number, attempt: number): Promise<void> {
@@ -114,17 +151,23 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
       if (herd && a.backAt === 0) a.backAt = abs();
       watch(a, local, attempt + 1);
       return;
-    } catch {
+    } catch (err) {
+      if (herd) {
+        herdFailed++;
+        herdLastError = (err as Error).message;
+      }
       attempt++;
     }
   }
 }
 
 /** One check-in on the daemon's connection, with the version and paths tag the agent holds. */
-async function checkIn(a: Agent, timeoutMs?: number): Promise<void> {
-  const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag }, timeoutMs);
+async function checkIn(a: Agent, timeoutMs?: number, handshakes: CheckInRequest['handshakes'] = []): Promise<void> {
+  // as the agent daemon does: a few changes behind, it takes the deltas since its version
+  const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes, pathsTag: a.pathsTag, acceptsDeltas: a.version > 0, viewDigest: a.digest }, timeoutMs);
   if (r.view) sawView(a, r.view.peers.length);
-  if (r.view && r.version > a.version) a.version = r.version;
+  if ((r.view || r.deltas.length || r.inStep) && r.version > a.version) a.version = r.version;
+  if (r.view || r.deltas.length) a.digest = '';
   if (r.paths) a.pathsTag = r.paths.tag;
 }
 
@@ -172,7 +215,7 @@ async function joinAll(m: { from: number; to: number; batch: number; network: st
         joiner.close();
       }
       const client = new NodeClient(server, ca, r.credential);
-      const a: Agent = { idx, publicKey, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false, views: 0, maxViewPeers: 0 };
+      const a: Agent = { idx, publicKey, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false, self: r.view.self, digest: '', views: 0, maxViewPeers: 0 };
       agents.push(a);
       if (m.connect === 'joined') await connect(a, agents.length - 1);
     }));
@@ -192,10 +235,7 @@ async function reportHandshakes(keys: string[], concurrency: number): Promise<vo
       const handshakes = keys.filter((k) => k !== a.publicKey).map((k, i) => ({ publicKey: k, latestHandshake: nowS - (i % 120), rxBytes: 1_000_000 + i, txBytes: 2_000_000 + i, endpoint: '127.0.0.1:51821', path: 'direct' }));
       for (let tries = 0; ; tries++) {
         try {
-          const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes, pathsTag: a.pathsTag }, 60_000);
-          if (r.view) sawView(a, r.view.peers.length);
-          if (r.view && r.version > a.version) a.version = r.version;
-          if (r.paths) a.pathsTag = r.paths.tag;
+          await checkIn(a, 60_000, handshakes);
           break;
         } catch (err) {
           if (tries >= 5) throw err;
@@ -292,13 +332,16 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
         send({ type: 'bare-closed' });
         break;
       case 'herd':
+        await digests();
         herd = true;
+        herdFailed = 0;
+        herdLastError = '';
         for (const a of agents) a.backAt = 0;
         send({ type: 'herd-armed' });
         break;
       case 'herd-status': {
         const back = agents.filter((a) => a.backAt > 0);
-        send({ type: 'herd-status', back: back.length, live: agents.filter((a) => a.live).length, lastBack: Math.max(0, ...back.map((a) => a.backAt)), total: agents.length });
+        send({ type: 'herd-status', back: back.length, live: agents.filter((a) => a.live).length, lastBack: Math.max(0, ...back.map((a) => a.backAt)), total: agents.length, failed: herdFailed, lastError: herdLastError });
         break;
       }
       case 'herd-done':

@@ -13,4 +13,5 @@ if (major < 24) {
 if (process.argv[2] === 'server') await (await import('../src/controller/malloc.ts')).execWithMallocTunable();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2), root);
+const { COMMANDS } = await import('../src/commands/index.ts');
+process.exitCode = await main(process.argv.slice(2), root, { commands: COMMANDS });

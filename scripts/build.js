@@ -2,11 +2,12 @@
 // Builds the single executable dist/meshctl, fully offline, from what npm installed:
 //   1. checks the pinned Node runtime (pkg.config.json "runtime") is the one installed;
 //   2. runs the "prebuild" generators (e.g. protos -> JSON) on that runtime;
-//   3. with "app": bundles app.entry like the entry below, turns it into one script (an async
-//      function) that the entry compiles from an asset, and makes that script's V8 code cache by
-//      running it on the runtime with each of app.train's argument lists (scripts/sea-train.js):
-//      a cache made after running holds the bytecode of every function those runs called, where
-//      the SEA's own code cache (made after compiling only) holds the top level;
+//   3. with "parts": bundles each part's entry like the entry below, turns it into one script (an
+//      async function) that the entry compiles from an asset, and makes that script's V8 code
+//      cache by running it on the runtime with each of the part's "train" argument lists
+//      (scripts/sea-train.js): a cache made after running holds the bytecode of every function
+//      those runs called, where the SEA's own code cache (made after compiling only) holds the top
+//      level. The entry gets the parts' asset names as the module parts.module;
 //   4. bundles "entry" with esbuild into one ESM file (node builtins stay external);
 //   5. runs `<runtime> --build-sea` with "sea" options and "assets", writing the executable.
 // Usage: node scripts/build.js [--out DIR] [--config FILE] [--keep-work] [--quiet]
@@ -16,7 +17,7 @@
 // All packaging settings live in pkg.config.json; this script holds no project knowledge.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -122,6 +123,8 @@ function stubPlugin(stubs) {
 /** Resolves the module names in `generated` ({ name: [script, ...args] }) to the JSON that the
  * script prints, run on the pinned runtime at build time (e.g. metadata that would otherwise be
  * computed at every start of the executable). */
+const generatedOutputs = new Map();
+
 function generatedPlugin(exe, generated, quiet) {
   const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const filter = new RegExp(`^(${Object.keys(generated).map(escape).join('|')})$`);
@@ -131,10 +134,14 @@ function generatedPlugin(exe, generated, quiet) {
       build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'meshctl-generated' }));
       build.onLoad({ filter: /.*/, namespace: 'meshctl-generated' }, (args) => {
         const argv = generated[args.path];
-        log(quiet, `generate ${args.path}: ${argv.join(' ')}`);
-        const r = spawnSync(exe, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-        if (r.status !== 0) fail(`generating ${args.path} with "${argv.join(' ')}" failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
-        return { contents: r.stdout, loader: 'json' };
+        const key = JSON.stringify(argv); // several bundles of one build: generated once
+        if (!generatedOutputs.has(key)) {
+          log(quiet, `generate ${args.path}: ${argv.join(' ')}`);
+          const r = spawnSync(exe, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+          if (r.status !== 0) fail(`generating ${args.path} with "${argv.join(' ')}" failed (exit ${r.status ?? r.signal}):\n${r.stderr}`);
+          generatedOutputs.set(key, r.stdout);
+        }
+        return { contents: generatedOutputs.get(key), loader: 'json' };
       });
     },
   };
@@ -145,16 +152,70 @@ function generatedPlugin(exe, generated, quiet) {
  * be imported (through its ESM facade, which reads every export: node:http's lazy getters then
  * load undici) before the first line runs, whichever command starts. As a CommonJS shim around
  * the banner's require, a built-in loads when the module using it is first evaluated. */
-function builtinsPlugin() {
+function builtinsPlugin(lazy = []) {
   const names = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  for (const m of lazy) if (!m.startsWith('node:') || !names.has(m)) fail(`bundle.lazyBuiltins: "${m}" is not a node: built-in`);
   return {
     name: 'meshctl-builtins',
     setup(build) {
       build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) => (names.has(args.path) ? { path: args.path, namespace: 'meshctl-builtin' } : undefined));
-      build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => ({
-        contents: `module.exports = __meshctl_require(${JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`)});`,
-        loader: 'js',
-      }));
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => {
+        const id = JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`);
+        if (!lazy.includes(JSON.parse(id))) return { contents: `module.exports = __meshctl_require(${id});`, loader: 'js' };
+        // lazyBuiltins (plain objects of functions that a dependency requires at its top and uses
+        // only on some paths): loaded at the first use of the object, not when required. An ESM
+        // importer still loads it at once (esbuild copies the export names).
+        return {
+          contents: [
+            'let m;',
+            `const load = () => (m ??= __meshctl_require(${id}));`,
+            'module.exports = new Proxy({}, {',
+            '  get: (_, k) => load()[k],',
+            '  set: (_, k, v) => Reflect.set(load(), k, v),',
+            '  has: (_, k) => k in load(),',
+            '  ownKeys: () => Reflect.ownKeys(load()),',
+            '  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; },',
+            '  defineProperty: (_, k, d) => Reflect.defineProperty(load(), k, d),',
+            '  deleteProperty: (_, k) => Reflect.deleteProperty(load(), k),',
+            '  getPrototypeOf: () => Reflect.getPrototypeOf(load()),',
+            '});',
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** Wraps the dependencies that the bundle resolves to the files named in `wraps` ({ "node_modules/
+ * pkg/index.js": ["src/module.ts", "exportName"] }): their importers get `exportName(theModule)`
+ * instead (fast paths with the same results, see the wrapping modules and their tests). Only that
+ * file is wrapped: another copy or version of the package bundled elsewhere is left as it is. */
+function wrapPlugin(wraps) {
+  const byPath = new Map();
+  for (const [file, w] of Object.entries(wraps)) {
+    if (!Array.isArray(w) || w.length !== 2) fail(`bundle.wrap["${file}"]: want ["wrapping module", "export name"]`);
+    if (!existsSync(abs(file))) fail(`bundle.wrap: ${file} is missing`);
+    byPath.set(abs(file), [abs(w[0]), w[1]]);
+  }
+  const names = [...new Set(Object.keys(wraps).map((f) => f.match(/(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? fail(`bundle.wrap: ${f} is not in node_modules`)))];
+  const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(${names.map(escape).join('|')})$`);
+  return {
+    name: 'meshctl-wrap',
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === 'meshctl-wrap') return undefined; // the resolution below
+        const r = await build.resolve(args.path, { importer: args.importer, resolveDir: args.resolveDir, kind: args.kind, pluginData: 'meshctl-wrap' });
+        if (r.errors.length) return { errors: r.errors };
+        if (!byPath.has(r.path)) return { path: r.path, namespace: r.namespace, external: r.external, sideEffects: r.sideEffects, suffix: r.suffix };
+        return { path: relative(root, r.path), namespace: 'meshctl-wrap' }; // no build machine's path in the bundle
+      });
+      build.onLoad({ filter: /.*/, namespace: 'meshctl-wrap' }, (args) => {
+        const [module, name] = byPath.get(abs(args.path));
+        const rel = (p) => JSON.stringify(`./${relative(root, p)}`);
+        return { contents: `module.exports = require(${rel(module)})[${JSON.stringify(name)}](require(${rel(abs(args.path))}));`, loader: 'js', resolveDir: root };
+      });
     },
   };
 }
@@ -194,7 +255,8 @@ async function bundle(cfg, entry, outfile, quiet, exe, { banner = BANNER, values
       plugins: [
         ...(Object.keys(stubs).length ? [stubPlugin(stubs)] : []),
         ...(Object.keys(generated).length ? [generatedPlugin(exe, generated, quiet)] : []),
-        ...(b.builtinsAsRequire ? [builtinsPlugin()] : []),
+        ...(b.builtinsAsRequire ? [builtinsPlugin(b.lazyBuiltins)] : []),
+        ...(Object.keys(b.wrap ?? {}).length ? [wrapPlugin(b.wrap)] : []),
         ...(Object.keys(values).length ? [valuesPlugin(values)] : []),
       ],
       minify: b.minify ?? false,
@@ -213,8 +275,9 @@ async function bundle(cfg, entry, outfile, quiet, exe, { banner = BANNER, values
 }
 
 /** Turns the ESM bundle `file` (made with APP_BANNER and built-ins through require) into
- * `(async function (__meshctl_import) { ...bundle... })`, a script: V8 can compile it with
- * vm.Script and cached data, which it cannot do for a module outside the SEA's own main. */
+ * `(async function (__meshctl_import, __meshctl_sea) { ...bundle... })`, a script: V8 can compile
+ * it with vm.Script and cached data, which it cannot do for a module outside the SEA's own main.
+ * `__meshctl_sea` is what the entry hands the part (src/sea-run.ts). */
 function wrapApp(file, out) {
   // The asset must be ASCII (the entry decodes it as latin1, a plain copy): esbuild escapes
   // strings but leaves regular expressions and comments as they are, where \uXXXX means the same.
@@ -224,12 +287,12 @@ function wrapApp(file, out) {
     const m = src.match(re);
     if (m) fail(`${file}: ${what} is left ("${src.slice(m.index, m.index + 80).split('\n')[0]}"): the app must be a plain script`);
   }
-  writeFileSync(out, `(async function (__meshctl_import) {"use strict";\n${src}\n})`, 'latin1');
+  writeFileSync(out, `(async function (__meshctl_import, __meshctl_sea) {"use strict";\n${src}\n})`, 'latin1');
 }
 
-/** Makes the app script's code cache by running it on the runtime with each argument list. */
+/** Makes a part's code cache by running its script on the runtime with each argument list. */
 function trainApp(exe, appFile, cacheFile, runs, execArgv, workDir, quiet) {
-  log(quiet, `code cache: ${runs.map((a) => a.join(' ')).join(' | ')}`);
+  log(quiet, `code cache of ${basename(appFile)}: ${runs.map((a) => a.join(' ')).join(' | ')}`);
   const home = join(workDir, 'train-home');
   mkdirSync(home, { recursive: true });
   // with the executable's own flags: V8 rejects a cache made under other flags
@@ -283,19 +346,23 @@ async function main() {
   runPrebuild(exe, cfg.prebuild, quiet);
   const appAssets = {};
   const appValues = {};
-  if (cfg.app) {
-    const { entry, source, codeCache, train = [], module: name } = cfg.app;
-    if (!entry || !source || !codeCache || !name) fail('"app" needs "entry", "source", "codeCache" and "module"');
-    const appBundle = join(workDir, 'app.mjs');
-    await bundle(cfg, entry, appBundle, quiet, exe, { banner: APP_BANNER });
-    const appFile = join(workDir, source);
-    wrapApp(appBundle, appFile);
-    const cacheFile = join(workDir, codeCache);
-    trainApp(exe, appFile, cacheFile, train, cfg.sea.execArgv ?? [], workDir, quiet);
-    log(quiet, `app: ${source} (${mib(statSync(appFile).size)}), code cache ${codeCache} (${mib(statSync(cacheFile).size)})`);
-    appAssets[source] = appFile;
-    appAssets[codeCache] = cacheFile;
-    appValues[name] = { source, codeCache };
+  if (cfg.parts) {
+    const { module: name, ...parts } = cfg.parts;
+    if (!name || !Object.keys(parts).length) fail('"parts" needs "module" and at least one part');
+    appValues[name] = {};
+    for (const [part, { entry, source, codeCache, train = [] }] of Object.entries(parts)) {
+      if (!entry || !source || !codeCache) fail(`parts.${part} needs "entry", "source" and "codeCache"`);
+      const appBundle = join(workDir, `${part}.mjs`);
+      await bundle(cfg, entry, appBundle, quiet, exe, { banner: APP_BANNER });
+      const appFile = join(workDir, source);
+      wrapApp(appBundle, appFile);
+      const cacheFile = join(workDir, codeCache);
+      trainApp(exe, appFile, cacheFile, train, cfg.sea.execArgv ?? [], workDir, quiet);
+      log(quiet, `part ${part}: ${source} (${mib(statSync(appFile).size)}), code cache ${codeCache} (${mib(statSync(cacheFile).size)})`);
+      appAssets[source] = appFile;
+      appAssets[codeCache] = cacheFile;
+      appValues[name][part] = { source, codeCache };
+    }
   }
   const mainFile = join(workDir, 'main.mjs');
   await bundle(cfg, cfg.entry, mainFile, quiet, exe, { values: appValues });

@@ -4,7 +4,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandManifest } from '../src/cli/main.ts';
+import { COMMANDS } from '../src/commands/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-process.stdout.write(JSON.stringify(await commandManifest(root)));
+process.stdout.write(JSON.stringify(await commandManifest(root, COMMANDS)));
 process.exit(0); // some command modules leave handles (timers, sockets) open when imported

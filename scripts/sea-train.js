@@ -17,7 +17,7 @@ process.on('exit', save);
 const app = script.runInThisContext();
 for (const args of runs) {
   process.argv = [process.execPath, appFile, ...args];
-  await app((id) => import(id));
+  await app((id) => import(id), {});
   process.exitCode = undefined;
 }
 process.exit(0); // a command may leave handles (sockets, timers) open

@@ -1,12 +1,13 @@
 // Modules the build generates (pkg.config.json bundle.generated): they exist only in the bundle.
 declare module 'meshctl:oclif-manifest' {
-  import type { Interfaces } from '@oclif/core';
+  import type * as Interfaces from '@oclif/core/interfaces';
   const manifest: Interfaces.Manifest;
   export default manifest;
 }
 
-declare module 'meshctl:sea-app' {
-  /** The names of the application's assets in the single executable (scripts/build.js). */
-  const app: { source: string; codeCache: string };
-  export default app;
+declare module 'meshctl:sea-parts' {
+  /** The names of the assets of each part of the application in the single executable
+   * (scripts/build.js, pkg.config.json "parts"; src/commands/parts.ts). */
+  const parts: Record<'cli' | 'app', { source: string; codeCache: string }>;
+  export default parts;
 }

@@ -1,6 +1,6 @@
 // Flags every admin command takes to reach the controller's REST API, and the one function that
 // turns them into a client (so every admin command resolves contexts and tokens the same way).
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { AdminClient } from './admin-client.ts';
 
 export const adminFlags = {

@@ -1,5 +1,5 @@
 // Flags of the agent commands, and the environment they run in.
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { DEFAULT_CONFIG_DIR } from '../agent/paths.ts';
 import type { AgentEnv } from '../agent/node.ts';
 import { ExecaRunner } from '../platform/runner.ts';

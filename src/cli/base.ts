@@ -1,5 +1,5 @@
 // The base of every meshctl command: --json, and the one place errors are printed.
-import { Command } from '@oclif/core';
+import { Command } from '@oclif/core/command';
 import { classify, renderHuman, renderJson } from './errors.ts';
 
 export abstract class MeshCommand extends Command {

@@ -1,8 +1,40 @@
 // Entry point: hands oclif the command table in memory, runs, and owns the process exit code.
-import { Config, Plugin, run, Errors, type Command, type Interfaces } from '@oclif/core';
+// oclif's parts, not its index: the index also evaluates what meshctl never uses (semver, to
+// check oclif's own engines field, which fails silently in the single executable anyway: no
+// package.json on disk), 2-4 ms of every start.
+import type { Command } from '@oclif/core/command';
+import { Config, Plugin } from '@oclif/core/config';
+import * as Errors from '@oclif/core/errors';
+import type * as Interfaces from '@oclif/core/interfaces';
+import { run } from '@oclif/core/run';
 import pkg from '../../package.json' with { type: 'json' };
-import { LOADERS } from '../commands/lazy.ts';
 import { classify, renderHuman, renderJson } from './errors.ts';
+
+// What oclif's index does when it loads, kept: a warning when the current directory is gone.
+try {
+  process.cwd();
+} catch (error) {
+  if ((error as { code?: string }).code === 'ENOENT') process.stderr.write('WARNING: current directory does not exist\n');
+}
+
+/** Each command id's loader, in the command table's order (src/commands/lazy.ts). */
+export type Loaders = Record<string, () => Promise<{ default: Command.Class }>>;
+
+/** meshctl's commands as oclif gets them: the classes themselves (the launcher in bin/ and the
+ * tests: src/commands/index.ts), or, in the single executable, a manifest of their metadata made
+ * at build time (scripts/oclif-manifest.ts) and a loader per command (every command id, in the
+ * command table's order). */
+export type CommandTable = { commands: Record<string, Command.Class> } | { manifest: Interfaces.Manifest; loaders: Loaders };
+
+/** Thrown by a loader of the single executable's small part (src/sea-cli.ts) for a command that
+ * only the whole application carries: main() passes it on instead of reporting it. */
+export class CommandElsewhere extends Error {
+  readonly id: string;
+  constructor(id: string) {
+    super(`command ${id} is in the other part of the executable`);
+    this.id = id;
+  }
+}
 
 const pjson = {
   name: pkg.name,
@@ -25,10 +57,10 @@ const pjson = {
   },
 };
 
-/** The plugin that holds meshctl's commands. With `manifest` (the single executable: made at
- * build time by scripts/oclif-manifest.ts) oclif reads every command's metadata from it and loads
- * a command's module only to run it; without, every command is imported first (the launcher). */
-async function loadPlugin(root: string, manifest?: Interfaces.Manifest): Promise<Plugin> {
+/** The plugin that holds meshctl's commands. With a manifest (the single executable) oclif reads
+ * every command's metadata from it and loads a command's module only to run it. */
+async function loadPlugin(root: string, table: CommandTable): Promise<Plugin> {
+  const manifest = 'manifest' in table ? table.manifest : undefined;
   const plugin = new Plugin({ root, pjson: pjson as never, isRoot: true, ignoreManifest: true });
   const internals = plugin as unknown as {
     commandCache: unknown;
@@ -45,7 +77,7 @@ async function loadPlugin(root: string, manifest?: Interfaces.Manifest): Promise
       return { ...manifest, commands: {} };
     };
     internals.findCommand = async (id, opts = {}) => {
-      const load = LOADERS[id];
+      const load = (table as { loaders: Loaders }).loaders[id];
       if (!load) {
         if (opts.must) throw new Errors.CLIError(`command ${id} not found`);
         return undefined;
@@ -57,7 +89,7 @@ async function loadPlugin(root: string, manifest?: Interfaces.Manifest): Promise
     };
   } else {
     // oclif would otherwise import() the explicit target from disk, which the single executable lacks.
-    internals.commandCache = (await import('../commands/index.ts')).COMMANDS;
+    internals.commandCache = (table as { commands: Record<string, Command.Class> }).commands;
   }
   await plugin.load();
   if (manifest) {
@@ -74,26 +106,27 @@ async function loadPlugin(root: string, manifest?: Interfaces.Manifest): Promise
   return plugin;
 }
 
-export async function loadConfig(root: string, manifest?: Interfaces.Manifest): Promise<Config> {
-  const plugin = await loadPlugin(root, manifest);
+export async function loadConfig(root: string, table: CommandTable): Promise<Config> {
+  const plugin = await loadPlugin(root, table);
   return Config.load({ root, pjson: pjson as never, plugins: new Map([[plugin.name, plugin]]) } as never);
 }
 
 /** The oclif manifest of every command (what the single executable is built with), the
  * commands in the order oclif sorts them (String.prototype.localeCompare of their ids). */
-export async function commandManifest(root: string): Promise<Interfaces.Manifest> {
-  const m = (await loadPlugin(root)).manifest;
+export async function commandManifest(root: string, commands: Record<string, Command.Class>): Promise<Interfaces.Manifest> {
+  const m = (await loadPlugin(root, { commands })).manifest;
   return { ...m, commands: Object.fromEntries(Object.entries(m.commands).sort(([a], [b]) => a.localeCompare(b))) };
 }
 
 /** Runs meshctl with `argv` (without node and script) and resolves to the exit code. */
-export async function main(argv: string[], root: string, manifest?: Interfaces.Manifest): Promise<number> {
+export async function main(argv: string[], root: string, table: CommandTable): Promise<number> {
   try {
-    const config = await loadConfig(root, manifest);
+    const config = await loadConfig(root, table);
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    const c = classify(err, Object.keys(LOADERS));
+    if (err instanceof CommandElsewhere) throw err;
+    const c = classify(err, Object.keys('loaders' in table ? table.loaders : table.commands));
     if (err instanceof Errors.ExitError) return (err as { oclif: { exit: number } }).oclif.exit;
     if (c.exit === 0) return 0;
     if (process.env.MESHCTL_DEBUG) process.stderr.write(`${(err as Error).stack ?? err}\n`);

@@ -1,5 +1,5 @@
 import { MeshCommand } from '../cli/base.ts';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { agentFlags, agentEnv, withDns } from '../cli/agent-flags.ts';
 
 export default class Agent extends MeshCommand {

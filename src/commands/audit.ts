@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { MeshCommand } from '../cli/base.ts';
 import { adminFlags, clientFrom } from '../cli/admin-flags.ts';
 import { adminApi } from '../cli/admin-api.ts';

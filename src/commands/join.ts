@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { MeshCommand } from '../cli/base.ts';
 import { agentFlags, agentEnv } from '../cli/agent-flags.ts';
 import type { JoinResult } from '../agent/node.ts';

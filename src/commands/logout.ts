@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { MeshCommand } from '../cli/base.ts';
 
 export default class Logout extends MeshCommand {

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { hostname, networkInterfaces } from 'node:os';
 import { MeshCommand } from '../cli/base.ts';
 import { MeshError } from '../core/errors.ts';

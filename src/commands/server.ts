@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { MeshCommand } from '../cli/base.ts';
 
 export default class Server extends MeshCommand {

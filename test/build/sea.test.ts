@@ -72,6 +72,12 @@ t.test('the single executable runs self-contained', { timeout: 90_000 }, async (
     for (const cmd of ['network', 'keys', 'nodes', 'dns', 'server']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\s`, 'm'), `--help does not list ${cmd}:\n${r.stdout}`);
   });
 
+  await t.test('an unknown command gets the nearest command of either part', async () => {
+    const r = run(['sever']);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /unknown command "meshctl sever"\nTry this: Did you mean: meshctl server\?/);
+  });
+
   await t.test('--version prints the package version and the pinned runtime', async () => {
     const r = run(['--version']);
     assert.equal(r.status, 0, r.stderr);

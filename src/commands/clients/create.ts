@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { MeshCommand } from '../../cli/base.ts';
 import { adminFlags, clientFrom } from '../../cli/admin-flags.ts';
 import { adminApi } from '../../cli/admin-api.ts';

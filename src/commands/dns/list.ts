@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { MeshCommand } from '../../cli/base.ts';
 import { adminFlags, clientFrom } from '../../cli/admin-flags.ts';
 import { adminApi } from '../../cli/admin-api.ts';
