@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { NodeClient } from '../src/agent/client.ts';
 import type { WatchEvent } from '../src/core/change.ts';
+import type { NodeView, PeerView, SelfView } from '../src/core/view.ts';
+import { digestOf, peerTerm, sumWithout } from '../src/core/view-digest.ts';
 
 const abs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,6 +32,12 @@ interface Agent {
   /** Herd: the moment this agent's check-in after the restart succeeded (0: not yet). */
   backAt: number;
   live: boolean;
+  /** Its own part of its view (from its join reply): with the network's peers, what it holds. */
+  self: SelfView;
+  publicKey: string;
+  /** Digest of the view it holds, sent when it reconnects as the agent daemon does ('' once a
+   * change has come: the bench does not keep the views' content). */
+  digest: string;
 }
 
 interface Expectation { kind: string; match: string; seen: Float64Array; left: number; done: () => void }
@@ -39,6 +47,9 @@ const pending = new Map<string, Expectation>();
 let server = '';
 let ca = '';
 let herd = false;
+/** During the herd: check-ins that failed, and the last error. */
+let herdFailed = 0;
+let herdLastError = '';
 let closing = false;
 
 function hit(a: Agent, key: string, t: number, local: number): void {
@@ -50,7 +61,10 @@ function hit(a: Agent, key: string, t: number, local: number): void {
 
 function onEvent(a: Agent, local: number, ev: WatchEvent): void {
   const t = abs();
-  if (ev.version > a.version) a.version = ev.version;
+  if (ev.version > a.version) {
+    a.version = ev.version;
+    a.digest = '';
+  }
   if ('delta' in ev && ev.delta) {
     for (const p of ev.delta.upserted ?? []) hit(a, `add:${p.publicKey}`, t, local);
     for (const k of ev.delta.removed ?? []) hit(a, `delete:${k}`, t, local);
@@ -69,6 +83,30 @@ function onEvent(a: Agent, local: number, ev: WatchEvent): void {
   }
 }
 
+/** Before the herd: the digest of the view each agent holds (the agent daemon keeps its view and
+ * sends its digest when it reconnects). The bench does not keep 5,000 views per process: the
+ * network's peers come from two agents' whole views (each lacks only itself), and each agent's
+ * view is those peers but its own entry. */
+async function digests(): Promise<void> {
+  if (agents.length < 2) return;
+  const whole = async (a: Agent): Promise<NodeView> => (await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: 0, handshakes: [], pathsTag: a.pathsTag }, 60_000)).view!;
+  const [va, vb] = [await whole(agents[0]!), await whole(agents[1]!)];
+  if (va.version !== vb.version) return; // a change in between: no digests this time
+  const byKey = new Map<string, PeerView>(va.peers.map((p) => [p.publicKey, p]));
+  for (const p of vb.peers) if (!byKey.has(p.publicKey)) byKey.set(p.publicKey, p);
+  const terms = new Map<string, bigint>();
+  let sum = 0n;
+  for (const [k, p] of byKey) {
+    const term = peerTerm(p);
+    terms.set(k, term);
+    sum = (sum + term) % (1n << 256n);
+  }
+  for (const a of agents) {
+    const own = a.version === va.version ? terms.get(a.publicKey) : undefined;
+    a.digest = own !== undefined ? digestOf(a.self, va.network, va.records, sumWithout(sum, own), byKey.size - 1) : '';
+  }
+}
+
 /** Opens the agent's Watch; after an end, checks in and reopens it with a capped, jittered
  * backoff (as the agent daemon does). */
 function watch(a: Agent, local: number, attempt = 0): void {
@@ -82,7 +120,7 @@ function watch(a: Agent, local: number, attempt = 0): void {
     if (!herd) a.dropped++;
     a.lastEnd = err.message;
     void reconnect(a, local, attempt);
-  });
+  }, a.digest);
 }
 
 async function reconnect(a: Agent, local: number, attempt: number): Promise<void> {
@@ -91,13 +129,19 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
     await sleep(delay);
     if (closing) return;
     try {
-      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag }, 10_000);
-      if (r.view && r.version > a.version) a.version = r.version;
+      // as the agent daemon does: a few changes behind, it takes the deltas since its version
+      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag, acceptsDeltas: a.version > 0, viewDigest: a.digest }, 10_000);
+      if ((r.view || r.deltas.length || r.inStep) && r.version > a.version) a.version = r.version;
+      if (r.view || r.deltas.length) a.digest = '';
       if (r.paths) a.pathsTag = r.paths.tag;
       if (herd && a.backAt === 0) a.backAt = abs();
       watch(a, local, attempt + 1);
       return;
-    } catch {
+    } catch (err) {
+      if (herd) {
+        herdFailed++;
+        herdLastError = (err as Error).message;
+      }
       attempt++;
     }
   }
@@ -111,17 +155,18 @@ async function joinAll(m: { from: number; to: number; batch: number; network: st
       const idx = start + k;
       const client = new NodeClient(server, ca);
       let r;
+      const publicKey = pubKey();
       for (let tries = 0; ; tries++) {
         try {
           // a retry takes another name: a join that timed out here may have been admitted there
-          r = await client.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-${tries}` : `a${idx}`, publicKey: pubKey(), listenPort: 51821, endpoint: '' });
+          r = await client.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-${tries}` : `a${idx}`, publicKey, listenPort: 51821, endpoint: '' });
           break;
         } catch (err) {
           if (tries >= 5) throw err;
           await sleep(500 * (tries + 1));
         }
       }
-      const a: Agent = { idx, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false };
+      const a: Agent = { idx, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false, self: r.view.self, publicKey, digest: '' };
       agents.push(a);
     }));
     send({ type: 'progress', joined: agents.length });
@@ -208,13 +253,16 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
         send({ type: 'bare-closed' });
         break;
       case 'herd':
+        await digests();
         herd = true;
+        herdFailed = 0;
+        herdLastError = '';
         for (const a of agents) a.backAt = 0;
         send({ type: 'herd-armed' });
         break;
       case 'herd-status': {
         const back = agents.filter((a) => a.backAt > 0);
-        send({ type: 'herd-status', back: back.length, live: agents.filter((a) => a.live).length, lastBack: Math.max(0, ...back.map((a) => a.backAt)), total: agents.length });
+        send({ type: 'herd-status', back: back.length, live: agents.filter((a) => a.live).length, lastBack: Math.max(0, ...back.map((a) => a.backAt)), total: agents.length, failed: herdFailed, lastError: herdLastError });
         break;
       }
       case 'herd-done':

@@ -576,6 +576,8 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       let tPrev = abs();
       let peakCpuPct = 0;
       let status = { back: 0, total: n, lastBack: 0 };
+      let lastLog = tUp;
+      let cpuLog = cpuPrev;
       const deadline = tUp + 120_000;
       while (abs() < deadline) {
         await sleep(250);
@@ -584,8 +586,15 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
         peakCpuPct = Math.max(peakCpuPct, ((c - cpuPrev) / (tNow - tPrev)) * 100);
         cpuPrev = c;
         tPrev = tNow;
-        const st = await Promise.all(workers.map(async (w) => { const r = w.next<{ back: number; lastBack: number }>('herd-status'); w.send({ type: 'herd-status' }); return r; }));
+        const st = await Promise.all(workers.map(async (w) => { const r = w.next<{ back: number; lastBack: number; live: number; failed: number; lastError: string }>('herd-status'); w.send({ type: 'herd-status' }); return r; }));
         status = { back: st.reduce((x, s) => x + s.back, 0), total: n, lastBack: Math.max(...st.map((s) => s.lastBack)) };
+        if (tNow - lastLog >= 5000) {
+          lastLog = tNow;
+          const failed = st.reduce((x, s) => x + s.failed, 0);
+          const err = st.find((s) => s.lastError)?.lastError;
+          log(`N=${n}: herd +${((tNow - tUp) / 1000).toFixed(0)} s: ${status.back} checked in, ${st.reduce((x, s) => x + s.live, 0)} streams open, ${failed} check-ins failed${err ? ` (last: ${err})` : ''}; controller CPU ${(((c - cpuLog) / 5000) * 100).toFixed(0)} %, RSS ${procStatus(ctl.pid).rssMb.toFixed(0)} MB`);
+          cpuLog = c;
+        }
         if (status.back === n) break;
       }
       const allBackS = status.back === n ? (status.lastBack - tUp) / 1000 : NaN;

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { nodeService } from '../rpc/proto.ts';
 import { fromGrpcError } from '../rpc/errors.ts';
 import type { NodeView } from '../core/view.ts';
-import type { PathUpdate, WatchEvent } from '../core/change.ts';
+import type { PathUpdate, PeerDelta, WatchEvent } from '../core/change.ts';
 
 export interface JoinReply {
   nodeId: string;
@@ -19,6 +19,11 @@ export interface CheckInReply {
   version: number;
   changed: boolean;
   view: NodeView | null;
+  /** With `acceptsDeltas`: the deltas from the version the caller held to `version`, in order,
+   * instead of `view` (it was a few changes behind). */
+  deltas: { version: number; delta: PeerDelta }[];
+  /** The view held (by the digest sent) is the current one at `version`. */
+  inStep: boolean;
   /** Every controller's node API address, in order ([] from a controller that does not say). */
   controllers: string[];
   /** Set when the paths the node holds (its pathsTag) are not the current ones. */
@@ -44,6 +49,10 @@ export interface CheckInRequest {
   handshakes: ReportedPeer[];
   localAddresses?: string[];
   pathsTag?: string;
+  /** Take `deltas` in the reply when a few changes behind, instead of a whole view. */
+  acceptsDeltas?: boolean;
+  /** Digest of the view held (core/view-digest.ts): a reply may then say it is still current. */
+  viewDigest?: string;
 }
 
 type Raw = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -91,11 +100,13 @@ export class NodeClient {
   }
 
   async checkIn(req: CheckInRequest, timeoutMs?: number): Promise<CheckInReply> {
-    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; controllers?: string[]; paths?: PathUpdate['paths']; pathsTag?: string }>('CheckIn', req, timeoutMs);
+    const r = await this.unary<{ version: number; changed: boolean; view?: NodeView | null; deltas?: { version: number; delta?: PeerDelta | null }[]; inStep?: boolean; controllers?: string[]; paths?: PathUpdate['paths']; pathsTag?: string }>('CheckIn', req, timeoutMs);
     // proto3 sends no empty lists: a new tag with no paths is "no peers". Paths under the same
     // tag: changed by this very check-in (a relay assigned), not yet under a new tag.
     const paths = r.pathsTag && (r.pathsTag !== req.pathsTag || (r.paths?.length ?? 0) > 0) ? { paths: r.paths ?? [], tag: r.pathsTag } : null;
-    return { version: r.version, changed: r.changed, view: r.changed && r.view ? r.view : null, controllers: r.controllers ?? [], paths };
+    const view = r.changed && r.view ? r.view : null;
+    const deltas = r.changed && !view ? (r.deltas ?? []).flatMap((e) => (e.delta ? [{ version: e.version, delta: e.delta }] : [])) : [];
+    return { version: r.version, changed: r.changed, view, deltas, inStep: r.changed && !view && r.inStep === true, controllers: r.controllers ?? [], paths };
   }
 
   async leave(): Promise<void> {
@@ -103,8 +114,8 @@ export class NodeClient {
   }
 
   /** Opens the Watch stream; `onEvent` gets each event, `onEnd` the error that ended it. Returns a cancel. */
-  watch(knownVersion: number, onEvent: (ev: WatchEvent) => void, onEnd: (err: Error) => void): () => void {
-    const call = this.raw.Watch!({ knownVersion }, this.meta()) as grpc.ClientReadableStream<WatchEvent & { event?: string }>;
+  watch(knownVersion: number, onEvent: (ev: WatchEvent) => void, onEnd: (err: Error) => void, viewDigest = ''): () => void {
+    const call = this.raw.Watch!({ knownVersion, viewDigest }, this.meta()) as grpc.ClientReadableStream<WatchEvent & { event?: string }>;
     let done = false;
     const end = (err: Error) => {
       if (!done) {

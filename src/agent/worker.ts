@@ -3,7 +3,8 @@
 // capped, jittered backoff (moving to the next controller first, when the token named several);
 // reconciles on a slow timer; reports handshakes and its own changes.
 import { MeshError } from '../core/errors.ts';
-import { applyDelta, type WatchEvent } from '../core/change.ts';
+import { applyDelta, applyDeltas, type WatchEvent } from '../core/change.ts';
+import { viewDigest } from '../core/view-digest.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
 import { NodeClient } from './client.ts';
@@ -184,6 +185,7 @@ export class NetworkWorker {
         void this.serial(() => this.onEvent(ev)).catch((err) => this.log(`applying an update: ${(err as Error).message}`));
       },
       (err) => this.onEnd(err),
+      this.st.view ? viewDigest(this.st.view) : '',
     );
     this.cancelWatch = cancel;
     // The stream sends nothing while in step: count it open after a quiet check-in succeeds.
@@ -272,6 +274,7 @@ export class NetworkWorker {
   async checkIn(): Promise<CheckInResult> {
     if (!this.client) throw new MeshError('NOT_JOINED', `network ${this.network} is not running`);
     const actual = await readActual(this.env.runner, this.st.interface).catch(() => null);
+    const sent = this.st.view;
     const reply = await this.client.checkIn({
       listenPort: listenPortOf(this.st),
       endpoint: this.st.endpoint,
@@ -279,6 +282,8 @@ export class NetworkWorker {
       handshakes: (actual?.peers ?? []).map((p) => ({ publicKey: p.publicKey, latestHandshake: p.latestHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes, ...this.traversal.report(p) })),
       localAddresses: await localAddresses(this.env.runner, [this.st.interface]),
       pathsTag: this.st.paths?.tag ?? '',
+      acceptsDeltas: Boolean(this.st.view), // deltas apply to a view held
+      viewDigest: sent ? viewDigest(sent) : '',
     }).catch(async (err: unknown) => {
       if (isRemoval(err)) await this.removedByController(err);
       throw err;
@@ -293,7 +298,18 @@ export class NetworkWorker {
       if (!reply.view) await this.serial(() => saveState(this.env.configDir, this.st));
       this.log(`controllers: ${this.servers.join(', ')}`);
     }
-    const changes = reply.view ? await this.serial(() => this.adopt(reply.view!)) : [];
+    const changes = reply.view
+      ? await this.serial(() => this.adopt(reply.view!))
+      : reply.inStep
+        // still current (checked by digest): the version moves, what is held stays
+        ? await this.serial(async () => (this.st.view && sent && viewDigest(this.st.view) === viewDigest(sent) && reply.version > this.st.view.version ? this.adopt({ ...this.st.view, version: reply.version }) : []))
+        : reply.deltas.length
+        ? await this.serial(async () => {
+          // a Watch event may have moved the view meanwhile: deltas it holds are skipped
+          const caught = this.st.view ? applyDeltas(this.st.view, reply.deltas) : null;
+          return caught && caught.version > this.st.view!.version ? this.adopt(caught) : [];
+        })
+        : [];
     if (reply.paths) await this.serial(() => this.adoptPaths(reply.paths!));
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
   }

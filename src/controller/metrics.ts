@@ -34,6 +34,11 @@ export const checkIns = counter({ name: 'meshctl_checkins_total', help: 'Node ch
 export const joins = counter({ name: 'meshctl_joins_total', help: 'Nodes admitted by join, by network.', labelNames: ['network'] as const });
 export const failedJoins = counter({ name: 'meshctl_join_failures_total', help: 'Joins refused, by error code.', labelNames: ['code'] as const });
 export const rateLimited = counter({ name: 'meshctl_rate_limited_total', help: 'Requests refused by a rate limit, by what was limited.', labelNames: ['what'] as const });
+export const catchUps = counter({
+  name: 'meshctl_catchups_total',
+  help: 'Nodes that were behind, by how they were brought up to date: "view" (a whole view), "deltas" (the changes since their version), "in-step" (what they held was current, by its digest); and where (check-in, watch).',
+  labelNames: ['how', 'via'] as const,
+});
 export const pushLatency = histogram({
   name: 'meshctl_push_latency_seconds',
   help: 'Time from a change being committed to its event being written to a Watch stream.',

@@ -15,6 +15,7 @@ import { routeTableOf, buildApi } from './api/server.ts';
 import type { ControllerContext } from './context.ts';
 import { HealthBook, sharedHealthOf } from './health-book.ts';
 import { NodeApi } from './node-api/service.ts';
+import { ChangeHistory } from './node-api/change-history.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
 import { ViewBuilder } from './node-api/view-builder.ts';
 import { DnsExporter } from './dns-export.ts';
@@ -127,6 +128,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const health = new HealthBook(sharedHealthOf(store));
     health.follow((l) => store.subscribe(l));
     const views = new ViewBuilder(store);
+    // before the hub: the hub's fan-out shares the events the history made for each change
+    const history = new ChangeHistory(store);
     let relayPort: number | null = null;
     if (cfg.relay) {
       const addr = formatHostPort(cfg.relay);
@@ -148,8 +151,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const relays = pool;
     // Standalone relays register with the secret of <data-dir>/relay.token (written once the node API's port is known).
     let relaySecret: string | null = null;
-    const nodeApi = new NodeApi(ctx, health, views, paths);
-    const hub = new WatchHub(store, views, log);
+    const nodeApi = new NodeApi(ctx, health, views, paths, history);
+    const hub = new WatchHub(store, views, history, log);
     dnsFiles = new DnsExporter(store, cfg.dataDir, log);
     // In the background: a controller with many networks must not start slower for it.
     void dnsFiles.writeAll().catch((err) => log.warn({ err }, 'writing the DNS hosts files'));

@@ -97,6 +97,18 @@ export function deltaFor(receiver: { id: string; approved: boolean }, change: Ch
   }
 }
 
+/** Applies deltas, in version order, to a cached view: those it already holds are skipped; null
+ * when one is missing between them (the caller keeps its view and gets the rest later). */
+export function applyDeltas(view: NodeView, events: readonly { version: number; delta: PeerDelta }[]): NodeView | null {
+  let v = view;
+  for (const ev of events) {
+    if (ev.version <= v.version) continue;
+    if (ev.version !== v.version + 1) return null;
+    v = applyDelta(v, ev.version, ev.delta);
+  }
+  return v;
+}
+
 /** Applies a delta to a cached view (the agent side). */
 export function applyDelta(view: NodeView, version: number, d: PeerDelta): NodeView {
   const removed = new Set([...d.removed, ...d.upserted.map((p) => p.publicKey)]);

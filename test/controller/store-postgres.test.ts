@@ -17,6 +17,7 @@ import type { Change } from '../../src/core/change.ts';
 import type { NewNode, NodeRow, Store } from '../../src/controller/store/store.ts';
 import type { WatchEvent } from '../../src/core/change.ts';
 import { WatchHub } from '../../src/controller/node-api/watch-hub.ts';
+import { ChangeHistory } from '../../src/controller/node-api/change-history.ts';
 import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
 import pino from 'pino';
 import { pgSkip } from '../helpers/pg-cluster.ts';
@@ -211,7 +212,7 @@ t.test('PostgreSQL store', { skip }, async (t) => {
     const url = await (await sharedCluster()).createDatabase('again');
     const [a, b] = [await PostgresStore.open(url), await PostgresStore.open(url)];
     const views = new ViewBuilder(b);
-    const hub = new WatchHub(b, views, pino({ level: 'silent' }));
+    const hub = new WatchHub(b, views, new ChangeHistory(b), pino({ level: 'silent' }));
     t.teardown(async () => {
       hub.close();
       await a.close();

@@ -9,6 +9,7 @@ import type { Change, WatchEvent } from '../../src/core/change.ts';
 import type { Store } from '../../src/controller/store/store.ts';
 import { fakeMemberStore as fakeStore, memberRow } from '../helpers/fake-store.ts';
 import { ViewBuilder } from '../../src/controller/node-api/view-builder.ts';
+import { ChangeHistory } from '../../src/controller/node-api/change-history.ts';
 import type { MeshError } from '../../src/core/errors.ts';
 
 function subscriber() {
@@ -21,12 +22,13 @@ const settle = async () => {
   for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
 };
 const log = pino({ level: 'silent' });
+const hubOn = (store: Store) => new WatchHub(store, new ViewBuilder(store), new ChangeHistory(store), log);
 
 const settings = (version: number, keepalive = 20): Change => ({ kind: 'settings', network: 'office', version, settings: { name: 'office', cidr: '10.10.0.0/24', keepalive, listenPort: 51821 } });
 
 t.test('a storm of streams behind (a controller restart) reads the members once for all their snapshots', async () => {
   const { store, state, emit } = fakeStore(20);
-  const hub = new WatchHub(store, new ViewBuilder(store), log);
+  const hub = hubOn(store);
   const subs = state.rows.map((r) => {
     const s = subscriber();
     hub.add(r, 0, 1, s.out);
@@ -55,7 +57,7 @@ t.test('a storm of streams behind (a controller restart) reads the members once 
 
 t.test('a settings change is one small delta per stream, not a snapshot', async () => {
   const { store, state, emit } = fakeStore(20);
-  const hub = new WatchHub(store, new ViewBuilder(store), log);
+  const hub = hubOn(store);
   const subs = state.rows.map((r) => {
     const s = subscriber();
     hub.add(r, 1, 1, s.out);
@@ -71,7 +73,7 @@ t.test('a settings change is one small delta per stream, not a snapshot', async 
 
 t.test('a delta queued behind a snapshot that already holds it is not sent; later ones are', async () => {
   const { store, state, emit } = fakeStore(3);
-  const hub = new WatchHub(store, new ViewBuilder(store), log);
+  const hub = hubOn(store);
   const s = subscriber();
   hub.add(state.rows[0]!, 1, 1, s.out);
   // its own record changes (v2) and a join (v3) land before the snapshot for v2 is built: it is built at v3
@@ -94,7 +96,7 @@ t.test('a delta queued behind a snapshot that already holds it is not sent; late
 
 t.test('snapshots are built one per event-loop turn, so I/O runs during a storm of them', async () => {
   const { store, state } = fakeStore(50);
-  const hub = new WatchHub(store, new ViewBuilder(store), log);
+  const hub = hubOn(store);
   const subs = state.rows.map((r) => {
     const s = subscriber();
     hub.add(r, 0, 1, s.out);
@@ -126,4 +128,65 @@ t.test('views asked for at once while the member read is in flight share that on
   await assert.rejects(views.membersOf('office'), /connection lost/);
   (store as { listNodes: Store['listNodes'] }).listNodes = slow;
   assert.equal((await views.membersOf('office')).rows.length, 50);
+});
+
+// A stream coming back a few versions behind (a restarted controller's herd): the deltas since
+// its version, not a whole view; a whole view when they are not all held here, or when one of
+// them is about the node itself.
+t.test('a stream a few changes behind is sent the deltas since its version, in order', async () => {
+  const { store, state, change } = fakeStore(10);
+  const hub = hubOn(store);
+  const joined = memberRow(11);
+  change({ kind: 'node-upserted', network: 'office', version: 2, node: joined, keepalive: 20 }, () => state.rows.push(joined));
+  change({ kind: 'node-removed', network: 'office', version: 3, nodeId: 'id2', publicKey: 'pk2' }, () => state.rows.splice(1, 1));
+  change(settings(4, 25));
+  const s = subscriber();
+  hub.add(state.rows[0]!, 1, 4, s.out);
+  await settle();
+  assert.deepEqual(s.events.map((e) => e.version), [2, 3, 4]);
+  assert.ok(s.events.every((e) => 'delta' in e), 'a snapshot was sent');
+  assert.deepEqual(s.events[1], { version: 3, delta: { upserted: [], removed: ['pk2'] } });
+  // one behind by a single change gets only that one; the change after it comes as usual, once
+  const one = subscriber();
+  hub.add(state.rows[2]!, 3, 4, one.out);
+  change(settings(5, 30));
+  await settle();
+  assert.deepEqual(one.events.map((e) => [e.version, 'delta' in e]), [[4, true], [5, true]]);
+  // receivers with the same approval share the event objects (encoded once by the node API)
+  assert.equal(one.events[0], s.events[2]);
+  hub.close();
+});
+
+t.test('a whole view when the deltas are not all held, or one is about the node itself', async () => {
+  const { store, state, change } = fakeStore(10);
+  const hub = new WatchHub(store, new ViewBuilder(store), new ChangeHistory(store, 3), log);
+  for (let v = 2; v <= 6; v++) change(settings(v, 20 + v));
+  const cases: [string, number][] = [['older than the history', 2], ['from nothing', 0], ['ahead of the network (a restored store)', 9]];
+  for (const [what, from] of cases) {
+    const s = subscriber();
+    hub.add(state.rows[0]!, from, 6, s.out);
+    await settle();
+    assert.equal(s.events.length, 1, what);
+    assert.ok('snapshot' in s.events[0]!, `${what}: no snapshot`);
+  }
+  const held = subscriber();
+  hub.add(state.rows[1]!, 3, 6, held.out);
+  await settle();
+  assert.deepEqual(held.events.map((e) => [e.version, 'delta' in e]), [[4, true], [5, true], [6, true]]);
+  // its own record changed in between (say, an admin approved it): a whole view
+  change({ kind: 'node-upserted', network: 'office', version: 7, node: { ...state.rows[0]!, endpoint: '172.31.9.9:51821' }, keepalive: 20 });
+  change(settings(8, 40));
+  const self = subscriber();
+  hub.add(state.rows[0]!, 6, 8, self.out);
+  await settle();
+  assert.equal(self.events.length, 1);
+  assert.ok('snapshot' in self.events[0]!);
+  // a gap in what was seen here (a change this controller was never told of) starts the history over
+  change(settings(10, 50));
+  const gap = subscriber();
+  hub.add(state.rows[2]!, 8, 10, gap.out);
+  await settle();
+  assert.equal(gap.events.length, 1);
+  assert.ok('snapshot' in gap.events[0]!);
+  hub.close();
 });

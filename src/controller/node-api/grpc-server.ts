@@ -1,6 +1,7 @@
 // The node API over gRPC with TLS from the controller's own CA. Every call but Join is
 // authenticated with the calling node's own credential and acts on that node alone.
 import * as grpc from '@grpc/grpc-js';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { MeshError } from '../../core/errors.ts';
 import type { WatchEvent } from '../../core/change.ts';
@@ -12,6 +13,12 @@ import type { WatchHub } from './watch-hub.ts';
 import type { NodeRow, Store } from '../store/store.ts';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
+
+/** Connections the kernel may hold for the node API before it accepts them (capped by
+ * net.core.somaxconn). Node's default, 511, is what a restart herd of thousands of agents
+ * overflowed: the kernel dropped their handshakes, and they came back only on TCP's SYN
+ * retransmissions, 1, 3, 7, 15, 31 s later. */
+export const LISTEN_BACKLOG = 4096;
 
 /** How long a Watch stream may leave its updates unread before it is closed. */
 const WATCH_DRAIN_MS = 30_000;
@@ -72,7 +79,7 @@ export async function startNodeGrpc(opts: {
       await api.leave(node);
       return { left: true };
     }),
-    Watch: (call: grpc.ServerWritableStream<{ knownVersion: number }, WatchEvent>) => {
+    Watch: (call: grpc.ServerWritableStream<{ knownVersion: number; viewDigest?: string }, WatchEvent>) => {
       void (async () => {
         const node = await api.authenticate(credentialOf(call), call.getPeer());
         api.limitCall(node, 'watch');
@@ -104,7 +111,7 @@ export async function startNodeGrpc(opts: {
             remove();
             if (!call.cancelled) call.emit('error', toGrpcError(err));
           },
-        });
+        }, call.request.viewDigest ?? '');
         call.on('cancelled', remove);
         call.on('close', remove);
         opts.onWatch?.(node);
@@ -116,13 +123,22 @@ export async function startNodeGrpc(opts: {
   });
   for (const x of opts.services ?? []) server.addService(x.definition, x.implementation);
   const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(`${opts.tls.certPem.trim()}\n${opts.tls.caCertPem.trim()}\n`), private_key: Buffer.from(opts.tls.keyPem) }], false);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  // The listening socket is ours (grpc-js's own listen takes no backlog); grpc-js gets each
+  // connection through its public connection injector, TLS and HTTP/2 as with bindAsync.
+  const injector = server.createConnectionInjector(creds);
+  const listener = createServer((socket) => injector.injectConnection(socket));
+  const port = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host: opts.host, port: opts.port, backlog: LISTEN_BACKLOG }, () => {
+      listener.off('error', reject);
+      resolve((listener.address() as AddressInfo).port);
+    });
+  });
   return {
     port,
     close: (graceMs = 2000) =>
       new Promise<void>((resolve) => {
+        listener.close();
         hub.close();
         const t = setTimeout(() => {
           server.forceShutdown();

@@ -9,11 +9,13 @@ import { byPublicKey, type ViewBuilder } from './view-builder.ts';
 import type { ControllerContext } from '../context.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { HealthBook } from '../health-book.ts';
-import { checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
+import { catchUps, checkIns, failedJoins, joins, rateLimited } from '../metrics.ts';
 import { JoinLimiter } from './join-limiter.ts';
 import type { PathBook, PathUpdate, ReportedPeer } from '../nat/path-book.ts';
 import { TokenBuckets } from './rate-limit.ts';
 import { ReportBook } from '../report-book.ts';
+import { catchUpLimit, type ChangeHistory } from './change-history.ts';
+import type { PeerDelta } from '../../core/change.ts';
 
 /** The least time between two endpoint or port changes of one node taken from check-ins. */
 export const ENDPOINT_CHANGE_MS = 10_000;
@@ -38,6 +40,10 @@ export interface CheckInInput {
   handshakes: (ReportedPeer & { latestHandshake: number })[];
   localAddresses?: string[];
   pathsTag?: string;
+  /** The caller applies deltas in the reply instead of a whole view. */
+  acceptsDeltas?: boolean;
+  /** Digest of the view the caller holds (core/view-digest.ts). */
+  viewDigest?: string;
 }
 
 export class NodeApi {
@@ -52,13 +58,15 @@ export class NodeApi {
   private readonly endpointChangedAt = new Map<string, number>();
   private readonly views: ViewBuilder;
   private readonly paths: PathBook | null;
+  private readonly history: ChangeHistory | null;
   /** Told of every check-in and Watch stream opened (the admin event stream's status events). */
   onContact: ((node: NodeRow) => void) | undefined;
   /** What each node said at its last check-in (versions, handshakes, traffic): soft state for admins. */
   readonly reports = new ReportBook();
 
-  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null) {
+  constructor(ctx: ControllerContext, health: HealthBook, views: ViewBuilder, paths: PathBook | null = null, history: ChangeHistory | null = null) {
     this.ctx = ctx;
+    this.history = history;
     this.health = health;
     this.views = views;
     this.paths = paths;
@@ -155,7 +163,7 @@ export class NodeApi {
   }
 
   /** Records contact and health, applies reported changes, and returns the view when the caller is behind. */
-  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; controllers: string[]; paths?: PathUpdate['paths']; pathsTag?: string }> {
+  async checkIn(node: NodeRow, req: CheckInInput, source: string): Promise<{ version: number; changed: boolean; view?: NodeView; deltas?: { version: number; delta: PeerDelta }[]; inStep?: boolean; controllers: string[]; paths?: PathUpdate['paths']; pathsTag?: string }> {
     const now = this.ctx.now();
     this.ctx.store.touchNode(node.id, now.toISOString());
     checkIns.inc({ network: node.network });
@@ -202,9 +210,30 @@ export class NodeApi {
     // added (or before the store moved to PostgreSQL) learns where to fail over to.
     const controllers = this.ctx.grpcPublicAddr.split(',');
     if (req.knownVersion === version) return { version, changed: false, controllers, ...paths };
+    // A few changes behind: the deltas since its version (an agent coming back to a restarted
+    // controller, or starting just after its join), not a whole view of the network.
+    const latest = this.history?.latest(node.network);
+    if (req.acceptsDeltas && this.history && latest !== undefined && latest >= version && req.knownVersion > 0 && req.knownVersion < version) {
+      const members = (await this.views.membersOf(node.network)).rows.length;
+      const deltas = this.history.since(node.network, req.knownVersion, latest, { id: current.id, approved: current.approved }, catchUpLimit(members));
+      if (deltas) {
+        catchUps.inc({ how: 'deltas', via: 'check-in' });
+        return { version: latest, changed: true, deltas, controllers, ...paths };
+      }
+    }
+    // Not held here (a restarted controller), or versions moved past what the node holds (after
+    // a crash): what it holds may still be the current view. Its digest says so in O(1).
+    if (req.acceptsDeltas && req.viewDigest) {
+      const d = await this.views.digest(current);
+      if (d && d.digest === req.viewDigest && d.version > req.knownVersion) {
+        catchUps.inc({ how: 'in-step', via: 'check-in' });
+        return { version: d.version, changed: true, inStep: true, controllers, ...paths };
+      }
+    }
     // The view's own version: it may trail the network's by changes still on their way to the
     // view builder, and the node must not believe it holds them.
     const view = await this.view(current);
+    catchUps.inc({ how: 'view', via: 'check-in' });
     return { version: view.version, changed: true, view, controllers, ...paths };
   }
 

@@ -4,7 +4,8 @@
 // 5,000 nodes is not read again on every join.
 import { MeshError } from '../../core/errors.ts';
 import { sortRecords, type RecordView } from '../../core/dns.ts';
-import { buildView, type NodeView, type ViewClient, type ViewNode } from '../../core/view.ts';
+import { buildView, peerOf, selfOf, settingsOf, type NodeView, type ViewClient, type ViewNode } from '../../core/view.ts';
+import { digestOf, peerTerm, sumWithout } from '../../core/view-digest.ts';
 import type { Change } from '../../core/change.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 
@@ -37,6 +38,40 @@ export function byPublicKey(rows: readonly NodeRow[]): ReadonlyMap<string, NodeR
   let m = keyIndexes.get(rows);
   if (!m) keyIndexes.set(rows, (m = new Map(rows.map((r) => [r.publicKey, r]))));
   return m;
+}
+
+const idIndexes = new WeakMap<readonly NodeRow[], ReadonlyMap<string, NodeRow>>();
+
+/** Members by id, built once per (never changed) member list. */
+function byId(rows: readonly NodeRow[]): ReadonlyMap<string, NodeRow> {
+  let m = idIndexes.get(rows);
+  if (!m) idIndexes.set(rows, (m = new Map(rows.map((r) => [r.id, r]))));
+  return m;
+}
+
+/** Each member's term of the view digest's peer sum, per row object (a change makes new rows
+ * only for what it changed) and keepalive (peers carry it). */
+const terms = new WeakMap<NodeRow, { keepalive: number; term: bigint }>();
+const termOf = (r: NodeRow, keepalive: number): bigint => {
+  let t = terms.get(r);
+  if (!t || t.keepalive !== keepalive) terms.set(r, (t = { keepalive, term: peerTerm(peerOf(r, keepalive)) }));
+  return t.term;
+};
+/** The sum of the approved members' terms, per member list and keepalive. */
+const sums = new WeakMap<readonly NodeRow[], { keepalive: number; sum: bigint; count: number }>();
+function approvedSum(rows: readonly NodeRow[], keepalive: number): { sum: bigint; count: number } {
+  let s = sums.get(rows);
+  if (!s || s.keepalive !== keepalive) {
+    let sum = 0n;
+    let count = 0;
+    for (const r of rows) {
+      if (!r.approved) continue;
+      sum += termOf(r, keepalive);
+      count++;
+    }
+    sums.set(rows, (s = { keepalive, sum: sum % (1n << 256n), count }));
+  }
+  return s;
 }
 
 /** Index where `name` is, or would go, in `rows` (sorted by name). */
@@ -159,7 +194,27 @@ export class ViewBuilder {
     const net = await this.store.getNetwork(node.network);
     if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
     const m = await this.membersOf(node.network);
-    const self = m.rows.find((r) => r.id === node.id) ?? node;
+    const self = byId(m.rows).get(node.id) ?? node;
     return buildView(self, { ...net, version: m.version }, m.rows, m.clients, m.records);
+  }
+
+  /** The digest of the view `node` would be sent now (see core/view-digest.ts), and that view's
+   * version, without building it: O(1) per node once its network's member sum is made. Null for
+   * an ingress gateway (its view has client peers): it is sent its view. */
+  async digest(node: NodeRow): Promise<{ version: number; digest: string } | null> {
+    const net = await this.store.getNetwork(node.network);
+    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
+    const m = await this.membersOf(node.network);
+    const self = byId(m.rows).get(node.id) ?? node;
+    if (self.ingress) return null;
+    let sum = 0n;
+    let count = 0;
+    if (self.approved) {
+      const all = approvedSum(m.rows, net.keepalive);
+      const member = byId(m.rows).get(self.id) === self;
+      sum = member ? sumWithout(all.sum, termOf(self, net.keepalive)) : all.sum;
+      count = member ? all.count - 1 : all.count;
+    }
+    return { version: m.version, digest: digestOf(selfOf(self, net), settingsOf(net), m.records, sum, count) };
   }
 }

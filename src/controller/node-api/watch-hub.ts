@@ -3,12 +3,13 @@
 // Snapshots share one read of the network's members per version (ViewBuilder), are built one per
 // turn of the event loop (so that keepalives and other calls are served during a storm of them),
 // and make the deltas queued behind them that they already contain unnecessary.
-import { deltaFor, type Change, type PathUpdate, type PeerDelta, type WatchEvent } from '../../core/change.ts';
+import type { Change, PathUpdate, WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
+import { catchUpLimit, type ChangeHistory } from './change-history.ts';
 import type { Logger } from 'pino';
-import { pushLatency } from '../metrics.ts';
+import { catchUps, pushLatency } from '../metrics.ts';
 
 /** Streams written per turn of the event loop during a fan-out. */
 const CHUNK = 256;
@@ -24,13 +25,15 @@ interface Sub {
   approved: boolean;
   out: Subscriber;
   queue: Promise<void>; // events leave in order, snapshots included
-  /** Version of the last snapshot sent: a queued delta at or below it is already in the snapshot. */
+  /** Version the node holds by what was sent (a snapshot, or the deltas that caught it up): a
+   * queued delta at or below it is already there. */
   snapshotVersion: number;
 }
 
 export class WatchHub {
   private readonly byNetwork = new Map<string, Map<string, Sub>>();
   private readonly views: ViewBuilder;
+  private readonly history: ChangeHistory;
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
   private turn: Promise<void> = Promise.resolve();
@@ -39,8 +42,9 @@ export class WatchHub {
   /** Changes are fanned out one after another (in version order), each over several turns. */
   private fanning: Promise<void> = Promise.resolve();
 
-  constructor(store: Store, views: ViewBuilder, log: Logger) {
+  constructor(store: Store, views: ViewBuilder, history: ChangeHistory, log: Logger) {
     this.views = views;
+    this.history = history;
     this.log = log;
     this.unsubscribe = store.subscribe((c) => this.fanOut(c));
   }
@@ -52,8 +56,9 @@ export class WatchHub {
     return n;
   }
 
-  /** Registers a stream; sends a snapshot first when the node is behind `knownVersion`. */
-  add(node: NodeRow, knownVersion: number, currentVersion: number, out: Subscriber): () => void {
+  /** Registers a stream; when the node is behind (its `knownVersion` is not the current one)
+   * sends it the deltas since its version first, or a snapshot when they are not all held. */
+  add(node: NodeRow, knownVersion: number, currentVersion: number, out: Subscriber, viewDigest = ''): () => void {
     let subs = this.byNetwork.get(node.network);
     if (!subs) this.byNetwork.set(node.network, (subs = new Map()));
     subs.get(node.id)?.out.end(new MeshError('ALREADY_EXISTS', 'a newer Watch stream of this node replaced this one'));
@@ -61,7 +66,7 @@ export class WatchHub {
     // being fanned out when it connects may be one of them).
     const sub: Sub = { node, approved: node.approved, out, queue: Promise.resolve(), snapshotVersion: knownVersion === currentVersion ? knownVersion : -1 };
     subs.set(node.id, sub);
-    if (knownVersion !== currentVersion) this.enqueueSnapshot(sub);
+    if (knownVersion !== currentVersion) this.enqueueCatchUp(sub, knownVersion, currentVersion, viewDigest);
     return () => {
       if (subs.get(node.id) === sub) subs.delete(node.id);
     };
@@ -85,28 +90,64 @@ export class WatchHub {
     }
   }
 
+  /** Queues the deltas from `from` to the latest change held for `sub`, when they are all held
+   * and reach `current`; else, when the view the node holds (`digest`) is the current one, an
+   * empty delta that moves it to the current version; a snapshot otherwise. */
+  private enqueueCatchUp(sub: Sub, from: number, current: number, digest: string): void {
+    sub.queue = sub.queue.then(async () => {
+      const to = this.history.latest(sub.node.network);
+      let events = null;
+      if (to !== undefined && to >= current && from > 0 && from < current) {
+        const members = (await this.views.membersOf(sub.node.network).catch(() => null))?.rows.length ?? 0;
+        events = this.history.since(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(members));
+      }
+      if (!events && digest) {
+        const d = await this.views.digest(sub.node).catch(() => null);
+        if (d && d.digest === digest && d.version > from) {
+          catchUps.inc({ how: 'in-step', via: 'watch' });
+          sub.snapshotVersion = d.version;
+          await sub.out.send({ version: d.version, delta: { upserted: [], removed: [] } });
+          return;
+        }
+      }
+      if (!events) {
+        catchUps.inc({ how: 'view', via: 'watch' });
+        return this.sendSnapshot(sub);
+      }
+      catchUps.inc({ how: 'deltas', via: 'watch' });
+      sub.snapshotVersion = to!;
+      for (const ev of events) await sub.out.send(ev);
+    });
+  }
+
   /** Queues a fresh view for `sub`; with `mustBeMember` (a resync: this controller's idea of the
    * network may have been stale), a node that is not a member of the network as read now is
    * told it was removed instead. */
-  private enqueueSnapshot(sub: Sub, sent?: () => void, mustBeMember = false): void {
-    sub.queue = sub.queue.then(async () => {
-      await this.nextTurn();
-      try {
-        if (mustBeMember && !(await this.views.membersOf(sub.node.network)).rows.some((r) => r.id === sub.node.id)) {
-          const subs = this.byNetwork.get(sub.node.network);
-          if (subs?.get(sub.node.id) === sub) subs.delete(sub.node.id);
-          sub.out.end(new MeshError('NODE_REMOVED', `this node was removed from network "${sub.node.network}"`, { hint: `Clean up locally with: meshctl leave -n ${sub.node.network}` }));
-          return;
-        }
-        const snapshot = await this.views.view(sub.node);
-        sub.approved = snapshot.self.approved;
-        sub.snapshotVersion = snapshot.version;
-        await sub.out.send({ version: snapshot.version, snapshot });
-        sent?.();
-      } catch (err) {
-        sub.out.end(err instanceof MeshError ? err : new MeshError('INTERNAL', 'building a snapshot failed'));
-      }
+  private enqueueSnapshot(sub: Sub, sent?: () => void, mustBeMember = false, forVersion?: number): void {
+    sub.queue = sub.queue.then(() => {
+      // one sent since (the catch-up of a stream that connected meanwhile) already holds it
+      if (forVersion !== undefined && sub.snapshotVersion >= forVersion) return;
+      return this.sendSnapshot(sub, sent, mustBeMember);
     });
+  }
+
+  private async sendSnapshot(sub: Sub, sent?: () => void, mustBeMember = false): Promise<void> {
+    await this.nextTurn();
+    try {
+      if (mustBeMember && !(await this.views.membersOf(sub.node.network)).rows.some((r) => r.id === sub.node.id)) {
+        const subs = this.byNetwork.get(sub.node.network);
+        if (subs?.get(sub.node.id) === sub) subs.delete(sub.node.id);
+        sub.out.end(new MeshError('NODE_REMOVED', `this node was removed from network "${sub.node.network}"`, { hint: `Clean up locally with: meshctl leave -n ${sub.node.network}` }));
+        return;
+      }
+      const snapshot = await this.views.view(sub.node);
+      sub.approved = snapshot.self.approved;
+      sub.snapshotVersion = snapshot.version;
+      await sub.out.send({ version: snapshot.version, snapshot });
+      sent?.();
+    } catch (err) {
+      sub.out.end(err instanceof MeshError ? err : new MeshError('INTERNAL', 'building a snapshot failed'));
+    }
   }
 
   /** Resolves on a later turn of the event loop than every earlier call, so that snapshots are built one per turn. */
@@ -131,29 +172,22 @@ export class WatchHub {
     const sent = () => pushLatency.observe((performance.now() - t0) / 1000);
     // Receivers that get the same delta get the same event object: the node API encodes each
     // event once (see grpc-server.ts), not once per stream.
-    const shared = new Map<string, WatchEvent>();
-    const eventFor = (approved: boolean, d: PeerDelta): WatchEvent => {
-      const key = approved ? 'approved' : 'pending';
-      let ev = shared.get(key);
-      if (!ev) shared.set(key, (ev = { version: c.version, delta: d }));
-      return ev;
-    };
     const list = [...subs.values()];
     for (let i = 0; i < list.length; i += CHUNK) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       for (let j = i; j < Math.min(list.length, i + CHUNK); j++) {
         const sub = list[j]!;
         if (subs.get(sub.node.id) !== sub) continue; // gone or replaced meanwhile
-        const d = deltaFor({ id: sub.node.id, approved: sub.approved }, c);
+        const d = this.history.eventFor(c, { id: sub.node.id, approved: sub.approved });
         if (d === 'snapshot') {
           if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
-          this.enqueueSnapshot(sub, sent, c.kind === 'resync');
+          this.enqueueSnapshot(sub, sent, c.kind === 'resync', c.kind === 'resync' ? undefined : c.version);
         } else if (d === 'removed') {
           subs.delete(sub.node.id);
           const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
           sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
         } else {
-          const ev = eventFor(sub.approved, d);
+          const ev = d;
           sub.queue = sub.queue.then(async () => {
             if (c.version > sub.snapshotVersion) {
               await sub.out.send(ev);

@@ -1,0 +1,95 @@
+// The last changes of each network, as the events a node is sent for them: a node that comes
+// back a few versions behind (a restarted controller, a stream that dropped, an agent started
+// just after its join) is sent the deltas since its version, not a whole view. In a network of
+// 5,000 nodes a view is 5,000 peers: a restart herd that was owed one view per node built and
+// encoded 25 million peers. Kept in memory only: a restarted controller covers what changed
+// since it started, which is what its herd needs.
+import { deltaFor, type Change, type PeerDelta, type WatchEvent } from '../../core/change.ts';
+import type { Store } from '../store/store.ts';
+
+/** Changes kept per network. */
+export const HISTORY = 1024;
+
+interface Held {
+  change: Change;
+  /** The event of this change for approved and for pending receivers, made once and shared
+   * (the node API encodes an event object once, whoever it goes to). */
+  approved?: WatchEvent;
+  pending?: WatchEvent;
+}
+
+/** Most deltas a node is sent to catch up, in a network of `members` nodes: past it a whole view
+ * is about as large (each delta carries about one peer). */
+export const catchUpLimit = (members: number): number => Math.min(HISTORY, Math.max(16, Math.ceil(members / 4)));
+
+type DeltaEvent = { version: number; delta: PeerDelta };
+
+export class ChangeHistory {
+  private readonly byNetwork = new Map<string, Held[]>();
+  private readonly heldOf = new WeakMap<Change, Held>();
+  private readonly limit: number;
+  readonly unsubscribe: () => void;
+
+  constructor(store: Store, limit = HISTORY) {
+    this.limit = limit;
+    this.unsubscribe = store.subscribe((c) => this.record(c));
+  }
+
+  /** Takes `c` after the changes held, or starts over when it does not follow them (a gap: a
+   * change this controller was not told of; a resync or a deleted network). */
+  private record(c: Change): void {
+    if (c.kind === 'resync' || c.kind === 'network-deleted') {
+      this.byNetwork.delete(c.network);
+      return;
+    }
+    let held = this.byNetwork.get(c.network);
+    const last = held?.[held.length - 1]?.change.version;
+    if (!held || last === undefined || c.version !== last + 1) {
+      if (last !== undefined && c.version <= last) return; // already held (a change seen twice)
+      this.byNetwork.set(c.network, (held = []));
+    }
+    const h: Held = { change: c };
+    this.heldOf.set(c, h);
+    held.push(h);
+    if (held.length > this.limit) held.splice(0, held.length - this.limit);
+  }
+
+  /** The network version of the latest change held, if any. */
+  latest(network: string): number | undefined {
+    const held = this.byNetwork.get(network);
+    return held?.[held.length - 1]?.change.version;
+  }
+
+  /** The event `receiver` is sent for `c`, shared by every receiver with the same approval. */
+  eventFor(c: Change, receiver: { id: string; approved: boolean }): DeltaEvent | 'snapshot' | 'removed' {
+    const d = deltaFor(receiver, c);
+    if (d === 'snapshot' || d === 'removed') return d;
+    // Only a change about the receiver itself differs per receiver, and that is a snapshot: the
+    // delta depends on the receiver's approval alone.
+    return this.shared(this.heldOf.get(c) ?? { change: c }, receiver.approved, d);
+  }
+
+  private shared(h: Held, approved: boolean, d: PeerDelta): DeltaEvent {
+    const key = approved ? 'approved' : 'pending';
+    return (h[key] ??= { version: h.change.version, delta: d }) as DeltaEvent;
+  }
+
+  /** The deltas that bring `receiver` from version `from` to `to`, in order; null when they are
+   * not all held, when one of them is about the receiver itself (it needs a whole view), or
+   * when there are more than `max` of them (a whole view is smaller). */
+  since(network: string, from: number, to: number, receiver: { id: string; approved: boolean }, max = this.limit): DeltaEvent[] | null {
+    if (to <= from) return [];
+    if (to - from > max) return null;
+    const held = this.byNetwork.get(network);
+    const first = held?.[0]?.change.version;
+    if (!held || first === undefined || first > from + 1 || held[held.length - 1]!.change.version < to) return null;
+    const out: DeltaEvent[] = [];
+    for (let i = from + 1 - first; i <= to - first; i++) {
+      const h = held[i]!;
+      const d = deltaFor(receiver, h.change);
+      if (d === 'snapshot' || d === 'removed') return null;
+      out.push(this.shared(h, receiver.approved, d));
+    }
+    return out;
+  }
+}
