@@ -538,9 +538,9 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
 
     // Streams that ended so far, by phase: which part of the run drops them.
     const dropsSoFar = async (when: string) => {
-      const st = await Promise.all(workers.map(async (w) => { const r = w.next<{ dropped: number; lastEnd: string }>('stats'); w.send({ type: 'stats' }); return r; }));
+      const st = await Promise.all(workers.map(async (w) => { const r = w.next<{ dropped: number; lastEnd: string; stallMs: number }>('stats'); w.send({ type: 'stats' }); return r; }));
       const d = st.reduce((x, s) => x + s.dropped, 0);
-      log(`N=${n}: Watch streams ended so far (${when}): ${d}${d ? ` (last: ${st.find((s) => s.lastEnd)?.lastEnd})` : ''}`);
+      log(`N=${n}: Watch streams ended so far (${when}): ${d}${d ? ` (last: ${st.find((s) => s.lastEnd)?.lastEnd})` : ''}; longest stall of a bench worker's event loop meanwhile ${Math.max(...st.map((s) => s.stallMs)).toFixed(0)} ms`);
     };
     await dropsSoFar('after the changes');
     // The bare grpc-js server again, for the check-ins against it.
