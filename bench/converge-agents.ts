@@ -1,13 +1,18 @@
-// A worker process of `npm run bench:converge`: hosts a slice of the simulated agents (each a
-// NodeClient with its own TLS connection and Watch stream), so that N agents are spread over
-// several processes and the bench client is not the limit. Talks to the parent over IPC:
+// A worker process of `npm run bench:converge`: hosts a slice of the simulated agents, so that N
+// agents are spread over several processes and the bench client is not the limit. Each agent
+// uses its connections as the real one does: it joins on a connection of its own that is closed
+// once the join has answered (`meshctl join`, a process that exits), then opens the connection
+// the agent daemon keeps (src/agent/worker.ts): a Watch stream from the version it holds and, at
+// the same time, a check-in with that version and its paths tag. Whatever the controller sends
+// on that connection for being behind (a whole view on the Watch, a view in the check-in reply)
+// stays in the measurement: the agent records it. Talks to the parent over IPC:
 //   parent -> worker: join, expect, checkins, bare, herd, close
 //   worker -> parent: ready, joined, expecting, seen, checkins, bare, herd, stats
 // Times are absolute (performance.timeOrigin + performance.now()), comparable across processes.
 import { generateKeyPairSync } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
-import { NodeClient } from '../src/agent/client.ts';
+import { NodeClient, type CheckInRequest } from '../src/agent/client.ts';
 import type { WatchEvent } from '../src/core/change.ts';
 import type { NodeView, PeerView, SelfView } from '../src/core/view.ts';
 import { digestOf, peerTerm, sumWithout } from '../src/core/view-digest.ts';
@@ -19,6 +24,8 @@ const send = (m: unknown) => process.send!(m);
 
 interface Agent {
   idx: number;
+  publicKey: string;
+  /** The daemon's connection: check-ins and the Watch stream (never the join). */
   client: NodeClient;
   credential: string;
   version: number;
@@ -34,10 +41,20 @@ interface Agent {
   live: boolean;
   /** Its own part of its view (from its join reply): with the network's peers, what it holds. */
   self: SelfView;
-  publicKey: string;
   /** Digest of the view it holds, sent when it reconnects as the agent daemon does ('' once a
    * change has come: the bench does not keep the views' content). */
   digest: string;
+  /** Whole views the daemon's connection carried outside a restart herd (Watch snapshots, check-in
+   * replies with a view) and the most peers in one: the large writes that make a TLS connection
+   * keep large buffers in the controller (see README, "Memory per connected agent"). */
+  views: number;
+  maxViewPeers: number;
+}
+
+function sawView(a: Agent, peers: number): void {
+  if (herd) return;
+  a.views++;
+  a.maxViewPeers = Math.max(a.maxViewPeers, peers);
 }
 
 interface Expectation { kind: string; match: string; seen: Float64Array; left: number; done: () => void }
@@ -77,6 +94,7 @@ function onEvent(a: Agent, local: number, ev: WatchEvent): void {
     // as core applyPaths: a partial update on top of another version leaves no tag
     a.pathsTag = !ev.paths.base || ev.paths.base === a.pathsTag ? ev.paths.tag : '';
   } else if ('snapshot' in ev && ev.snapshot) {
+    sawView(a, ev.snapshot.peers.length);
     if (pending.size === 0) return;
     hit(a, `settings:${ev.snapshot.network.keepalive}`, t, local);
     const keys = new Set(ev.snapshot.peers.map((p) => p.publicKey));
@@ -133,11 +151,7 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
     await sleep(delay);
     if (closing) return;
     try {
-      // as the agent daemon does: a few changes behind, it takes the deltas since its version
-      const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes: [], pathsTag: a.pathsTag, acceptsDeltas: a.version > 0, viewDigest: a.digest }, 10_000);
-      if ((r.view || r.deltas.length || r.inStep) && r.version > a.version) a.version = r.version;
-      if (r.view || r.deltas.length) a.digest = '';
-      if (r.paths) a.pathsTag = r.paths.tag;
+      await checkIn(a, 10_000);
       if (herd && a.backAt === 0) a.backAt = abs();
       watch(a, local, attempt + 1);
       return;
@@ -151,30 +165,89 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
   }
 }
 
-async function joinAll(m: { from: number; to: number; batch: number; network: string; keyName: string; keySecret: string; server: string; ca: string }): Promise<void> {
+/** One check-in on the daemon's connection, with the version and paths tag the agent holds. */
+async function checkIn(a: Agent, timeoutMs?: number, handshakes: CheckInRequest['handshakes'] = []): Promise<void> {
+  // as the agent daemon does: a few changes behind, it takes the deltas since its version
+  const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes, pathsTag: a.pathsTag, acceptsDeltas: a.version > 0, viewDigest: a.digest }, timeoutMs);
+  if (r.view) sawView(a, r.view.peers.length);
+  if ((r.view || r.deltas.length || r.inStep) && r.version > a.version) a.version = r.version;
+  if (r.view || r.deltas.length) a.digest = '';
+  if (r.paths) a.pathsTag = r.paths.tag;
+}
+
+/** What the agent daemon does when it starts (src/agent/worker.ts connect()): opens its Watch
+ * from the version it holds and checks in at the same time; resolves once the check-in answered. */
+async function connect(a: Agent, local: number): Promise<void> {
+  watch(a, local);
+  for (let tries = 0; ; tries++) {
+    try {
+      await checkIn(a, 30_000);
+      return;
+    } catch (err) {
+      if (tries >= 5) throw err;
+      await sleep(500 * (tries + 1));
+    }
+  }
+}
+
+/** Joins this worker's agents, `batch` at a time. With `connect` 'joined', each agent's daemon
+ * connects right after its own join, from the version its join reply gave (as a real node's does,
+ * while the other joins go on: it may be behind by the joins made meanwhile); with 'later', the
+ * daemons connect once every agent has joined (the 'watch' message). */
+async function joinAll(m: { from: number; to: number; batch: number; network: string; keyName: string; keySecret: string; server: string; ca: string; connect: 'joined' | 'later' }): Promise<void> {
   server = m.server;
   ca = m.ca;
   for (let start = m.from; start < m.to; start += m.batch) {
     await Promise.all(Array.from({ length: Math.min(m.batch, m.to - start) }, async (_, k) => {
       const idx = start + k;
-      const client = new NodeClient(server, ca);
+      // `meshctl join`'s own connection, closed when it is done (the command exits)
+      const joiner = new NodeClient(server, ca);
       let r;
       const publicKey = pubKey();
-      for (let tries = 0; ; tries++) {
-        try {
-          // a retry takes another name: a join that timed out here may have been admitted there
-          r = await client.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-${tries}` : `a${idx}`, publicKey, listenPort: 51821, endpoint: '' });
-          break;
-        } catch (err) {
-          if (tries >= 5) throw err;
-          await sleep(500 * (tries + 1));
+      try {
+        for (let tries = 0; ; tries++) {
+          try {
+            // a retry takes another name: a join that timed out here may have been admitted there
+            r = await joiner.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-${tries}` : `a${idx}`, publicKey, listenPort: 51821, endpoint: '' });
+            break;
+          } catch (err) {
+            if (tries >= 5) throw err;
+            await sleep(500 * (tries + 1));
+          }
         }
+      } finally {
+        joiner.close();
       }
-      const a: Agent = { idx, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false, self: r.view.self, publicKey, digest: '' };
+      const client = new NodeClient(server, ca, r.credential);
+      const a: Agent = { idx, publicKey, client, credential: r.credential, version: r.view.version, pathsTag: r.pathsTag ?? '', dropped: 0, lastEnd: '', backAt: 0, live: false, self: r.view.self, digest: '', views: 0, maxViewPeers: 0 };
       agents.push(a);
+      if (m.connect === 'joined') await connect(a, agents.length - 1);
     }));
     send({ type: 'progress', joined: agents.length });
   }
+}
+
+/** --handshakes: every agent checks in once reporting a fresh handshake with every other member
+ * (`keys`), as the daemon's periodic check-in does in a healthy mesh (WireGuard's latest handshake
+ * and byte counters per peer, the endpoint it holds, path direct). */
+async function reportHandshakes(keys: string[], concurrency: number): Promise<void> {
+  const nowS = Math.floor(Date.now() / 1000);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, agents.length) }, async () => {
+    while (next < agents.length) {
+      const a = agents[next++]!;
+      const handshakes = keys.filter((k) => k !== a.publicKey).map((k, i) => ({ publicKey: k, latestHandshake: nowS - (i % 120), rxBytes: 1_000_000 + i, txBytes: 2_000_000 + i, endpoint: '127.0.0.1:51821', path: 'direct' }));
+      for (let tries = 0; ; tries++) {
+        try {
+          await checkIn(a, 60_000, handshakes);
+          break;
+        } catch (err) {
+          if (tries >= 5) throw err;
+          await sleep(1000 * (tries + 1));
+        }
+      }
+    }
+  }));
 }
 
 /** Closed loop: each agent keeps one CheckIn in flight against `target` for `seconds`. */
@@ -235,12 +308,14 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
         send({ type: 'joined', count: agents.length });
         break;
       case 'watch': {
-        // every agent opens its Watch from `version` (the network's, once all have joined)
-        for (const [local, a] of agents.entries()) {
-          a.version = Math.max(a.version, m.version as number);
-          watch(a, local);
-        }
-        send({ type: 'watching' });
+        // --connect later: every agent's daemon connects now, from `version` when given (the
+        // network's: a daemon that was up to date), else from the version its join gave
+        await Promise.all(agents.map(async (a, local) => {
+          if (a.cancel) return; // connected right after its join
+          if (typeof m.version === 'number') a.version = Math.max(a.version, m.version);
+          await connect(a, local);
+        }));
+        send({ type: 'watching', views: agents.reduce((x, a) => x + a.views, 0), withView: agents.filter((a) => a.views > 0).length, maxViewPeers: Math.max(0, ...agents.map((a) => a.maxViewPeers)) });
         break;
       }
       case 'expect': {
@@ -258,6 +333,10 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
       }
       case 'checkins':
         await checkins(m as never);
+        break;
+      case 'report':
+        await reportHandshakes(m.keys as string[], m.concurrency as number);
+        send({ type: 'reported' });
         break;
       case 'bare':
         await bare(m as never);
@@ -285,7 +364,7 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
         send({ type: 'herd-done' });
         break;
       case 'stats':
-        send({ type: 'stats', dropped: agents.reduce((x, a) => x + a.dropped, 0), lastEnd: agents.find((a) => a.lastEnd)?.lastEnd ?? '', stallMs: loopDelay.max / 1e6 });
+        send({ type: 'stats', dropped: agents.reduce((x, a) => x + a.dropped, 0), lastEnd: agents.find((a) => a.lastEnd)?.lastEnd ?? '', stallMs: loopDelay.max / 1e6, views: agents.reduce((x, a) => x + a.views, 0), withView: agents.filter((a) => a.views > 0).length, maxViewPeers: Math.max(0, ...agents.map((a) => a.maxViewPeers)) });
         loopDelay.reset();
         break;
       case 'close':

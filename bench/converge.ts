@@ -7,9 +7,14 @@
 //     --heap-snapshot DIR --keep]
 //
 // The controller is the real `meshctl server` (bin/run.js) in a child process with real gRPC and
-// TLS on loopback. The N agents are simulated in worker processes (bench/converge-agents.ts), each
-// a NodeClient (its own TLS connection) that joined with its own X25519 public key and holds a
-// Watch stream, reopened with capped, jittered backoff when it ends. "Applied" means the agent's
+// TLS on loopback. The N agents are simulated in worker processes (bench/converge-agents.ts): each
+// joins with its own X25519 public key on a connection that is closed afterwards (`meshctl join`),
+// then, as the agent daemon does, opens a connection of its own (TLS) for its check-ins and its
+// Watch stream, reopened with capped, jittered backoff when it ends. `--connect joined` (the
+// default): each daemon connects right after its own join, from the version the join gave it,
+// while the other joins go on; `--connect later`: every daemon connects once all have joined,
+// from the network's version then (daemons that were up to date: quicker at 5,000 agents, and
+// the long-lived connections then carry no whole view). "Applied" means the agent's
 // Watch stream delivered the event that names the change (the peer's key in `upserted` for an
 // add, in `removed` for a delete; the new keepalive for a settings change), timed on receipt in the
 // worker against the moment the request was sent in this process (absolute clocks). Applying it to
@@ -47,6 +52,10 @@ const { values: opt } = parseArgs({
     batch: { type: 'string', default: '50' },
     workers: { type: 'string' },
     herd: { type: 'boolean', default: true },
+    // every agent checks in once reporting a handshake with every peer before the memory samples
+    // (what a healthy mesh's agents report every 15 s; off by default: not yet in the issue-15 figures)
+    handshakes: { type: 'boolean', default: false },
+    connect: { type: 'string', default: 'joined' }, // joined | later: when the agents' daemons connect (see above)
     'profile-controller': { type: 'string' }, // directory for the controller's --cpu-prof output
     'heap-snapshot': { type: 'string' }, // directory for a heap snapshot of the controller with N idle streams
     // at most this long idle with N streams open before the steady-state memory sample
@@ -299,7 +308,13 @@ interface SizeResult {
   herd?: HerdResult;
   dropped: number;
   dropReason: string;
+  /** Whole views the daemons' long-lived connections carried before the steady-state sample (Watch
+   * snapshots and check-in replies with a view), how many agents got one, the most peers in one. */
+  views: { views: number; withView: number; maxViewPeers: number };
 }
+
+type ViewStats = { views: number; withView: number; maxViewPeers: number };
+const sumViews = (xs: ViewStats[]): ViewStats => ({ views: xs.reduce((x, s) => x + s.views, 0), withView: xs.reduce((x, s) => x + s.withView, 0), maxViewPeers: Math.max(0, ...xs.map((s) => s.maxViewPeers)) });
 
 /** Waits until the process used under 30 % of a core over a second (at most `maxS`); returns
  * how long that took. */
@@ -432,16 +447,27 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     const joined = workers.map((w) => w.next('joined'));
     workers.forEach((w, i) => w.send({
       type: 'join', from: i * slice, to: Math.min(n, (i + 1) * slice), batch, network: net, keyName: t.keyName, keySecret: t.secret,
-      server: `127.0.0.1:${ctls[i % ctls.length]!.grpcPort}`, ca,
+      server: `127.0.0.1:${ctls[i % ctls.length]!.grpcPort}`, ca, connect: opt.connect,
     }));
     await Promise.all(joined);
     const joinS = (abs() - tj) / 1000;
     const version = (await ctl.admin<{ version: number }>('GET', `/networks/${net}`)).version;
-    const watching = workers.map((w) => w.next('watching'));
+    const watching = workers.map((w) => w.next<ViewStats>('watching'));
     for (const w of workers) w.send({ type: 'watch', version });
-    await Promise.all(watching);
-    log(`N=${n}: joined in ${joinS.toFixed(1)} s (${(n / joinS).toFixed(0)}/s; each join reply carries the whole view); every agent opened its Watch at version ${version}`);
+    const connected = sumViews(await Promise.all(watching));
+    log(`N=${n}: joined in ${joinS.toFixed(1)} s (${(n / joinS).toFixed(0)}/s; each join reply carries the whole view, on the join's own connection); ` +
+      (opt.connect === 'later' ? `every agent's daemon connected at version ${version}` : `every agent's daemon connected right after its join, from the version its join gave`) +
+      `; their connections carried ${connected.views} whole views so far (${connected.withView} agents, at most ${connected.maxViewPeers} peers)`);
 
+    if (opt.handshakes) {
+      const nodes = await ctl.admin<{ publicKey: string }[]>('GET', `/networks/${net}/nodes`);
+      const keys = nodes.map((x) => x.publicKey);
+      const tr = abs();
+      const reported = workers.map((w) => w.next('reported'));
+      for (const w of workers) w.send({ type: 'report', keys, concurrency: 8 });
+      await Promise.all(reported);
+      log(`N=${n}: every agent checked in once with a handshake reported for each of its ${keys.length - 1} peers (${((abs() - tr) / 1000).toFixed(1)} s)`);
+    }
     // Opening N streams is itself a storm (each new stream is sent its paths to every peer):
     // wait until the controller is quiet before measuring anything.
     const settleS = await settle(ctl.pid, 600);
@@ -491,6 +517,8 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     } : undefined);
     const ctlSteady = await ctlMem(ctl);
     const bareSteady = await mb.mem();
+    const views = sumViews(await Promise.all(workers.map(async (w) => { const r = w.next<ViewStats>('stats'); w.send({ type: 'stats' }); return r; })));
+    log(`N=${n}: the agents' long-lived connections carried ${views.views} whole views (Watch snapshots and check-in replies with a view) to ${views.withView} of ${n} agents, at most ${views.maxViewPeers} peers in one`);
     log(`N=${n}: after ${steadyS.toFixed(0)} s idle: controller ${showMem(ctlSteady)}`);
     log(`N=${n}: after ${steadyS.toFixed(0)} s idle: bare grpc-js ${showMem(bareSteady)} (${showMem(bareEmpty).split(';')[0]} with no streams)`);
     if (opt['heap-snapshot']) {
@@ -617,7 +645,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       herd = { allBackS: NaN, liveS: NaN, missing: n, peakCpuPct: NaN, backAt: 0 };
     }
 
-    return { n, workers: nw, joinS, ctlEmpty, ctlBurst, ctlSteady, hwmMb, bareEmpty, bareSteady, steadyS, changes, checkin, bareCheckin, herd, dropped, dropReason };
+    return { n, workers: nw, joinS, ctlEmpty, ctlBurst, ctlSteady, hwmMb, bareEmpty, bareSteady, steadyS, changes, checkin, bareCheckin, herd, dropped, dropReason, views };
   } catch (err) {
     // said before the workers close: their pending replies then fail too, and would hide it
     log(`N=${n}: ${(err as Error).stack ?? String(err)}`);
@@ -707,7 +735,7 @@ function report(results: SizeResult[], reps: number, wallS: number, load: string
     // Below 1,000 agents the difference is within what V8 leaves uncollected in an idle process
     // (the controller's start-up garbage, 20-30 MB, is collected only once it has worked): shown, not judged.
     const verdict = r.n < 1000 ? 'INFO' : ratio <= GOALS.memRatio ? 'PASS' : 'FAIL';
-    goals.push(`${verdict} memory per agent at N=${r.n} (steady, after ${f0(r.steadyS)} s idle): ${f0(perAgent(r))} KB vs ${f0(perBare(r))} KB per bare stream: x${ratio.toFixed(2)} (goal <= x${GOALS.memRatio}; x${(perAgentBurst(r) / perBare(r)).toFixed(2)} right after the joins)`);
+    goals.push(`${verdict} memory per agent at N=${r.n} (steady, after ${f0(r.steadyS)} s idle): ${f0(perAgent(r))} KB vs ${f0(perBare(r))} KB per bare stream: x${ratio.toFixed(2)} (goal <= x${GOALS.memRatio}; x${(perAgentBurst(r) / perBare(r)).toFixed(2)} right after the joins; daemons connected ${opt.connect === 'later' ? 'after all joins, up to date' : 'right after their joins'}: ${r.views.withView} of ${r.n} long-lived connections had carried a whole view, at most ${r.views.maxViewPeers} peers)`);
   }
   for (const r of results) {
     if (!r.herd) continue;
@@ -731,8 +759,8 @@ async function main(): Promise<void> {
   const seconds = Number(opt['checkin-seconds']);
   const batch = Number(opt.batch);
   const settingsReps = Number(opt['settings-reps']);
-  if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 60_000) || !(Number(opt['steady-seconds']) >= 0) || !(reps >= 1) || !(seconds >= 0) || !(batch >= 1) || !(settingsReps >= 0)) {
-    throw new Error('usage: node bench/converge.ts [--agents 100,1000,5000] [--reps 5] [--checkin-seconds 4] [--batch 50] [--settings-reps 1] [--steady-seconds 300] [--workers W] [--no-herd] [--store sqlite|postgres] [--profile-controller DIR] [--heap-snapshot DIR] [--keep]');
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 60_000) || !(Number(opt['steady-seconds']) >= 0) || !(reps >= 1) || !(seconds >= 0) || !(batch >= 1) || !(settingsReps >= 0) || !['joined', 'later'].includes(opt.connect)) {
+    throw new Error('usage: node bench/converge.ts [--agents 100,1000,5000] [--reps 5] [--checkin-seconds 4] [--batch 50] [--settings-reps 1] [--steady-seconds 300] [--workers W] [--connect joined|later] [--handshakes] [--no-herd] [--store sqlite|postgres] [--profile-controller DIR] [--heap-snapshot DIR] [--keep]');
   }
   const t0 = abs();
   const load0 = loadavg()[0]!;

@@ -18,7 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -147,6 +147,30 @@ function generatedPlugin(exe, generated, quiet) {
   };
 }
 
+/** A CommonJS module whose exports are `requireExpr`'s, evaluated at the first use of the exports
+ * object (a property read, `in`, listing its keys...), not when it is required. For plain objects
+ * (of functions) that a dependency requires at its top and uses only on some paths. An ESM
+ * importer still evaluates it at once (esbuild's interop lists the export names). */
+function lazyModuleSource(requireExpr, known = {}) {
+  // `known.esModule` (found at build time): what the exports' __esModule reads, answered without
+  // evaluating the module, since TypeScript's and esbuild's interop read it when requiring
+  const esFlag = 'esModule' in known ? `k === '__esModule' ? ${JSON.stringify(known.esModule) ?? 'undefined'} : ` : '';
+  return [
+    'let m;',
+    `const load = () => (m ??= ${requireExpr});`,
+    'module.exports = new Proxy({}, {',
+    `  get: (_, k) => ${esFlag}load()[k],`,
+    '  set: (_, k, v) => Reflect.set(load(), k, v),',
+    '  has: (_, k) => k in load(),',
+    '  ownKeys: () => Reflect.ownKeys(load()),',
+    '  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; },',
+    '  defineProperty: (_, k, d) => Reflect.defineProperty(load(), k, d),',
+    '  deleteProperty: (_, k) => Reflect.deleteProperty(load(), k),',
+    '  getPrototypeOf: () => Reflect.getPrototypeOf(load()),',
+    '});',
+  ].join('\n');
+}
+
 /** Node's built-in modules through require() instead of ESM imports. esbuild hoists every
  * external import to the top of the ESM bundle, so each built-in any bundled module uses would
  * be imported (through its ESM facade, which reads every export: node:http's lazy getters then
@@ -162,26 +186,7 @@ function builtinsPlugin(lazy = []) {
       build.onLoad({ filter: /.*/, namespace: 'meshctl-builtin' }, (args) => {
         const id = JSON.stringify(args.path.startsWith('node:') ? args.path : `node:${args.path}`);
         if (!lazy.includes(JSON.parse(id))) return { contents: `module.exports = __meshctl_require(${id});`, loader: 'js' };
-        // lazyBuiltins (plain objects of functions that a dependency requires at its top and uses
-        // only on some paths): loaded at the first use of the object, not when required. An ESM
-        // importer still loads it at once (esbuild copies the export names).
-        return {
-          contents: [
-            'let m;',
-            `const load = () => (m ??= __meshctl_require(${id}));`,
-            'module.exports = new Proxy({}, {',
-            '  get: (_, k) => load()[k],',
-            '  set: (_, k, v) => Reflect.set(load(), k, v),',
-            '  has: (_, k) => k in load(),',
-            '  ownKeys: () => Reflect.ownKeys(load()),',
-            '  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; },',
-            '  defineProperty: (_, k, d) => Reflect.defineProperty(load(), k, d),',
-            '  deleteProperty: (_, k) => Reflect.deleteProperty(load(), k),',
-            '  getPrototypeOf: () => Reflect.getPrototypeOf(load()),',
-            '});',
-          ].join('\n'),
-          loader: 'js',
-        };
+        return { contents: lazyModuleSource(`__meshctl_require(${id})`), loader: 'js' }; // bundle.lazyBuiltins
       });
     },
   };
@@ -190,15 +195,26 @@ function builtinsPlugin(lazy = []) {
 /** Wraps the dependencies that the bundle resolves to the files named in `wraps` ({ "node_modules/
  * pkg/index.js": ["src/module.ts", "exportName"] }): their importers get `exportName(theModule)`
  * instead (fast paths with the same results, see the wrapping modules and their tests). Only that
- * file is wrapped: another copy or version of the package bundled elsewhere is left as it is. */
-function wrapPlugin(wraps) {
+ * file is wrapped: another copy or version of the package bundled elsewhere is left as it is.
+ * `lazy` ([files]) makes those dependencies lazy the same way (lazyModuleSource). */
+function wrapPlugin(wraps, lazy = []) {
   const byPath = new Map();
   for (const [file, w] of Object.entries(wraps)) {
     if (!Array.isArray(w) || w.length !== 2) fail(`bundle.wrap["${file}"]: want ["wrapping module", "export name"]`);
     if (!existsSync(abs(file))) fail(`bundle.wrap: ${file} is missing`);
     byPath.set(abs(file), [abs(w[0]), w[1]]);
   }
-  const names = [...new Set(Object.keys(wraps).map((f) => f.match(/(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? fail(`bundle.wrap: ${f} is not in node_modules`)))];
+  // bundle.lazy: a dependency evaluated at the first use of its exports (see lazyModuleSource)
+  const requireHere = createRequire(import.meta.url);
+  for (const file of lazy) {
+    if (!existsSync(abs(file))) fail(`bundle.lazy: ${file} is missing`);
+    if (byPath.has(abs(file))) fail(`bundle.lazy: ${file} is wrapped already`);
+    const exports = requireHere(abs(file));
+    if (exports === null || typeof exports !== 'object') fail(`bundle.lazy: ${file} does not export a plain object`);
+    byPath.set(abs(file), { lazy: { esModule: exports.__esModule } });
+  }
+  const files = [...Object.keys(wraps), ...lazy];
+  const names = [...new Set(files.map((f) => f.match(/(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? fail(`bundle.wrap/lazy: ${f} is not in node_modules`)))];
   const escape = (n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const filter = new RegExp(`^(${names.map(escape).join('|')})$`);
   return {
@@ -212,8 +228,10 @@ function wrapPlugin(wraps) {
         return { path: relative(root, r.path), namespace: 'meshctl-wrap' }; // no build machine's path in the bundle
       });
       build.onLoad({ filter: /.*/, namespace: 'meshctl-wrap' }, (args) => {
-        const [module, name] = byPath.get(abs(args.path));
         const rel = (p) => JSON.stringify(`./${relative(root, p)}`);
+        const w = byPath.get(abs(args.path));
+        if ('lazy' in w) return { contents: lazyModuleSource(`require(${rel(abs(args.path))})`, w.lazy), loader: 'js', resolveDir: root };
+        const [module, name] = w;
         return { contents: `module.exports = require(${rel(module)})[${JSON.stringify(name)}](require(${rel(abs(args.path))}));`, loader: 'js', resolveDir: root };
       });
     },
@@ -256,7 +274,7 @@ async function bundle(cfg, entry, outfile, quiet, exe, { banner = BANNER, values
         ...(Object.keys(stubs).length ? [stubPlugin(stubs)] : []),
         ...(Object.keys(generated).length ? [generatedPlugin(exe, generated, quiet)] : []),
         ...(b.builtinsAsRequire ? [builtinsPlugin(b.lazyBuiltins)] : []),
-        ...(Object.keys(b.wrap ?? {}).length ? [wrapPlugin(b.wrap)] : []),
+        ...(Object.keys(b.wrap ?? {}).length || b.lazy?.length ? [wrapPlugin(b.wrap ?? {}, b.lazy)] : []),
         ...(Object.keys(values).length ? [valuesPlugin(values)] : []),
       ],
       minify: b.minify ?? false,

@@ -31,12 +31,17 @@ export interface SharedHealth {
 export const sharedHealthOf = (store: object): SharedHealth | undefined =>
   ('shareHealth' in store && 'sharedHealth' in store ? (store as SharedHealth) : undefined);
 
-interface Subject {
-  /** reporter node id -> ms since epoch */
-  by: Map<string, number>;
-  /** The (at most) two freshest reporters, freshest first. */
-  top: { reporter: string; at: number }[];
-}
+/** Reporters kept per subject, freshest first. Only the two freshest count (lastHandshake); the
+ * others stand in when one of those is removed (forgetNode), until the next check-ins. */
+const KEPT = 4;
+
+/** The freshest reports about one subject: at most KEPT, freshest first. Not every reporter's
+ * word: in a full mesh every member reports every other one, so a map of all reporters per
+ * subject held N² entries (a million at 1,000 nodes). Keeping the freshest few gives the same
+ * two freshest: a reporter's entry leaves the list only for fresher ones, so the least fresh kept
+ * never decreases (but for removals), and a report from a reporter not kept that is fresher than
+ * it is also fresher than anything that reporter said before. */
+type Subject = { reporter: string; at: number }[];
 
 export class HealthBook {
   /** network -> subject node id -> its reports */
@@ -64,16 +69,19 @@ export class HealthBook {
   private record(network: string, subject: string, reporter: string, ms: number): boolean {
     let net = this.seen.get(network);
     if (!net) this.seen.set(network, (net = new Map()));
-    let s = net.get(subject);
-    if (!s) net.set(subject, (s = { by: new Map(), top: [] }));
-    if ((s.by.get(reporter) ?? 0) >= ms) return false;
-    s.by.set(reporter, ms);
-    // Reports only grow, so the two freshest change only by this one.
-    const top = s.top.filter((e) => e.reporter !== reporter);
-    top.push({ reporter, at: ms });
+    let top = net.get(subject);
+    if (!top) net.set(subject, (top = []));
+    const i = top.findIndex((e) => e.reporter === reporter);
+    if (i >= 0) {
+      if (top[i]!.at >= ms) return false;
+      top[i]!.at = ms;
+    } else {
+      if (top.length >= KEPT && top[KEPT - 1]!.at >= ms) return false;
+      top.push({ reporter, at: ms });
+    }
     top.sort((a, b) => b.at - a.at);
-    s.top = top.slice(0, 2);
-    return s.top.some((e) => e.reporter === reporter);
+    if (top.length > KEPT) top.length = KEPT;
+    return top[0]!.reporter === reporter || top[1]?.reporter === reporter;
   }
 
   /** Merges what the other controllers shared (see SharedHealth), for `network` or all. */
@@ -85,8 +93,8 @@ export class HealthBook {
   /** The latest handshake with node `id` that two members vouch for (the second-freshest of the
    * reports of distinct members), or null. */
   lastHandshake(network: string, id: string): number | null {
-    const s = this.seen.get(network)?.get(id);
-    return s && s.top.length === 2 ? s.top[1]!.at : null;
+    const top = this.seen.get(network)?.get(id);
+    return top && top.length >= 2 ? top[1]!.at : null;
   }
 
   /** Forgets node `id` as a subject and as a reporter. */
@@ -94,9 +102,9 @@ export class HealthBook {
     const net = this.seen.get(network);
     if (!net) return;
     net.delete(id);
-    for (const s of net.values()) {
-      if (!s.by.delete(id)) continue;
-      if (s.top.some((e) => e.reporter === id)) s.top = [...s.by].map(([reporter, at]) => ({ reporter, at })).sort((a, b) => b.at - a.at).slice(0, 2);
+    for (const top of net.values()) {
+      const i = top.findIndex((e) => e.reporter === id);
+      if (i >= 0) top.splice(i, 1);
     }
   }
 

@@ -17,19 +17,58 @@ export interface NodeReport {
   /** The network version the node had applied. */
   version: number;
   /** By peer public key. */
-  peers: Map<string, PeerReport>;
+  peers: PeerReports;
+}
+
+/** One node's report per peer, packed: the peers' keys and three numbers each in one typed array.
+ * Every member of a full mesh reports every other one, so the book holds N² of these (a million
+ * at 1,000 nodes): a Map of objects cost about 150 bytes each, keys included (the key strings
+ * came fresh from each request); this costs 28 (the caller passes keys it already holds). The
+ * index by key is built when an admin first asks for one peer. */
+export class PeerReports {
+  private readonly keys: readonly string[];
+  private readonly numbers: Float64Array;
+  private index: Map<string, number> | undefined;
+
+  constructor(peers: readonly ({ publicKey: string } & Partial<PeerReport>)[]) {
+    this.keys = peers.map((p) => p.publicKey);
+    this.numbers = new Float64Array(peers.length * 3);
+    peers.forEach((p, i) => {
+      this.numbers[i * 3] = num(p.latestHandshake);
+      this.numbers[i * 3 + 1] = num(p.rxBytes);
+      this.numbers[i * 3 + 2] = num(p.txBytes);
+    });
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  private at(i: number): PeerReport {
+    return { latestHandshake: this.numbers[i * 3]!, rxBytes: this.numbers[i * 3 + 1]!, txBytes: this.numbers[i * 3 + 2]! };
+  }
+
+  get(publicKey: string): PeerReport | undefined {
+    this.index ??= new Map(this.keys.map((k, i) => [k, i]));
+    const i = this.index.get(publicKey);
+    return i === undefined ? undefined : this.at(i);
+  }
+
+  *values(): IterableIterator<PeerReport> {
+    for (let i = 0; i < this.keys.length; i++) yield this.at(i);
+  }
 }
 
 export class ReportBook {
   private readonly byNetwork = new Map<string, Map<string, NodeReport>>();
 
-  /** Replaces what node `id` of `network` reported; the caller keeps only members' keys. */
+  /** Replaces what node `id` of `network` reported; the caller keeps only members' keys, one
+   * report per peer (and should pass the key strings it holds for them, not the request's, which
+   * would otherwise be kept: a copy of every key per reporter). */
   record(network: string, id: string, version: number, peers: readonly ({ publicKey: string } & Partial<PeerReport>)[], now = Date.now()): void {
     let net = this.byNetwork.get(network);
     if (!net) this.byNetwork.set(network, (net = new Map()));
-    const m = new Map<string, PeerReport>();
-    for (const p of peers) m.set(p.publicKey, { latestHandshake: num(p.latestHandshake), rxBytes: num(p.rxBytes), txBytes: num(p.txBytes) });
-    net.set(id, { at: now, version, peers: m });
+    net.set(id, { at: now, version, peers: new PeerReports(peers) });
   }
 
   get(network: string, id: string): NodeReport | undefined {

@@ -52,3 +52,30 @@ t.test('controllers sharing reports (two freshest per node) agree with one book 
   t.equal(sharedHealthOf({}), undefined);
   t.equal(sharedHealthOf(shared), shared);
 });
+
+t.test('per node it keeps the few freshest reports, not every reporter\'s; a removed reporter\'s place goes to the next freshest', async (t) => {
+  const b = new HealthBook();
+  const now = 1_800_000_000_000;
+  const s = now / 1000;
+  // a full mesh of 200: every member reports every other one
+  for (let r = 0; r < 200; r++) b.report('office', `n${r}`, Array.from({ length: 200 }, (_, i) => ({ nodeId: `n${i}`, latestHandshake: s - 1000 + r })), now);
+  t.equal(b.lastHandshake('office', 'n0'), now - (1000 - 198) * 1000, 'the second-freshest of 199 reporters');
+  const seen = (b as unknown as { seen: Map<string, Map<string, unknown[]>> }).seen.get('office')!;
+  t.equal(seen.size, 200);
+  t.ok([...seen.values()].every((top) => top.length <= 4), 'at most 4 reports kept per node (was one per reporter: 40,000)');
+  // the two freshest reporters go: the next two count, as they did when every report was kept
+  b.forgetNode('office', 'n199');
+  t.equal(b.lastHandshake('office', 'n0'), now - (1000 - 197) * 1000);
+  b.forgetNode('office', 'n198');
+  t.equal(b.lastHandshake('office', 'n0'), now - (1000 - 196) * 1000);
+  // a report older than the reporter's own earlier one never counts, even once it was pushed out
+  const c = new HealthBook();
+  c.report('lab', 'old', [{ nodeId: 'x', latestHandshake: s - 500 }], now);
+  for (const r of ['p', 'q', 'u', 'v']) c.report('lab', r, [{ nodeId: 'x', latestHandshake: s - 100 }], now);
+  c.report('lab', 'old', [{ nodeId: 'x', latestHandshake: s - 600 }], now);
+  t.equal(c.lastHandshake('lab', 'x'), now - 100_000);
+  c.report('lab', 'p', [{ nodeId: 'x', latestHandshake: s - 50 }], now);
+  c.report('lab', 'q', [{ nodeId: 'x', latestHandshake: s - 40 }], now);
+  t.equal(c.lastHandshake('lab', 'x'), now - 50_000, 'fresher reports from the same reporters move the second-freshest');
+  t.equal(c.lastHandshake('lab', 'nobody'), null);
+});

@@ -253,11 +253,14 @@ export class PathBook {
       const peer = byKey.get(p.publicKey);
       if (!peer || peer.id === node.id) continue;
       const fresh = p.latestHandshake > 0 && now - p.latestHandshake * 1000 < HANDSHAKE_FRESH_MS;
-      const path = p.path === 'direct' || p.path === 'relayed' || p.path === 'probing' ? p.path : '';
-      if (fresh && p.endpoint && path !== 'relayed' && path !== 'probing' && !this.isRelayEndpoint(p.endpoint)) {
-        const pf = this.factsOf(peer.id);
-        const before = pf.observed.get(node.id);
-        pf.observed.set(node.id, { endpoint: p.endpoint, at: now, observerSite: site });
+      // Kept per pair of members (N² in a full mesh): the strings kept are ones held already
+      // (the member's key, its endpoint, the last observation's, literals), not the request's.
+      const path = p.path === 'direct' ? 'direct' : p.path === 'relayed' ? 'relayed' : p.path === 'probing' ? 'probing' : '';
+      const pf = this.facts.get(peer.id);
+      const before = pf?.observed.get(node.id);
+      const endpoint = !p.endpoint ? '' : p.endpoint === before?.endpoint ? before.endpoint : p.endpoint === peer.endpoint ? peer.endpoint : p.endpoint;
+      if (fresh && endpoint && path !== 'relayed' && path !== 'probing' && !this.isRelayEndpoint(endpoint)) {
+        this.factsOf(peer.id).observed.set(node.id, { endpoint, at: now, observerSite: site });
         if (before?.endpoint !== p.endpoint) {
           this.factsEpoch++;
           this.schedule(node.network, [peer.id]);
@@ -267,7 +270,7 @@ export class PathBook {
       }
       if (path) {
         const w = p.winner && p.winner.endpoint && (KINDS as readonly string[]).includes(p.winner.kind) ? { endpoint: p.winner.endpoint, kind: p.winner.kind as CandidateKind } : null;
-        mine.set(p.publicKey, { path, exhausted: !!p.exhausted, at: now, endpoint: p.endpoint ?? '', winner: w });
+        mine.set(peer.publicKey, { path, exhausted: !!p.exhausted, at: now, endpoint, winner: w });
         await this.decide(node, peer);
       }
     }

@@ -11,6 +11,7 @@ import type { TlsMaterial } from '../tls.ts';
 import type { NodeApi, JoinInput, CheckInInput } from './service.ts';
 import type { WatchHub } from './watch-hub.ts';
 import type { NodeRow, Store } from '../store/store.ts';
+import { shareAlpnLists } from '../tls-alpn.ts';
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
@@ -66,6 +67,8 @@ export async function startNodeGrpc(opts: {
   services?: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[];
 }): Promise<NodeGrpcServer> {
   const { api, hub, store, log } = opts;
+  // Each agent's connection would otherwise keep a 64 KB chunk of Node's Buffer pool (tls-alpn.ts).
+  shareAlpnLists();
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
   server.addService(serverDefinition(), {
     Join: unary(log, async (call: grpc.ServerUnaryCall<JoinInput, unknown>) => api.join(call.request, call.getPeer())),

@@ -189,7 +189,14 @@ export class NodeApi {
         const n = members.get(key);
         return n && n.approved && n.id !== node.id ? n : undefined;
       };
-      reported = req.handshakes.filter((h) => peerOf(h.publicKey));
+      // the members' own key strings, not the request's: the report book keeps them (N per node)
+      const seen = new Set<string>();
+      reported = req.handshakes.flatMap((h) => {
+        const p = peerOf(h.publicKey);
+        if (!p || seen.has(p.publicKey)) return [];
+        seen.add(p.publicKey);
+        return [{ ...h, publicKey: p.publicKey }];
+      });
       const about = reported.map((h) => ({ nodeId: peerOf(h.publicKey)!.id, latestHandshake: h.latestHandshake }));
       this.health.report(node.network, node.id, about, now.getTime());
     }
