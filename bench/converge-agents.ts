@@ -10,7 +10,7 @@
 //   worker -> parent: ready, joined, expecting, seen, checkins, bare, herd, stats
 // Times are absolute (performance.timeOrigin + performance.now()), comparable across processes.
 import { generateKeyPairSync } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { NodeClient, type CheckInRequest } from '../src/agent/client.ts';
 import type { WatchEvent } from '../src/core/change.ts';
@@ -64,6 +64,10 @@ const pending = new Map<string, Expectation>();
 let server = '';
 let ca = '';
 let herd = false;
+/** This process's own event-loop stalls: a stall past the agents' keepalive timeout (10 s) ends
+ * their connections from this side, which is not the controller dropping them. */
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 /** During the herd: check-ins that failed, and the last error. */
 let herdFailed = 0;
 let herdLastError = '';
@@ -248,7 +252,9 @@ async function reportHandshakes(keys: string[], concurrency: number): Promise<vo
 
 /** Closed loop: each agent keeps one CheckIn in flight against `target` for `seconds`. */
 async function checkins(m: { seconds: number; port?: number; warmMs: number }): Promise<void> {
-  const clients = m.port ? agents.map((a) => new NodeClient(`127.0.0.1:${m.port}`, ca, a.credential)) : agents.map((a) => a.client);
+  // Against the bare server: the connections its streams already hold (opening 5,000 more at
+  // once would stall this process past the keepalive deadlines of its other connections).
+  const clients = m.port ? agents.map((a, i) => bareNodeClients[i] ?? new NodeClient(`127.0.0.1:${m.port}`, ca, a.credential)) : agents.map((a) => a.client);
   const tStart = abs() + m.warmMs;
   const tEnd = tStart + m.seconds * 1000;
   const lat: number[] = [];
@@ -268,20 +274,28 @@ async function checkins(m: { seconds: number; port?: number; warmMs: number }): 
       }
     }
   }));
-  if (m.port) for (const c of clients) c.close();
   send({ type: 'checkins', lat, errors, firstError });
 }
 
-/** Opens one Watch stream per agent on the bare server (its own TLS connection each) and holds them. */
+/** Opens one Watch stream per agent on the bare server (its own TLS connection each) and holds
+ * them; a few at a time, as agents would arrive: thousands of TLS handshakes at once held this
+ * process's event loop for seconds, past the keepalive deadlines of the agents' connections to
+ * the controller (whose streams then ended, counted as dropped). */
 const bareClients: { close(): void }[] = [];
+const bareNodeClients: NodeClient[] = [];
+const OPENING = 20;
 async function bare(m: { port: number }): Promise<void> {
-  await Promise.all(agents.map(async (a) => {
-    const c = new NodeClient(`127.0.0.1:${m.port}`, ca, a.credential);
-    await new Promise<void>((resolve) => {
-      let settled = false;
-      const cancel = c.watch(0, () => { if (!settled) { settled = true; resolve(); } }, () => { if (!settled) { settled = true; resolve(); } });
-      bareClients.push({ close: () => { cancel(); c.close(); } });
-    });
+  let next = 0;
+  await Promise.all(Array.from({ length: OPENING }, async () => {
+    for (let i = next++; i < agents.length; i = next++) {
+      const c = new NodeClient(`127.0.0.1:${m.port}`, ca, agents[i]!.credential);
+      bareNodeClients[i] = c;
+      await new Promise<void>((resolve) => {
+        let settled = false;
+        const cancel = c.watch(0, () => { if (!settled) { settled = true; resolve(); } }, () => { if (!settled) { settled = true; resolve(); } });
+        bareClients.push({ close: () => { cancel(); c.close(); } });
+      });
+    }
   }));
   send({ type: 'bare', open: bareClients.length });
 }
@@ -329,6 +343,7 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
         break;
       case 'bare-close':
         for (const c of bareClients.splice(0)) c.close();
+        bareNodeClients.length = 0;
         send({ type: 'bare-closed' });
         break;
       case 'herd':
@@ -349,7 +364,8 @@ process.on('message', (m: { type: string } & Record<string, unknown>) => {
         send({ type: 'herd-done' });
         break;
       case 'stats':
-        send({ type: 'stats', dropped: agents.reduce((x, a) => x + a.dropped, 0), lastEnd: agents.find((a) => a.lastEnd)?.lastEnd ?? '', views: agents.reduce((x, a) => x + a.views, 0), withView: agents.filter((a) => a.views > 0).length, maxViewPeers: Math.max(0, ...agents.map((a) => a.maxViewPeers)) });
+        send({ type: 'stats', dropped: agents.reduce((x, a) => x + a.dropped, 0), lastEnd: agents.find((a) => a.lastEnd)?.lastEnd ?? '', stallMs: loopDelay.max / 1e6, views: agents.reduce((x, a) => x + a.views, 0), withView: agents.filter((a) => a.views > 0).length, maxViewPeers: Math.max(0, ...agents.map((a) => a.maxViewPeers)) });
+        loopDelay.reset();
         break;
       case 'close':
         closing = true;

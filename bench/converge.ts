@@ -564,6 +564,13 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       changes.push(settings);
     }
 
+    // Streams that ended so far, by phase: which part of the run drops them.
+    const dropsSoFar = async (when: string) => {
+      const st = await Promise.all(workers.map(async (w) => { const r = w.next<{ dropped: number; lastEnd: string; stallMs: number }>('stats'); w.send({ type: 'stats' }); return r; }));
+      const d = st.reduce((x, s) => x + s.dropped, 0);
+      log(`N=${n}: Watch streams ended so far (${when}): ${d}${d ? ` (last: ${st.find((s) => s.lastEnd)?.lastEnd})` : ''}; longest stall of a bench worker's event loop meanwhile ${Math.max(...st.map((s) => s.stallMs)).toFixed(0)} ms`);
+    };
+    await dropsSoFar('after the changes');
     // The bare grpc-js server again, for the check-ins against it.
     const bare = await startBare(ctl.dataDir);
     const bareReopened = workers.map((w) => w.next('bare'));
@@ -571,9 +578,11 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     await Promise.all(bareReopened);
     let checkin: CheckinResult | undefined;
     let bareCheckin: CheckinResult | undefined;
+    await dropsSoFar('after the bench opened as many streams to the bare server');
     if (checkinSeconds > 0) {
       log(`N=${n}: check-ins, one in flight per agent, ${checkinSeconds} s against the controller, then the bare server`);
       checkin = await checkinRound(workers, pids(), checkinSeconds); // agents check in with every controller
+      await dropsSoFar('after the check-ins against the controller');
       bareCheckin = await checkinRound(workers, bare.proc.pid!, checkinSeconds, bare.port);
     }
     const closed = workers.map((w) => w.next('bare-closed'));

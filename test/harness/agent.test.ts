@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
-import { startTestController, type TestController } from '../helpers/controller.ts';
+import { startTestController } from '../helpers/controller.ts';
+import { admin, until } from '../helpers/agents.ts';
 import { simHost } from '../platform/wg-sim.ts';
 import { join } from '../../src/agent/node.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/daemon.ts';
@@ -16,22 +17,6 @@ const cleanups: (() => Promise<void>)[] = [];
 t.teardown(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 5000): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await fn()) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for: ${what}`);
-}
-
-async function admin<T>(tc: TestController, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
 
 interface Node {
   name: string;

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
-import { startTestController, type TestController } from '../helpers/controller.ts';
+import { startTestController } from '../helpers/controller.ts';
+import { admin, until } from '../helpers/agents.ts';
 import { simHost } from '../platform/wg-sim.ts';
 import { join } from '../../src/agent/node.ts';
 import { startAgent, type RunningAgent } from '../../src/agent/daemon.ts';
@@ -19,22 +20,6 @@ const cleanups: (() => Promise<void>)[] = [];
 t.teardown(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out after ${ms} ms waiting for: ${what}`);
-}
-
-async function admin<T>(tc: TestController, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await tc.fetch(`${tc.apiUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${tc.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
 
 const counts = async () => {
   const m = await catchUps.get();
@@ -69,14 +54,14 @@ t.test('after a crash, agents whose views are current get no whole view; a stale
   const version = async () => (await admin<{ version: number }>(tc, 'GET', '/networks/office')).version;
   const held = async (n: (typeof nodes)[number]) => (await loadState(n.dir, 'office')).view?.version;
   const v0 = await version();
-  await until('every agent holds the network\'s version', async () => (await Promise.all(nodes.map(held))).every((v) => v === v0));
+  await until('every agent holds the network\'s version', async () => (await Promise.all(nodes.map(held))).every((v) => v === v0), 15_000);
 
   // c4 stops; a change it does not see (c2's keepalive... the network's) makes its view stale
   const c4 = nodes[3]!;
   await c4.agent!.stop();
   await admin(tc, 'PATCH', '/networks/office', { keepalive: 17 });
   const v1 = await version();
-  await until('the running agents hold the change', async () => (await Promise.all(nodes.slice(0, 3).map(held))).every((v) => v === v1));
+  await until('the running agents hold the change', async () => (await Promise.all(nodes.slice(0, 3).map(held))).every((v) => v === v1), 15_000);
 
   // the controller "crashes": it closes, and its lock is left as a dead owner's
   await tc.ctl.close();
@@ -87,7 +72,7 @@ t.test('after a crash, agents whose views are current get no whole view; a stale
   up = true;
   const v2 = await version();
   assert.ok(v2 > v1 + 1000, `versions moved past what was served (${v1} -> ${v2})`);
-  await until('the running agents take the new version', async () => (await Promise.all(nodes.slice(0, 3).map(held))).every((v) => v === v2));
+  await until('the running agents take the new version', async () => (await Promise.all(nodes.slice(0, 3).map(held))).every((v) => v === v2), 15_000);
   const after = await counts();
   assert.equal(after.view - before.view, 0, 'a whole view was sent to an agent whose view was current');
   assert.ok(after.inStep - before.inStep >= 3, `in step by digest: ${after.inStep - before.inStep}`);
@@ -95,11 +80,11 @@ t.test('after a crash, agents whose views are current get no whole view; a stale
 
   // c4 comes back with the view from before the keepalive change: it is sent its view
   await run(c4);
-  await until('c4 takes the current view', async () => (await held(c4)) === v2);
+  await until('c4 takes the current view', async () => (await held(c4)) === v2, 15_000);
   assert.equal((await loadState(c4.dir, 'office')).view!.network.keepalive, 17);
   assert.ok((await counts()).view - after.view >= 1, 'c4 got a whole view');
   // and changes flow as before
   await admin(tc, 'PATCH', '/networks/office', { keepalive: 19 });
   const v3 = await version();
-  await until('every agent holds the next change', async () => (await Promise.all(nodes.map(held))).every((v) => v === v3));
+  await until('every agent holds the next change', async () => (await Promise.all(nodes.map(held))).every((v) => v === v3), 15_000);
 });
