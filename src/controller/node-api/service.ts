@@ -218,11 +218,13 @@ export class NodeApi {
     const controllers = this.ctx.grpcPublicAddr.split(',');
     if (req.knownVersion === version) return { version, changed: false, controllers, ...paths };
     // A few changes behind: the deltas since its version (an agent coming back to a restarted
-    // controller, or starting just after its join), not a whole view of the network.
-    const latest = this.history?.latest(node.network);
-    if (req.acceptsDeltas && this.history && latest !== undefined && latest >= version && req.knownVersion > 0 && req.knownVersion < version) {
-      const members = (await this.views.membersOf(node.network)).rows.length;
-      const deltas = this.history.since(node.network, req.knownVersion, latest, { id: current.id, approved: current.approved }, catchUpLimit(members));
+    // controller, or starting just after its join), not a whole view of the network; up to the
+    // changes seen here, when they reach what a whole view would hold now (the members' version,
+    // which trails the network's by the writes still on their way, as the view's does).
+    const latest = this.history?.latest(node.network) ?? 0;
+    const m = req.acceptsDeltas && latest > 0 && req.knownVersion > 0 && req.knownVersion < version ? await this.views.membersOf(node.network) : null;
+    if (this.history && m && latest >= m.version && latest > req.knownVersion) {
+      const deltas = this.history.since(node.network, req.knownVersion, latest, { id: current.id, approved: current.approved }, catchUpLimit(m.rows.length));
       if (deltas) {
         catchUps.inc({ how: 'deltas', via: 'check-in' });
         return { version: latest, changed: true, deltas, controllers, ...paths };

@@ -91,15 +91,18 @@ export class WatchHub {
   }
 
   /** Queues the deltas from `from` to the latest change held for `sub`, when they are all held
-   * and reach `current`; else, when the view the node holds (`digest`) is the current one, an
+   * and reach the members' version; else, when the view the node holds (`digest`) is the current one, an
    * empty delta that moves it to the current version; a snapshot otherwise. */
   private enqueueCatchUp(sub: Sub, from: number, current: number, digest: string): void {
     sub.queue = sub.queue.then(async () => {
       const to = this.history.latest(sub.node.network);
       let events = null;
-      if (to !== undefined && to >= current && from > 0 && from < current) {
-        const members = (await this.views.membersOf(sub.node.network).catch(() => null))?.rows.length ?? 0;
-        events = this.history.since(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(members));
+      if (to !== undefined && from > 0 && from < current) {
+        // Up to the changes seen here, if they reach what a snapshot would hold now (the members'
+        // version): writes still on their way (the network's version counts them already, a
+        // burst of joins always has some) come to this stream as they arrive, like to any other.
+        const m = await this.views.membersOf(sub.node.network).catch(() => null);
+        if (m && to >= m.version) events = this.history.since(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(m.rows.length));
       }
       if (!events && digest) {
         const d = await this.views.digest(sub.node).catch(() => null);
@@ -115,7 +118,7 @@ export class WatchHub {
         return this.sendSnapshot(sub);
       }
       catchUps.inc({ how: 'deltas', via: 'watch' });
-      sub.snapshotVersion = to!;
+      sub.snapshotVersion = Math.max(to!, from);
       for (const ev of events) await sub.out.send(ev);
     });
   }
