@@ -1,7 +1,7 @@
 // The node API over gRPC with TLS from the controller's own CA. Every call but Join is
 // authenticated with the calling node's own credential and acts on that node alone.
 import * as grpc from '@grpc/grpc-js';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { MeshError } from '../../core/errors.ts';
 import type { WatchEvent } from '../../core/change.ts';
@@ -140,7 +140,12 @@ export async function startNodeGrpc(opts: {
   // The listening socket is ours (grpc-js's own listen takes no backlog); grpc-js gets each
   // connection through its public connection injector, TLS and HTTP/2 as with bindAsync.
   const injector = server.createConnectionInjector(creds);
-  const listener = createServer((socket) => injector.injectConnection(socket));
+  const accepted = new Set<Socket>();
+  const listener = createServer((socket) => {
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
+    injector.injectConnection(socket);
+  });
   const port = await new Promise<number>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen({ host: opts.host, port: opts.port, backlog: LISTEN_BACKLOG }, () => {
@@ -154,13 +159,19 @@ export async function startNodeGrpc(opts: {
       new Promise<void>((resolve) => {
         listener.close();
         hub.close();
+        // Whatever grpc-js has not ended by then (a connection still in its TLS handshake is no
+        // session of its own yet) is ended here: the sockets are ours.
+        const done = () => {
+          for (const socket of accepted) socket.destroy();
+          resolve();
+        };
         const t = setTimeout(() => {
           server.forceShutdown();
-          resolve();
+          done();
         }, graceMs);
         server.tryShutdown(() => {
           clearTimeout(t);
-          resolve();
+          done();
         });
       }),
   };
