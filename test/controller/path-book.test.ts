@@ -222,3 +222,21 @@ t.test('changes made while a push is under way are gathered into one next push',
   t.equal(tags.size, 2, `39 changes made during the first push went out in one more push (tags: ${[...tags].join(', ')})`);
   book.close();
 });
+
+t.test('a full mesh\'s first round of reports decides each reported pair once, not every pair of each newly seen node (O(N²), was O(N³))', async (t) => {
+  const n = 40;
+  const members = Array.from({ length: n }, (_, i) => ({ ...row(`m${i}`, `${String(i).padStart(2, '0')}${'K'.repeat(41)}=`), endpoint: `203.0.113.${i + 1}:51821` }));
+  const views = { membersOf: async () => ({ version: 1, rows: members }) } as unknown as ViewBuilder;
+  const store = { subscribe: () => () => {} } as unknown as Store;
+  const book = new PathBook(views, store, null, pino({ level: 'silent' }));
+  book.setSink({ send: () => {}, connected: () => true });
+  for (const [i, m] of members.entries()) book.contact(m, `ipv4:203.0.113.${i + 1}:5000`, [`203.0.113.${i + 1}`]);
+  const nowS = Math.floor(Date.now() / 1000);
+  for (const m of members) {
+    await book.report(m, members.filter((p) => p !== m).map((p) => ({ publicKey: p.publicKey, latestHandshake: nowS, endpoint: p.endpoint!, path: 'direct' })));
+  }
+  const decisions = (book as unknown as { decisions: number }).decisions;
+  t.equal(decisions, n * (n - 1), 'one decision per reported pair (no NAT: what is observed changes no decision)');
+  await tick();
+  t.same((await book.pathsFor(members[0]!)).paths.filter((p) => p.relay), [], 'no pair relayed');
+});

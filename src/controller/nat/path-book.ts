@@ -260,12 +260,18 @@ export class PathBook {
       const before = pf?.observed.get(node.id);
       const endpoint = !p.endpoint ? '' : p.endpoint === before?.endpoint ? before.endpoint : p.endpoint === peer.endpoint ? peer.endpoint : p.endpoint;
       if (fresh && endpoint && path !== 'relayed' && path !== 'probing' && !this.isRelayEndpoint(endpoint)) {
+        // Only a node behind a NAT can turn out to map per destination (hard): for any other,
+        // what is seen changes no pair's decision, and deciding all its pairs again at every
+        // first observation made a full mesh's first round of reports O(N³).
+        const wasHard = this.natted(peer) && this.hard(peer);
         this.factsOf(peer.id).observed.set(node.id, { endpoint, at: now, observerSite: site });
         if (before?.endpoint !== p.endpoint) {
           this.factsEpoch++;
           this.schedule(node.network, [peer.id]);
           // What was seen may show a NAT that maps per destination: relay its hopeless pairs now.
-          for (const m of members) if (m.id !== peer.id && m.approved && peer.approved) await this.decide(peer, m);
+          if (this.natted(peer) && this.hard(peer) !== wasHard) {
+            for (const m of members) if (m.id !== peer.id && m.approved && peer.approved) await this.decide(peer, m);
+          }
         }
       }
       if (path) {
@@ -306,7 +312,11 @@ export class PathBook {
     return (this.hard(a) && this.natted(b)) || (this.hard(b) && this.natted(a));
   }
 
+  /** Pair decisions taken (for tests). */
+  private decisions = 0;
+
   private async decide(x: NodeRow, y: NodeRow): Promise<void> {
+    this.decisions++;
     const [a, b] = x.id < y.id ? [x, y] : [y, x];
     const key = pairKey(a.id, b.id);
     const assigned = this.relays.has(key);
