@@ -306,7 +306,7 @@ export class NetworkWorker {
         : reply.deltas.length
         ? await this.serial(async () => {
           // a Watch event may have moved the view meanwhile: deltas it holds are skipped
-          const caught = this.st.view ? applyDeltas(this.st.view, reply.deltas) : null;
+          const caught = this.st.view && sent ? applyDeltas(this.st.view, sent.version, reply.deltas) : null;
           return caught && caught.version > this.st.view!.version ? this.adopt(caught) : [];
         })
         : [];

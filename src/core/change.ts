@@ -97,15 +97,55 @@ export function deltaFor(receiver: { id: string; approved: boolean }, change: Ch
   }
 }
 
-/** Applies deltas, in version order, to a cached view: those it already holds are skipped; null
- * when one is missing between them (the caller keeps its view and gets the rest later). */
-export function applyDeltas(view: NodeView, events: readonly { version: number; delta: PeerDelta }[]): NodeView | null {
-  let v = view;
-  for (const ev of events) {
-    if (ev.version <= v.version) continue;
-    if (ev.version !== v.version + 1) return null;
-    v = applyDelta(v, ev.version, ev.delta);
+/** One delta that does what `deltas` do in turn (each peer, record and the settings as the last
+ * of them left it): what a node a few changes behind is sent, one event and one apply instead of
+ * one per change. Applied to a view at any version between the first delta's base and the last
+ * delta's version, it gives the view at the last one (what it touches ends as the last delta left
+ * it; what it does not touch is the same in all those views). */
+export function mergeDeltas(deltas: readonly PeerDelta[]): PeerDelta {
+  const upserts = new Map<string, PeerView>(); // by id: a node whose key changed is one peer
+  const idOfKey = new Map<string, string>();
+  const removed = new Set<string>();
+  const records = new Map<string, RecordView | null>();
+  let network: NetworkSettingsView | undefined;
+  let self: SelfView | undefined;
+  for (const d of deltas) {
+    for (const k of d.removed) {
+      removed.add(k);
+      const id = idOfKey.get(k);
+      if (id !== undefined && upserts.get(id)?.publicKey === k) upserts.delete(id);
+    }
+    for (const p of d.upserted) {
+      const before = upserts.get(p.id);
+      if (before && before.publicKey !== p.publicKey) removed.add(before.publicKey);
+      upserts.set(p.id, p);
+      idOfKey.set(p.publicKey, p.id);
+      removed.delete(p.publicKey);
+    }
+    for (const name of d.recordsRemoved ?? []) records.set(name, null);
+    for (const r of d.recordsUpserted ?? []) records.set(r.name, r);
+    if (d.network) network = d.network;
+    if (d.self) self = d.self;
   }
+  const recordsUpserted = [...records.values()].filter((r): r is RecordView => r !== null);
+  const recordsRemoved = [...records].filter(([, r]) => r === null).map(([name]) => name);
+  return {
+    upserted: [...upserts.values()],
+    removed: [...removed],
+    ...(network ? { network } : {}),
+    ...(self ? { self } : {}),
+    ...(recordsUpserted.length ? { recordsUpserted } : {}),
+    ...(recordsRemoved.length ? { recordsRemoved } : {}),
+  };
+}
+
+/** Applies the deltas of a catch-up (see mergeDeltas) to the view held, which must be at least at
+ * `base`, the version the node said it held: those it already holds are skipped. Null when the
+ * view is older than `base` (the caller keeps it and gets the rest later). */
+export function applyDeltas(view: NodeView, base: number, events: readonly { version: number; delta: PeerDelta }[]): NodeView | null {
+  if (view.version < base) return null;
+  let v = view;
+  for (const ev of events) if (ev.version > v.version) v = applyDelta(v, ev.version, ev.delta);
   return v;
 }
 

@@ -55,14 +55,17 @@ t.test('the deltas applied to the view held give the view built at the latest ve
   change({ kind: 'node-removed', network: 'office', version: 3, nodeId: 'id3', publicKey: 'pk3' }, () => state.rows.splice(2, 1));
   change({ kind: 'settings', network: 'office', version: 4, settings: { ...before.network, keepalive: 33 } }, () => (state.net = { ...state.net, keepalive: 33 }));
   const after = buildView(self, net(), state.rows, [], []);
-  assert.deepEqual(applyDeltas(before, h.since('office', 1, 4, me)!), after);
+  assert.deepEqual(applyDeltas(before, 1, h.since('office', 1, 4, me)!), after);
+  // merged into one delta (what is sent): the same view
+  assert.deepEqual(applyDeltas(before, 1, h.catchUp('office', 1, 4, me)!), after);
+  assert.equal(h.catchUp('office', 1, 4, me)!.length, 1);
   // a gap between the view held and the deltas: nothing applied
-  assert.equal(applyDeltas(before, h.since('office', 2, 4, me)!), null);
+  assert.equal(applyDeltas(before, 2, h.since('office', 2, 4, me)!), null);
   h.unsubscribe();
 });
 
-t.test('a node is caught up with at most a quarter of its network in deltas (a view is about that big)', async () => {
+t.test('a node is caught up over at most as many changes as its network has members (past that a view is smaller)', async () => {
   assert.equal(catchUpLimit(0), 16);
-  assert.equal(catchUpLimit(100), 25);
-  assert.equal(catchUpLimit(5000), 1250 > HISTORY ? HISTORY : 1250);
+  assert.equal(catchUpLimit(100), 100);
+  assert.equal(catchUpLimit(5000), HISTORY);
 });

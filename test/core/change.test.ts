@@ -51,3 +51,36 @@ t.test('applying deltas gives the same view as rebuilding it', async () => {
   v = applyDelta(v, 7, sd);
   assert.deepEqual(v, buildView(node(1), { ...net, keepalive: 45, version: 7 }, [node(1), moved, node(4)]));
 });
+
+// A catch-up is one merged delta: applied to the view at its base, or at any version in between,
+// it gives what applying the deltas one by one gives.
+t.test('mergeDeltas: one delta that does what the deltas do in turn, from any view in between', async () => {
+  const { mergeDeltas, applyDelta: apply } = await import('../../src/core/change.ts');
+  type View = Parameters<typeof apply>[0];
+  type Delta = Parameters<typeof apply>[2];
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const peer = (i: number, key = i, keepalive = 20) => ({ id: `id${i}`, name: `n${String(i).padStart(2, '0')}`, publicKey: `k${key}`, allowedIps: [`10.0.0.${i}/32`], endpoint: `192.0.2.${i}:51820`, keepalive, address: `10.0.0.${i}` });
+  for (let run = 0; run < 200; run++) {
+    let view: View = { self: { id: 'me', name: 'me', address: '10.0.0.250', prefixLength: 24, listenPort: 51820, endpoint: '', approved: true }, network: { name: 'n', cidr: '10.0.0.0/24', keepalive: 20, listenPort: 51820 }, peers: [peer(1), peer(2), peer(3)], records: [{ name: 'db', type: 'A' as const, address: '10.0.0.9' }], version: 10 };
+    const views = [view];
+    const deltas: Delta[] = [];
+    for (let i = 0; i < 1 + rnd(8); i++) {
+      const which = rnd(5);
+      const n = 1 + rnd(6);
+      const d: Delta = which === 0 ? { upserted: [peer(n, n + 10 * rnd(3))], removed: [] }
+        : which === 1 ? { upserted: [], removed: [`k${n}`, `k${n + 10}`] }
+        : which === 2 ? { upserted: [], removed: [], network: { ...view.network, keepalive: 10 + rnd(30) } }
+        : which === 3 ? { upserted: [], removed: [], recordsUpserted: [{ name: rnd(2) ? 'db' : 'www', type: 'A' as const, address: `10.0.0.${rnd(200)}` }] }
+        : { upserted: [], removed: [], recordsRemoved: [rnd(2) ? 'db' : 'www'] };
+      deltas.push(d);
+      view = apply(view, view.version + 1, d);
+      views.push(view);
+    }
+    const merged = mergeDeltas(deltas);
+    for (const from of views.slice(0, -1)) assert.deepEqual(apply(from, view.version, merged), view, `run ${run}: from version ${from.version}`);
+  }
+});

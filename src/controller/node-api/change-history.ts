@@ -4,7 +4,7 @@
 // 5,000 nodes a view is 5,000 peers: a restart herd that was owed one view per node built and
 // encoded 25 million peers. Kept in memory only: a restarted controller covers what changed
 // since it started, which is what its herd needs.
-import { deltaFor, type Change, type PeerDelta, type WatchEvent } from '../../core/change.ts';
+import { deltaFor, mergeDeltas, type Change, type PeerDelta, type WatchEvent } from '../../core/change.ts';
 import type { Store } from '../store/store.ts';
 
 /** Changes kept per network. */
@@ -18,9 +18,10 @@ interface Held {
   pending?: WatchEvent;
 }
 
-/** Most deltas a node is sent to catch up, in a network of `members` nodes: past it a whole view
- * is about as large (each delta carries about one peer). */
-export const catchUpLimit = (members: number): number => Math.min(HISTORY, Math.max(16, Math.ceil(members / 4)));
+/** Most changes a node is caught up over, in a network of `members` nodes. They go as one merged
+ * delta (see catchUp), which names each peer at most once, so it is never larger than a whole
+ * view; past `members` changes a view is likely smaller. */
+export const catchUpLimit = (members: number): number => Math.min(HISTORY, Math.max(16, members));
 
 type DeltaEvent = { version: number; delta: PeerDelta };
 
@@ -72,6 +73,15 @@ export class ChangeHistory {
   private shared(h: Held, approved: boolean, d: PeerDelta): DeltaEvent {
     const key = approved ? 'approved' : 'pending';
     return (h[key] ??= { version: h.change.version, delta: d }) as DeltaEvent;
+  }
+
+  /** The event that brings `receiver` from version `from` to `to`: the one change's own (shared)
+   * event, or the changes merged into one delta (mergeDeltas); [] when there is nothing to send;
+   * null as for `since`. */
+  catchUp(network: string, from: number, to: number, receiver: { id: string; approved: boolean }, max = this.limit): DeltaEvent[] | null {
+    const events = this.since(network, from, to, receiver, max);
+    if (!events || events.length <= 1) return events;
+    return [{ version: events[events.length - 1]!.version, delta: mergeDeltas(events.map((e) => e.delta)) }];
   }
 
   /** The deltas that bring `receiver` from version `from` to `to`, in order; null when they are

@@ -224,7 +224,7 @@ export class NodeApi {
     const latest = this.history?.latest(node.network) ?? 0;
     const m = req.acceptsDeltas && latest > 0 && req.knownVersion > 0 && req.knownVersion < version ? await this.views.membersOf(node.network) : null;
     if (this.history && m && latest >= m.version && latest > req.knownVersion) {
-      const deltas = this.history.since(node.network, req.knownVersion, latest, { id: current.id, approved: current.approved }, catchUpLimit(m.rows.length));
+      const deltas = this.history.catchUp(node.network, req.knownVersion, latest, { id: current.id, approved: current.approved }, catchUpLimit(m.rows.length));
       if (deltas) {
         catchUps.inc({ how: 'deltas', via: 'check-in' });
         return { version: latest, changed: true, deltas, controllers, ...paths };

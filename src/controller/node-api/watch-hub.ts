@@ -102,7 +102,7 @@ export class WatchHub {
         // version): writes still on their way (the network's version counts them already, a
         // burst of joins always has some) come to this stream as they arrive, like to any other.
         const m = await this.views.membersOf(sub.node.network).catch(() => null);
-        if (m && to >= m.version) events = this.history.since(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(m.rows.length));
+        if (m && to >= m.version) events = this.history.catchUp(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(m.rows.length));
       }
       if (!events && digest) {
         const d = await this.views.digest(sub.node).catch(() => null);
