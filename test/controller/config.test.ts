@@ -1,11 +1,19 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveServerConfig } from '../../src/controller/config.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'meshctl-cfg-'));
+const made: string[] = [];
+t.teardown(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+const dir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'meshctl-cfg-'));
+  made.push(d);
+  return d;
+};
 
 t.test('defaults: 0.0.0.0:8081 and 0.0.0.0:50051', async () => {
   const c = resolveServerConfig({ dataDir: dir(), publicHost: '10.0.0.1' });

@@ -45,7 +45,8 @@ t.test('two controllers on PostgreSQL serve one mesh, and agents fail over', { s
   const hostsB = `127.0.0.1:${pb},127.0.0.1:${pa}`;
   const a = await startTestController({ grpc: true, grpcPort: pa, store: url, caDir, publicHost: hostsA });
   let aUp = true;
-  t.teardown(async () => { if (aUp) await a.stop(); });
+  // closed on purpose half-way: its data directory still goes
+  t.teardown(async () => { if (aUp) await a.stop(); else await rm(a.dataDir, { recursive: true, force: true }); });
   const b = await startTestController({ grpc: true, grpcPort: pb, store: url, caDir, publicHost: hostsB });
   t.teardown(() => b.stop());
 
