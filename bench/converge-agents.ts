@@ -15,7 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { NodeClient, type CheckInRequest } from '../src/agent/client.ts';
 import type { WatchEvent } from '../src/core/change.ts';
 import type { NodeView, PeerView, SelfView } from '../src/core/view.ts';
-import { digestOf, peerTerm, sumWithout } from '../src/core/view-digest.ts';
+import { digestOf, peerTerm, sumTerms, sumWithout } from '../src/core/view-digest.ts';
 
 const abs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,13 +116,8 @@ async function digests(): Promise<void> {
   if (va.version !== vb.version) return; // a change in between: no digests this time
   const byKey = new Map<string, PeerView>(va.peers.map((p) => [p.publicKey, p]));
   for (const p of vb.peers) if (!byKey.has(p.publicKey)) byKey.set(p.publicKey, p);
-  const terms = new Map<string, bigint>();
-  let sum = 0n;
-  for (const [k, p] of byKey) {
-    const term = peerTerm(p);
-    terms.set(k, term);
-    sum = (sum + term) % (1n << 256n);
-  }
+  const terms = new Map([...byKey].map(([k, p]) => [k, peerTerm(p)] as const));
+  const sum = sumTerms(terms.values());
   for (const a of agents) {
     const own = a.version === va.version ? terms.get(a.publicKey) : undefined;
     a.digest = own !== undefined ? digestOf(a.self, va.network, va.records, sumWithout(sum, own), byKey.size - 1) : '';

@@ -19,8 +19,15 @@ export function peerTerm(p: PeerView): bigint {
   return BigInt(`0x${sha(JSON.stringify([p.id, p.name, p.publicKey, [...(p.allowedIps ?? [])], p.endpoint ?? '', Number(p.keepalive ?? 0), p.address, p.client === true]))}`);
 }
 
+/** The sum of terms, in the digest's arithmetic. */
+export function sumTerms(terms: Iterable<bigint>): bigint {
+  let sum = 0n;
+  for (const t of terms) sum += t;
+  return sum % MOD;
+}
+
 /** The sum of the peers' terms. */
-export const peersSum = (peers: readonly PeerView[]): bigint => peers.reduce((s, p) => (s + peerTerm(p)) % MOD, 0n);
+export const peersSum = (peers: readonly PeerView[]): bigint => sumTerms(peers.map(peerTerm));
 
 /** `a - b` in the sum's arithmetic (a peer taken out). */
 export const sumWithout = (a: bigint, b: bigint): bigint => (((a - b) % MOD) + MOD) % MOD;

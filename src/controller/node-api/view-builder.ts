@@ -5,7 +5,7 @@
 import { MeshError } from '../../core/errors.ts';
 import { sortRecords, type RecordView } from '../../core/dns.ts';
 import { buildView, peerOf, selfOf, settingsOf, type NodeView, type ViewClient, type ViewNode } from '../../core/view.ts';
-import { digestOf, peerTerm, sumWithout } from '../../core/view-digest.ts';
+import { digestOf, peerTerm, sumTerms, sumWithout } from '../../core/view-digest.ts';
 import type { Change } from '../../core/change.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 
@@ -29,25 +29,19 @@ const STALE_MS = 1000;
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-const keyIndexes = new WeakMap<readonly NodeRow[], ReadonlyMap<string, NodeRow>>();
+const indexes = { id: new WeakMap<readonly NodeRow[], ReadonlyMap<string, NodeRow>>(), publicKey: new WeakMap<readonly NodeRow[], ReadonlyMap<string, NodeRow>>() };
 
-/** Members by public key. Member lists are never changed in place (a change makes a new one), so
- * the index is built once per list: a check-in's reported peers are looked up, not the network
- * scanned per check-in. */
-export function byPublicKey(rows: readonly NodeRow[]): ReadonlyMap<string, NodeRow> {
-  let m = keyIndexes.get(rows);
-  if (!m) keyIndexes.set(rows, (m = new Map(rows.map((r) => [r.publicKey, r]))));
+/** Members by id or by public key. Member lists are never changed in place (a change makes a new
+ * one), so each index is built once per list. */
+function membersBy(rows: readonly NodeRow[], key: 'id' | 'publicKey'): ReadonlyMap<string, NodeRow> {
+  let m = indexes[key].get(rows);
+  if (!m) indexes[key].set(rows, (m = new Map(rows.map((r) => [r[key], r]))));
   return m;
 }
 
-const idIndexes = new WeakMap<readonly NodeRow[], ReadonlyMap<string, NodeRow>>();
-
-/** Members by id, built once per (never changed) member list. */
-function byId(rows: readonly NodeRow[]): ReadonlyMap<string, NodeRow> {
-  let m = idIndexes.get(rows);
-  if (!m) idIndexes.set(rows, (m = new Map(rows.map((r) => [r.id, r]))));
-  return m;
-}
+/** Members by public key: a check-in's reported peers are looked up, not the network scanned
+ * per check-in. */
+export const byPublicKey = (rows: readonly NodeRow[]): ReadonlyMap<string, NodeRow> => membersBy(rows, 'publicKey');
 
 /** Each member's term of the view digest's peer sum, per row object (a change makes new rows
  * only for what it changed) and keepalive (peers carry it). */
@@ -62,14 +56,8 @@ const sums = new WeakMap<readonly NodeRow[], { keepalive: number; sum: bigint; c
 function approvedSum(rows: readonly NodeRow[], keepalive: number): { sum: bigint; count: number } {
   let s = sums.get(rows);
   if (!s || s.keepalive !== keepalive) {
-    let sum = 0n;
-    let count = 0;
-    for (const r of rows) {
-      if (!r.approved) continue;
-      sum += termOf(r, keepalive);
-      count++;
-    }
-    sums.set(rows, (s = { keepalive, sum: sum % (1n << 256n), count }));
+    const approved = rows.filter((r) => r.approved);
+    sums.set(rows, (s = { keepalive, sum: sumTerms(approved.map((r) => termOf(r, keepalive))), count: approved.length }));
   }
   return s;
 }
@@ -191,10 +179,7 @@ export class ViewBuilder {
   /** The view of `node`: itself, its network's settings, its peers. Its version is the version
    * of the members it was built from. */
   async view(node: NodeRow): Promise<NodeView> {
-    const net = await this.store.getNetwork(node.network);
-    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
-    const m = await this.membersOf(node.network);
-    const self = byId(m.rows).get(node.id) ?? node;
+    const { net, m, self } = await this.place(node);
     return buildView(self, { ...net, version: m.version }, m.rows, m.clients, m.records);
   }
 
@@ -202,19 +187,24 @@ export class ViewBuilder {
    * version, without building it: O(1) per node once its network's member sum is made. Null for
    * an ingress gateway (its view has client peers): it is sent its view. */
   async digest(node: NodeRow): Promise<{ version: number; digest: string } | null> {
-    const net = await this.store.getNetwork(node.network);
-    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
-    const m = await this.membersOf(node.network);
-    const self = byId(m.rows).get(node.id) ?? node;
+    const { net, m, self, member } = await this.place(node);
     if (self.ingress) return null;
     let sum = 0n;
     let count = 0;
     if (self.approved) {
       const all = approvedSum(m.rows, net.keepalive);
-      const member = byId(m.rows).get(self.id) === self;
       sum = member ? sumWithout(all.sum, termOf(self, net.keepalive)) : all.sum;
       count = member ? all.count - 1 : all.count;
     }
     return { version: m.version, digest: digestOf(selfOf(self, net), settingsOf(net), m.records, sum, count) };
+  }
+
+  /** `node`'s network, its members, and its own row among them (`member`), else `node` itself. */
+  private async place(node: NodeRow) {
+    const net = await this.store.getNetwork(node.network);
+    if (!net) throw new MeshError('NODE_REMOVED', `network "${node.network}" no longer exists`);
+    const m = await this.membersOf(node.network);
+    const row = membersBy(m.rows, 'id').get(node.id);
+    return { net, m, self: row ?? node, member: row !== undefined };
   }
 }
