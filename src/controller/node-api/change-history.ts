@@ -5,7 +5,8 @@
 // encoded 25 million peers. Kept in memory only: a restarted controller covers what changed
 // since it started, which is what its herd needs.
 import { deltaFor, mergeDeltas, type Change, type PeerDelta, type WatchEvent } from '../../core/change.ts';
-import type { Store } from '../store/store.ts';
+import type { NodeRow, Store } from '../store/store.ts';
+import type { ViewBuilder } from './view-builder.ts';
 
 /** Changes kept per network. */
 export const HISTORY = 1024;
@@ -102,4 +103,25 @@ export class ChangeHistory {
     }
     return out;
   }
+}
+
+/** The deltas that catch `receiver` up from version `from` (the network is at `current`) as far as
+ * the changes seen here go, when that reaches what a whole view built now would hold: the
+ * members' version, which trails `current` by the writes still on their way (a burst of joins
+ * always has some; they reach the node as they are made). Null when it needs a whole view. */
+export async function deltasSince(history: ChangeHistory, views: ViewBuilder, network: string, from: number, current: number, receiver: { id: string; approved: boolean }): Promise<{ to: number; events: DeltaEvent[] } | null> {
+  const to = history.latest(network);
+  if (to === undefined || from <= 0 || from >= current) return null;
+  const m = await views.membersOf(network).catch(() => null);
+  if (!m || to < m.version) return null;
+  const events = history.catchUp(network, from, to, receiver, catchUpLimit(m.rows.length));
+  return events ? { to, events } : null;
+}
+
+/** The version of `node`'s current view when that view is what the node holds (`digest`, see
+ * core/view-digest.ts) and newer than its `from`; null otherwise (no digest, another view). */
+export async function inStepAt(views: ViewBuilder, node: NodeRow, digest: string | undefined, from: number): Promise<number | null> {
+  if (!digest) return null;
+  const d = await views.digest(node);
+  return d && d.digest === digest && d.version > from ? d.version : null;
 }

@@ -14,7 +14,7 @@ import { JoinLimiter } from './join-limiter.ts';
 import type { PathBook, PathUpdate, ReportedPeer } from '../nat/path-book.ts';
 import { TokenBuckets } from './rate-limit.ts';
 import { ReportBook } from '../report-book.ts';
-import { catchUpLimit, type ChangeHistory } from './change-history.ts';
+import { deltasSince, inStepAt, type ChangeHistory } from './change-history.ts';
 import type { PeerDelta } from '../../core/change.ts';
 
 /** The least time between two endpoint or port changes of one node taken from check-ins. */
@@ -221,23 +221,17 @@ export class NodeApi {
     // controller, or starting just after its join), not a whole view of the network; up to the
     // changes seen here, when they reach what a whole view would hold now (the members' version,
     // which trails the network's by the writes still on their way, as the view's does).
-    const latest = this.history?.latest(node.network) ?? 0;
-    const m = req.acceptsDeltas && latest > 0 && req.knownVersion > 0 && req.knownVersion < version ? await this.views.membersOf(node.network) : null;
-    if (this.history && m && latest >= m.version && latest > req.knownVersion) {
-      const deltas = this.history.catchUp(node.network, req.knownVersion, latest, { id: current.id, approved: current.approved }, catchUpLimit(m.rows.length));
-      if (deltas) {
-        catchUps.inc({ how: 'deltas', via: 'check-in' });
-        return { version: latest, changed: true, deltas, controllers, ...paths };
-      }
+    const caught = req.acceptsDeltas && this.history ? await deltasSince(this.history, this.views, node.network, req.knownVersion, version, { id: current.id, approved: current.approved }) : null;
+    if (caught && caught.to > req.knownVersion) {
+      catchUps.inc({ how: 'deltas', via: 'check-in' });
+      return { version: caught.to, changed: true, deltas: caught.events, controllers, ...paths };
     }
     // Not held here (a restarted controller), or versions moved past what the node holds (after
     // a crash): what it holds may still be the current view. Its digest says so in O(1).
-    if (req.acceptsDeltas && req.viewDigest) {
-      const d = await this.views.digest(current);
-      if (d && d.digest === req.viewDigest && d.version > req.knownVersion) {
-        catchUps.inc({ how: 'in-step', via: 'check-in' });
-        return { version: d.version, changed: true, inStep: true, controllers, ...paths };
-      }
+    const inStep = req.acceptsDeltas ? await inStepAt(this.views, current, req.viewDigest, req.knownVersion) : null;
+    if (inStep !== null) {
+      catchUps.inc({ how: 'in-step', via: 'check-in' });
+      return { version: inStep, changed: true, inStep: true, controllers, ...paths };
     }
     // The view's own version: it may trail the network's by changes still on their way to the
     // view builder, and the node must not believe it holds them.

@@ -7,7 +7,7 @@ import type { Change, PathUpdate, WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
-import { catchUpLimit, type ChangeHistory } from './change-history.ts';
+import { deltasSince, inStepAt, type ChangeHistory } from './change-history.ts';
 import type { Logger } from 'pino';
 import { catchUps, pushLatency } from '../metrics.ts';
 
@@ -95,31 +95,21 @@ export class WatchHub {
    * empty delta that moves it to the current version; a snapshot otherwise. */
   private enqueueCatchUp(sub: Sub, from: number, current: number, digest: string): void {
     sub.queue = sub.queue.then(async () => {
-      const to = this.history.latest(sub.node.network);
-      let events = null;
-      if (to !== undefined && from > 0 && from < current) {
-        // Up to the changes seen here, if they reach what a snapshot would hold now (the members'
-        // version): writes still on their way (the network's version counts them already, a
-        // burst of joins always has some) come to this stream as they arrive, like to any other.
-        const m = await this.views.membersOf(sub.node.network).catch(() => null);
-        if (m && to >= m.version) events = this.history.catchUp(sub.node.network, from, to, { id: sub.node.id, approved: sub.approved }, catchUpLimit(m.rows.length));
-      }
-      if (!events && digest) {
-        const d = await this.views.digest(sub.node).catch(() => null);
-        if (d && d.digest === digest && d.version > from) {
+      const caught = await deltasSince(this.history, this.views, sub.node.network, from, current, { id: sub.node.id, approved: sub.approved });
+      if (!caught) {
+        const version = await inStepAt(this.views, sub.node, digest, from).catch(() => null);
+        if (version !== null) {
           catchUps.inc({ how: 'in-step', via: 'watch' });
-          sub.snapshotVersion = d.version;
-          await sub.out.send({ version: d.version, delta: { upserted: [], removed: [] } });
+          sub.snapshotVersion = version;
+          await sub.out.send({ version, delta: { upserted: [], removed: [] } });
           return;
         }
-      }
-      if (!events) {
         catchUps.inc({ how: 'view', via: 'watch' });
         return this.sendSnapshot(sub);
       }
       catchUps.inc({ how: 'deltas', via: 'watch' });
-      sub.snapshotVersion = Math.max(to!, from);
-      for (const ev of events) await sub.out.send(ev);
+      sub.snapshotVersion = Math.max(caught.to, from);
+      for (const ev of caught.events) await sub.out.send(ev);
     });
   }
 
@@ -181,16 +171,15 @@ export class WatchHub {
       for (let j = i; j < Math.min(list.length, i + CHUNK); j++) {
         const sub = list[j]!;
         if (subs.get(sub.node.id) !== sub) continue; // gone or replaced meanwhile
-        const d = this.history.eventFor(c, { id: sub.node.id, approved: sub.approved });
-        if (d === 'snapshot') {
+        const ev = this.history.eventFor(c, { id: sub.node.id, approved: sub.approved });
+        if (ev === 'snapshot') {
           if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
           this.enqueueSnapshot(sub, sent, c.kind === 'resync', c.kind === 'resync' ? undefined : c.version);
-        } else if (d === 'removed') {
+        } else if (ev === 'removed') {
           subs.delete(sub.node.id);
           const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
           sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
         } else {
-          const ev = d;
           sub.queue = sub.queue.then(async () => {
             if (c.version > sub.snapshotVersion) {
               await sub.out.send(ev);
