@@ -7,7 +7,7 @@ import { applyDelta, applyDeltas, type WatchEvent } from '../core/change.ts';
 import { viewDigest } from '../core/view-digest.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
-import { NodeClient } from './client.ts';
+import { NodeClient, type CheckInReply } from './client.ts';
 import { failoverJitterMs, newControllerList, serversOf } from './failover.ts';
 import { listenPortOf, loadState, saveState, type NetworkState } from './state.ts';
 import { leavingFile, stateFile } from './paths.ts';
@@ -300,18 +300,23 @@ export class NetworkWorker {
     }
     const changes = reply.view
       ? await this.serial(() => this.adopt(reply.view!))
-      : reply.inStep
-        // still current (checked by digest): the version moves, what is held stays
-        ? await this.serial(async () => (this.st.view && sent && viewDigest(this.st.view) === viewDigest(sent) && reply.version > this.st.view.version ? this.adopt({ ...this.st.view, version: reply.version }) : []))
-        : reply.deltas.length
-        ? await this.serial(async () => {
-          // a Watch event may have moved the view meanwhile: deltas it holds are skipped
-          const caught = this.st.view && sent ? applyDeltas(this.st.view, sent.version, reply.deltas) : null;
-          return caught && caught.version > this.st.view!.version ? this.adopt(caught) : [];
-        })
+      : reply.inStep || reply.deltas.length
+        ? await this.serial(() => this.caughtUp(reply, sent))
         : [];
     if (reply.paths) await this.serial(() => this.adoptPaths(reply.paths!));
     return { network: this.network, version: reply.version, changed: reply.changed, peers: this.st.view?.peers.length ?? 0, changes };
+  }
+
+  /** A check-in reply that brings no view: the view held is current (by its digest: the version
+   * moves, what is held stays), or the deltas since the version sent. A Watch event may have moved
+   * the view meanwhile: a digest that no longer matches changes nothing, deltas it holds are skipped. */
+  private async caughtUp(reply: CheckInReply, sent: NodeView | null): Promise<string[]> {
+    const held = this.st.view;
+    if (!held || !sent) return [];
+    const next = reply.inStep
+      ? (viewDigest(held) === viewDigest(sent) ? { ...held, version: reply.version } : null)
+      : applyDeltas(held, sent.version, reply.deltas);
+    return next && next.version > held.version ? this.adopt(next) : [];
   }
 
   /** Stops answering for this network's names and undoes the host's use of them. */
