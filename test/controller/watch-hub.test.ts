@@ -216,3 +216,57 @@ t.test('a write in flight (the network\'s version counts it, its change has not 
   assert.deepEqual(s.events.map((e) => [e.version, 'delta' in e]), [[3, true], [4, true]]);
   hub.close();
 });
+
+// A burst of changes faster than they can be written to every stream (5,000 streams and joins
+// coming at 30 a second) goes out as one delta per stream for the changes made meanwhile, not
+// one write per change and stream.
+t.test('changes that come while earlier ones wait to be fanned out go to each stream as one merged delta', async () => {
+  const { store, state, change } = fakeStore(300); // more streams than are written per turn
+  const hub = hubOn(store);
+  const subs = state.rows.map((r) => {
+    const s = subscriber();
+    hub.add(r, 1, 1, s.out);
+    return s;
+  });
+  const [j301, j302] = [memberRow(301), memberRow(302)];
+  change({ kind: 'node-upserted', network: 'office', version: 2, node: j301, keepalive: 20 }, () => state.rows.push(j301));
+  change({ kind: 'node-upserted', network: 'office', version: 3, node: j302, keepalive: 20 }, () => state.rows.push(j302));
+  change({ kind: 'node-removed', network: 'office', version: 4, nodeId: 'id7', publicKey: 'pk7' }, () => state.rows.splice(6, 1));
+  change(settings(5, 30));
+  const moved = { ...state.rows[4]!, endpoint: '172.31.9.9:51821' };
+  change({ kind: 'node-upserted', network: 'office', version: 6, node: moved, keepalive: 30 }, () => (state.rows[4] = moved));
+  await settle();
+  const others = subs.filter((_, i) => i !== 4 && i !== 6);
+  for (const s of others) assert.equal(s.events.length, 1, 'one event per stream for five changes');
+  const ev = others[0]!.events[0]!;
+  assert.ok('delta' in ev);
+  assert.equal(ev.version, 6);
+  assert.deepEqual(ev.delta.upserted.map((p) => p.publicKey).sort(), ['pk301', 'pk302', 'pk5']);
+  assert.deepEqual(ev.delta.removed, ['pk7']);
+  assert.equal(ev.delta.network?.keepalive, 30);
+  assert.ok(others.every((s) => s.events[0] === ev), 'streams with the same approval share one event object');
+  // the node removed is told so; the node whose own record changed gets its whole view
+  assert.deepEqual([subs[6]!.events.length, subs[6]!.ended.map((e) => e.code)], [0, ['NODE_REMOVED']]);
+  assert.equal(subs[4]!.events.length, 1);
+  const own = subs[4]!.events[0]!;
+  assert.ok('snapshot' in own && own.version === 6 && own.snapshot.self.endpoint === '172.31.9.9:51821');
+
+  // changes made while a fan-out is on its way (here: as the first stream is written) wait for it
+  // and then go out together
+  const j303 = memberRow(303);
+  const first = subs[0]!;
+  const send = first.out.send;
+  first.out.send = (e: WatchEvent) => {
+    if (e.version === 7) {
+      change({ kind: 'node-upserted', network: 'office', version: 8, node: j303, keepalive: 30 }, () => state.rows.push(j303));
+      change(settings(9, 35));
+    }
+    return send(e);
+  };
+  change(settings(7, 32));
+  await settle();
+  for (const s of [first, others.at(-1)!]) {
+    assert.deepEqual(s.events.slice(1).map((e) => [e.version, 'delta' in e && e.delta.upserted.map((p) => p.publicKey), 'delta' in e && e.delta.network?.keepalive]), [[7, [], 32], [9, ['pk303'], 35]]);
+  }
+  hub.close();
+});

@@ -3,7 +3,7 @@
 // Snapshots share one read of the network's members per version (ViewBuilder), are built one per
 // turn of the event loop (so that keepalives and other calls are served during a storm of them),
 // and make the deltas queued behind them that they already contain unnecessary.
-import type { Change, PathUpdate, WatchEvent } from '../../core/change.ts';
+import { mergeDeltas, type Change, type PathUpdate, type PeerDelta, type WatchEvent } from '../../core/change.ts';
 import { MeshError } from '../../core/errors.ts';
 import type { Store, NodeRow } from '../store/store.ts';
 import type { ViewBuilder } from './view-builder.ts';
@@ -18,6 +18,30 @@ export interface Subscriber {
   /** Sends one event; a promise means "wait before the next" (the stream's buffer is full). */
   send(ev: WatchEvent): unknown;
   end(err: MeshError): void;
+}
+
+type DeltaEvent = { version: number; delta: PeerDelta };
+
+interface Waiting {
+  c: Change;
+  /** When the store emitted it (push latency). */
+  t0: number;
+}
+
+/** `batch` cut into what can be fanned out as one merged delta, in order: a resync or a network's
+ * deletion goes on its own. */
+function runs(batch: readonly Waiting[]): Waiting[][] {
+  const out: Waiting[][] = [];
+  let run: Waiting[] = [];
+  for (const w of batch) {
+    if (w.c.kind === 'resync' || w.c.kind === 'network-deleted') {
+      if (run.length) out.push(run);
+      out.push([w]);
+      run = [];
+    } else run.push(w);
+  }
+  if (run.length) out.push(run);
+  return out;
 }
 
 interface Sub {
@@ -41,6 +65,8 @@ export class WatchHub {
   private readonly pathEvents = new WeakMap<PathUpdate, WatchEvent>();
   /** Changes are fanned out one after another (in version order), each over several turns. */
   private fanning: Promise<void> = Promise.resolve();
+  /** Per network, the changes waiting for the fan-out of earlier ones to finish. */
+  private readonly waiting = new Map<string, Waiting[]>();
 
   constructor(store: Store, views: ViewBuilder, history: ChangeHistory, log: Logger) {
     this.views = views;
@@ -153,43 +179,104 @@ export class WatchHub {
   /** Fans `c` out after every earlier change, CHUNK streams per turn of the event loop: a change
    * in a network of thousands of streams would otherwise write to all of them in one turn (and a
    * burst of joins, each fanned out to every stream, held the loop for seconds: keepalive pings
-   * went unanswered and clients dropped their connections). */
+   * went unanswered and clients dropped their connections). Changes that arrive while earlier
+   * ones of their network are still waiting to be fanned out join them, and go out together as
+   * one merged delta per stream (see fanOutMerged). */
   private fanOut(c: Change): void {
-    const t0 = performance.now();
-    this.fanning = this.fanning.then(() => this.fanOutChunked(c, t0));
+    const p = { c, t0: performance.now() };
+    const waiting = this.waiting.get(c.network);
+    if (waiting) {
+      waiting.push(p);
+      return;
+    }
+    const batch = [p];
+    this.waiting.set(c.network, batch);
+    this.fanning = this.fanning.then(async () => {
+      if (this.waiting.get(c.network) === batch) this.waiting.delete(c.network);
+      for (const run of runs(batch)) {
+        if (run.length === 1) await this.fanOutOne(run[0]!.c, run[0]!.t0);
+        else await this.fanOutMerged(run);
+      }
+    });
   }
 
-  private async fanOutChunked(c: Change, t0: number): Promise<void> {
-    const subs = this.byNetwork.get(c.network);
+  /** Calls `each` for every stream of `network` as it is now, CHUNK per turn of the event loop,
+   * skipping those gone or replaced meanwhile. */
+  private async forEachSub(network: string, each: (sub: Sub, subs: Map<string, Sub>) => void): Promise<void> {
+    const subs = this.byNetwork.get(network);
     if (!subs) return;
-    const sent = () => pushLatency.observe((performance.now() - t0) / 1000);
-    // Receivers that get the same delta get the same event object: the node API encodes each
-    // event once (see grpc-server.ts), not once per stream.
     const list = [...subs.values()];
     for (let i = 0; i < list.length; i += CHUNK) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       for (let j = i; j < Math.min(list.length, i + CHUNK); j++) {
         const sub = list[j]!;
-        if (subs.get(sub.node.id) !== sub) continue; // gone or replaced meanwhile
-        const ev = this.history.eventFor(c, { id: sub.node.id, approved: sub.approved });
-        if (ev === 'snapshot') {
-          if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
-          this.enqueueSnapshot(sub, sent, c.kind === 'resync', c.kind === 'resync' ? undefined : c.version);
-        } else if (ev === 'removed') {
-          subs.delete(sub.node.id);
-          const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
-          sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
-        } else {
-          sub.queue = sub.queue.then(async () => {
-            if (c.version > sub.snapshotVersion) {
-              await sub.out.send(ev);
-              sent();
-            }
-          });
-        }
+        if (subs.get(sub.node.id) === sub) each(sub, subs);
       }
     }
-    if (subs.size === 0 && this.byNetwork.get(c.network) === subs) this.byNetwork.delete(c.network);
+    if (subs.size === 0 && this.byNetwork.get(network) === subs) this.byNetwork.delete(network);
+  }
+
+  private fanOutOne(c: Change, t0: number): Promise<void> {
+    const sent = () => pushLatency.observe((performance.now() - t0) / 1000);
+    // Receivers that get the same delta get the same event object: the node API encodes each
+    // event once (see grpc-server.ts), not once per stream.
+    return this.forEachSub(c.network, (sub, subs) => {
+      const ev = this.history.eventFor(c, { id: sub.node.id, approved: sub.approved });
+      if (ev === 'snapshot') {
+        if (c.kind === 'node-upserted' && c.node.id === sub.node.id) sub.node = { ...sub.node, approved: c.node.approved };
+        this.enqueueSnapshot(sub, sent, c.kind === 'resync', c.kind === 'resync' ? undefined : c.version);
+      } else if (ev === 'removed') {
+        this.endRemoved(sub, subs, c);
+      } else {
+        this.enqueueDelta(sub, ev, sent);
+      }
+    });
+  }
+
+  /** Fans out several changes of one network (no resync or deletion among them) as one delta
+   * per stream, shared by all streams with the same approval: a stream that would have been
+   * written once per change is written once. When joins come faster than they can be written to
+   * every stream (5,000 streams, 30 joins a second), each stream gets the joins made while the
+   * last ones were being written, not a backlog of one write per join and stream that grows
+   * for minutes. A node a change is about gets its own view, as for one change. */
+  private fanOutMerged(run: readonly Waiting[]): Promise<void> {
+    const last = run[run.length - 1]!.c;
+    const sent = () => pushLatency.observe((performance.now() - run[0]!.t0) / 1000);
+    const about = new Map<string, Change[]>();
+    for (const { c } of run) {
+      const id = c.kind === 'node-upserted' ? c.node.id : c.kind === 'node-removed' ? c.nodeId : undefined;
+      if (id !== undefined) about.set(id, [...(about.get(id) ?? []), c]);
+    }
+    const merged: { approved?: DeltaEvent; pending?: DeltaEvent } = {};
+    const mergedFor = (approved: boolean): DeltaEvent =>
+      (merged[approved ? 'approved' : 'pending'] ??= {
+        version: last.version,
+        delta: mergeDeltas(run.map(({ c }) => (this.history.eventFor(c, { id: '', approved }) as DeltaEvent).delta)),
+      });
+    return this.forEachSub(last.network, (sub, subs) => {
+      const own = about.get(sub.node.id);
+      if (!own) return this.enqueueDelta(sub, mergedFor(sub.approved), sent);
+      const gone = own.find((c) => c.kind === 'node-removed');
+      if (gone) return this.endRemoved(sub, subs, gone);
+      const upserted = own[own.length - 1]!;
+      if (upserted.kind === 'node-upserted') sub.node = { ...sub.node, approved: upserted.node.approved };
+      this.enqueueSnapshot(sub, sent, false, last.version);
+    });
+  }
+
+  private enqueueDelta(sub: Sub, ev: DeltaEvent, sent: () => void): void {
+    sub.queue = sub.queue.then(async () => {
+      if (ev.version > sub.snapshotVersion) {
+        await sub.out.send(ev);
+        sent();
+      }
+    });
+  }
+
+  private endRemoved(sub: Sub, subs: Map<string, Sub>, c: Change): void {
+    subs.delete(sub.node.id);
+    const why = c.kind === 'network-deleted' ? `network "${c.network}" was deleted` : `this node was removed from network "${c.network}"`;
+    sub.queue = sub.queue.then(() => sub.out.end(new MeshError('NODE_REMOVED', why, { hint: `Clean up locally with: meshctl leave -n ${c.network}` })));
   }
 
   close(): void {
