@@ -230,6 +230,9 @@ t.test('changes that come while earlier ones wait to be fanned out go to each st
   });
   const [j301, j302] = [memberRow(301), memberRow(302)];
   change({ kind: 'node-upserted', network: 'office', version: 2, node: j301, keepalive: 20 }, () => state.rows.push(j301));
+  // a node whose stream opens right after its join, from the version its join gave it
+  const joiner = subscriber();
+  hub.add(j301, 2, 2, joiner.out);
   change({ kind: 'node-upserted', network: 'office', version: 3, node: j302, keepalive: 20 }, () => state.rows.push(j302));
   change({ kind: 'node-removed', network: 'office', version: 4, nodeId: 'id7', publicKey: 'pk7' }, () => state.rows.splice(6, 1));
   change(settings(5, 30));
@@ -245,6 +248,8 @@ t.test('changes that come while earlier ones wait to be fanned out go to each st
   assert.deepEqual(ev.delta.removed, ['pk7']);
   assert.equal(ev.delta.network?.keepalive, 30);
   assert.ok(others.every((s) => s.events[0] === ev), 'streams with the same approval share one event object');
+  // the joiner holds its own join: the rest reaches it as a delta, without itself as a peer
+  assert.deepEqual(joiner.events.map((e) => [e.version, 'delta' in e && e.delta.upserted.map((p) => p.publicKey).sort()]), [[6, ['pk302', 'pk5']]]);
   // the node removed is told so; the node whose own record changed gets its whole view
   assert.deepEqual([subs[6]!.events.length, subs[6]!.ended.map((e) => e.code)], [0, ['NODE_REMOVED']]);
   assert.equal(subs[4]!.events.length, 1);

@@ -260,7 +260,20 @@ export class WatchHub {
       if (gone) return this.endRemoved(sub, subs, gone);
       const upserted = own[own.length - 1]!;
       if (upserted.kind === 'node-upserted') sub.node = { ...sub.node, approved: upserted.node.approved };
-      this.enqueueSnapshot(sub, sent, false, last.version);
+      // Its own changes may be ones it holds already (a node whose stream opened just after its
+      // join, from the version the join gave): then the others reach it as deltas, made for it.
+      sub.queue = sub.queue.then(async () => {
+        if (last.version <= sub.snapshotVersion) return;
+        if (own.every((c) => c.version <= sub.snapshotVersion)) {
+          const events = this.history.catchUp(last.network, sub.snapshotVersion, last.version, { id: sub.node.id, approved: sub.approved });
+          if (events) {
+            for (const ev of events) await sub.out.send(ev);
+            sent();
+            return;
+          }
+        }
+        await this.sendSnapshot(sub, sent);
+      });
     });
   }
 
