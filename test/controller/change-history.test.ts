@@ -69,3 +69,16 @@ t.test('a node is caught up over at most as many changes as its network has memb
   assert.equal(catchUpLimit(100), 100);
   assert.equal(catchUpLimit(5000), HISTORY);
 });
+
+t.test('reach: resolves once a change at or past the version is held, or false after the time given', async () => {
+  const { store, change } = fakeMemberStore(3);
+  const h = new ChangeHistory(store);
+  change(settings(2, 20));
+  assert.equal(await h.reach('office', 2, 10), true, 'held already');
+  const waiting = [h.reach('office', 4, 5_000), h.reach('office', 3, 5_000), h.reach('office', 9, 20)];
+  change(settings(3, 21));
+  change(settings(4, 22));
+  assert.deepEqual(await Promise.all(waiting), [true, true, false]);
+  assert.equal(await h.reach('elsewhere', 1, 10), false, 'a network with nothing held');
+  h.unsubscribe();
+});

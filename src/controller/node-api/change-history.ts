@@ -26,8 +26,18 @@ export const catchUpLimit = (members: number): number => Math.min(HISTORY, Math.
 
 type DeltaEvent = { version: number; delta: PeerDelta };
 
+/** Longest a catch-up waits for changes still on their way (written, their change values not yet
+ * here: a write's flush, which takes longer as the store grows) rather than send a whole view. */
+export const IN_FLIGHT_MS = 2000;
+
+interface Waiter {
+  version: number;
+  done: (reached: boolean) => void;
+}
+
 export class ChangeHistory {
   private readonly byNetwork = new Map<string, Held[]>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly heldOf = new WeakMap<Change, Held>();
   private readonly limit: number;
   readonly unsubscribe: () => void;
@@ -54,6 +64,29 @@ export class ChangeHistory {
     this.heldOf.set(c, h);
     held.push(h);
     if (held.length > this.limit) held.splice(0, held.length - this.limit);
+    const waiting = this.waiters.get(c.network);
+    if (waiting) for (const w of waiting) if (w.version <= c.version) w.done(true);
+  }
+
+  /** Resolves true once the changes of `network` held reach `version`, false after `ms`. */
+  reach(network: string, version: number, ms: number): Promise<boolean> {
+    if ((this.latest(network) ?? -Infinity) >= version) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let waiting = this.waiters.get(network);
+      if (!waiting) this.waiters.set(network, (waiting = new Set()));
+      const set = waiting;
+      const w: Waiter = {
+        version,
+        done: (reached) => {
+          clearTimeout(timer);
+          set.delete(w);
+          if (set.size === 0 && this.waiters.get(network) === set) this.waiters.delete(network);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => w.done(false), ms);
+      set.add(w);
+    });
   }
 
   /** The network version of the latest change held, if any. */
@@ -108,12 +141,15 @@ export class ChangeHistory {
 /** The deltas that catch `receiver` up from version `from` (the network is at `current`) as far as
  * the changes seen here go, when that reaches what a whole view built now would hold: the
  * members' version, which trails `current` by the writes still on their way (a burst of joins
- * always has some; they reach the node as they are made). Null when it needs a whole view. */
+ * always has some; they reach the node as they are made). Members read from the store count
+ * writes whose change values are still on their way: those are waited for (IN_FLIGHT_MS). Null
+ * when it needs a whole view. */
 export async function deltasSince(history: ChangeHistory, views: ViewBuilder, network: string, from: number, current: number, receiver: { id: string; approved: boolean }): Promise<{ to: number; events: DeltaEvent[] } | null> {
-  const to = history.latest(network);
-  if (to === undefined || from <= 0 || from >= current) return null;
+  if (history.latest(network) === undefined || from <= 0 || from >= current) return null;
   const m = await views.membersOf(network).catch(() => null);
-  if (!m || to < m.version) return null;
+  if (!m || !(await history.reach(network, m.version, IN_FLIGHT_MS))) return null;
+  const to = history.latest(network);
+  if (to === undefined) return null;
   const events = history.catchUp(network, from, to, receiver, catchUpLimit(m.rows.length));
   return events ? { to, events } : null;
 }

@@ -221,8 +221,11 @@ export class NodeApi {
     // controller, or starting just after its join), not a whole view of the network; up to the
     // changes seen here, when they reach what a whole view would hold now (the members' version,
     // which trails the network's by the writes still on their way, as the view's does).
-    const caught = req.acceptsDeltas && this.history ? await deltasSince(this.history, this.views, node.network, req.knownVersion, version, { id: current.id, approved: current.approved }) : null;
-    if (caught && caught.to > req.knownVersion) {
+    const caught = this.history ? await deltasSince(this.history, this.views, node.network, req.knownVersion, version, { id: current.id, approved: current.approved }) : null;
+    // It holds every change made here so far: those still being written reach it as they are
+    // made (on its Watch stream, or at its next check-in), not a whole view now.
+    if (caught && caught.to <= req.knownVersion) return { version: req.knownVersion, changed: false, controllers, ...paths };
+    if (caught && req.acceptsDeltas) {
       catchUps.inc({ how: 'deltas', via: 'check-in' });
       return { version: caught.to, changed: true, deltas: caught.events, controllers, ...paths };
     }
