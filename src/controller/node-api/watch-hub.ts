@@ -245,7 +245,10 @@ export class WatchHub {
     const about = new Map<string, Change[]>();
     for (const { c } of run) {
       const id = c.kind === 'node-upserted' ? c.node.id : c.kind === 'node-removed' ? c.nodeId : undefined;
-      if (id !== undefined) about.set(id, [...(about.get(id) ?? []), c]);
+      if (id === undefined) continue;
+      const mine = about.get(id);
+      if (mine) mine.push(c);
+      else about.set(id, [c]);
     }
     const merged: { approved?: DeltaEvent; pending?: DeltaEvent } = {};
     const mergedFor = (approved: boolean): DeltaEvent =>
