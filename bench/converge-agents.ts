@@ -82,7 +82,8 @@ function hit(a: Agent, key: string, t: number, local: number): void {
 
 function onEvent(a: Agent, local: number, ev: WatchEvent): void {
   const t = abs();
-  if (ev.version > a.version) {
+  // a piece of a delta sent in pieces moves the version only with the last (as the agent)
+  if (ev.version > a.version && !('delta' in ev && ev.delta?.more)) {
     a.version = ev.version;
     a.digest = '';
   }
@@ -161,9 +162,10 @@ async function reconnect(a: Agent, local: number, attempt: number): Promise<void
 }
 
 /** One check-in on the daemon's connection, with the version and paths tag the agent holds. */
-async function checkIn(a: Agent, timeoutMs?: number, handshakes: CheckInRequest['handshakes'] = []): Promise<void> {
-  // as the agent daemon does: a few changes behind, it takes the deltas since its version
-  const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes, pathsTag: a.pathsTag, acceptsDeltas: a.version > 0, viewDigest: a.digest }, timeoutMs);
+async function checkIn(a: Agent, timeoutMs?: number, handshakes: CheckInRequest['handshakes'] = [], watching = false): Promise<void> {
+  // as the agent daemon does: a few changes behind, it takes the deltas since its version (unless
+  // its Watch stream, opened just now from that version, brings them)
+  const r = await a.client.checkIn({ listenPort: 0, endpoint: '', knownVersion: a.version, handshakes, pathsTag: a.pathsTag, acceptsDeltas: a.version > 0, viewDigest: a.digest, ...(watching ? { watching } : {}) }, timeoutMs);
   if (r.view) sawView(a, r.view.peers.length);
   if ((r.view || r.deltas.length || r.inStep) && r.version > a.version) a.version = r.version;
   if (r.view || r.deltas.length) a.digest = '';
@@ -176,7 +178,7 @@ async function connect(a: Agent, local: number): Promise<void> {
   watch(a, local);
   for (let tries = 0; ; tries++) {
     try {
-      await checkIn(a, 30_000);
+      await checkIn(a, 30_000, [], tries === 0);
       return;
     } catch (err) {
       if (tries >= 5) throw err;

@@ -53,6 +53,8 @@ export interface CheckInRequest {
   acceptsDeltas?: boolean;
   /** Digest of the view held (core/view-digest.ts): a reply may then say it is still current. */
   viewDigest?: string;
+  /** A Watch stream from `knownVersion` has just been opened: the reply need not bring the view. */
+  watching?: boolean;
 }
 
 type Raw = grpc.Client & Record<string, (...args: unknown[]) => unknown>;

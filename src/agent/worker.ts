@@ -3,7 +3,7 @@
 // capped, jittered backoff (moving to the next controller first, when the token named several);
 // reconciles on a slow timer; reports handshakes and its own changes.
 import { MeshError } from '../core/errors.ts';
-import { applyDelta, applyDeltas, type WatchEvent } from '../core/change.ts';
+import { applyDelta, applyDeltas, type PeerDelta, type WatchEvent } from '../core/change.ts';
 import { viewDigest } from '../core/view-digest.ts';
 import { backoffDelay } from '../core/backoff.ts';
 import type { NodeView } from '../core/view.ts';
@@ -28,7 +28,7 @@ export interface WorkerOptions {
   checkInMs?: number;
 }
 
-type Wire = WatchEvent & { event?: string; snapshot?: NodeView | null; delta?: unknown; paths?: PathUpdate | null };
+type Wire = WatchEvent & { event?: string; snapshot?: NodeView | null; delta?: PeerDelta | null; paths?: PathUpdate | null };
 
 export class NetworkWorker {
   readonly network: string;
@@ -188,8 +188,9 @@ export class NetworkWorker {
       this.st.view ? viewDigest(this.st.view) : '',
     );
     this.cancelWatch = cancel;
-    // The stream sends nothing while in step: count it open after a quiet check-in succeeds.
-    void this.checkIn().then(() => markOpen('in contact with the controller'), () => {});
+    // The stream sends nothing while in step: count it open after a quiet check-in succeeds. The
+    // stream brings the view from the version it was opened with; the check-in need not.
+    void this.checkIn({ watching: true }).then(() => markOpen('in contact with the controller'), () => {});
   }
 
   private async onEvent(ev: Wire): Promise<void> {
@@ -198,7 +199,9 @@ export class NetworkWorker {
     } else if (ev.snapshot && (ev.event === undefined || ev.event === 'snapshot')) {
       await this.adopt(ev.snapshot);
     } else if (ev.delta && this.st.view) {
-      await this.adopt(applyDelta(this.st.view, ev.version, ev.delta as Parameters<typeof applyDelta>[2]));
+      // a piece of a delta sent in pieces, not the last: the version held stays until the last
+      const version = ev.delta.more ? this.st.view.version : ev.version;
+      await this.adopt(applyDelta(this.st.view, version, ev.delta));
     }
   }
 
@@ -270,8 +273,9 @@ export class NetworkWorker {
     this.connect();
   }
 
-  /** One check-in now: reports handshakes and own changes; applies the view when behind. */
-  async checkIn(): Promise<CheckInResult> {
+  /** One check-in now: reports handshakes and own changes; applies the view when behind (unless
+   * `watching`: a Watch stream opened just now from the version held brings it). */
+  async checkIn(opts: { watching?: boolean } = {}): Promise<CheckInResult> {
     if (!this.client) throw new MeshError('NOT_JOINED', `network ${this.network} is not running`);
     const actual = await readActual(this.env.runner, this.st.interface).catch(() => null);
     const sent = this.st.view;
@@ -284,6 +288,7 @@ export class NetworkWorker {
       pathsTag: this.st.paths?.tag ?? '',
       acceptsDeltas: Boolean(this.st.view), // deltas apply to a view held
       viewDigest: sent ? viewDigest(sent) : '',
+      ...(opts.watching ? { watching: true } : {}),
     }).catch(async (err: unknown) => {
       if (isRemoval(err)) await this.removedByController(err);
       throw err;

@@ -27,6 +27,9 @@ export interface PeerDelta {
   /** Custom DNS records added or changed, and names of records removed. */
   recordsUpserted?: RecordView[];
   recordsRemoved?: string[];
+  /** A piece of a delta sent in pieces, not the last (see splitDelta): the receiver keeps the
+   * version it holds until the last piece. */
+  more?: boolean;
 }
 
 /** Where to reach each peer (NAT traversal): candidates best first and the pair's relay endpoint. */
@@ -137,6 +140,51 @@ export function mergeDeltas(deltas: readonly PeerDelta[]): PeerDelta {
     ...(recordsUpserted.length ? { recordsUpserted } : {}),
     ...(recordsRemoved.length ? { recordsRemoved } : {}),
   };
+}
+
+type DeltaItem = { removed: string } | { recordRemoved: string } | { upserted: PeerView } | { recordUpserted: RecordView };
+
+/** `ev` as deltas that each encode to at most `max` bytes (`size` measures one; a single peer
+ * larger than that goes alone), to be applied one after another with the same result as `ev`:
+ * removals first, then upserts, the settings and the node's own record in the last. Every piece
+ * carries `ev`'s version; all but the last are marked `more`. Applying a piece again is harmless,
+ * so a receiver that loses its stream between pieces and catches up from the version it kept
+ * ends where `ev` would have left it. */
+export function splitDelta<E extends { version: number; delta: PeerDelta }>(ev: E, size: (piece: { version: number; delta: PeerDelta }) => number, max: number): { version: number; delta: PeerDelta }[] {
+  const d = ev.delta;
+  const items: DeltaItem[] = [
+    ...d.removed.map((k) => ({ removed: k })),
+    ...(d.recordsRemoved ?? []).map((n) => ({ recordRemoved: n })),
+    ...d.upserted.map((p) => ({ upserted: p })),
+    ...(d.recordsUpserted ?? []).map((r) => ({ recordUpserted: r })),
+  ];
+  const build = (xs: readonly DeltaItem[], last: boolean): { version: number; delta: PeerDelta } => {
+    const delta: PeerDelta = { upserted: [], removed: [] };
+    for (const x of xs) {
+      if ('removed' in x) delta.removed.push(x.removed);
+      else if ('upserted' in x) delta.upserted.push(x.upserted);
+      else if ('recordRemoved' in x) (delta.recordsRemoved ??= []).push(x.recordRemoved);
+      else (delta.recordsUpserted ??= []).push(x.recordUpserted);
+    }
+    if (last) {
+      if (d.network) delta.network = d.network;
+      if (d.self) delta.self = d.self;
+    } else delta.more = true;
+    return { version: ev.version, delta };
+  };
+  const groups: DeltaItem[][] = [];
+  const pack = (xs: DeltaItem[]): void => {
+    if (xs.length <= 1 || size(build(xs, false)) <= max) {
+      if (xs.length) groups.push(xs);
+      return;
+    }
+    const half = xs.length >> 1;
+    pack(xs.slice(0, half));
+    pack(xs.slice(half));
+  };
+  pack(items);
+  if (groups.length <= 1) return [ev];
+  return groups.map((g, i) => build(g, i === groups.length - 1));
 }
 
 /** Applies the deltas of a catch-up (see mergeDeltas) to the view held, which must be at least at

@@ -84,3 +84,47 @@ t.test('mergeDeltas: one delta that does what the deltas do in turn, from any vi
     for (const from of views.slice(0, -1)) assert.deepEqual(apply(from, view.version, merged), view, `run ${run}: from version ${from.version}`);
   }
 });
+
+// A delta too large for one write goes in pieces (node-api/grpc-server.ts): applied one after
+// another, keeping the version held until the last, they give what the whole delta gives; each
+// encodes to at most the limit; a small delta is left whole.
+t.test('splitDelta: pieces under the limit that do in turn what the whole delta does', async () => {
+  const { mergeDeltas, splitDelta, applyDelta: apply } = await import('../../src/core/change.ts');
+  const { nodeService } = await import('../../src/rpc/proto.ts');
+  const encode = nodeService().service.Watch!.responseSerialize;
+  const size = (ev: object) => encode(ev).byteLength;
+  type View = Parameters<typeof apply>[0];
+  const peer = (i: number, key = i) => ({ id: `id${i}`, name: `n${String(i).padStart(3, '0')}`, publicKey: `k${key}`.padEnd(44, '='), allowedIps: [`10.0.${i >> 8}.${i & 255}/32`], endpoint: `192.0.2.${i & 255}:51820`, keepalive: 20, address: `10.0.${i >> 8}.${i & 255}` });
+  const base: View = { self: { id: 'me', name: 'me', address: '10.0.3.250', prefixLength: 22, listenPort: 51820, endpoint: '', approved: true }, network: { name: 'n', cidr: '10.0.0.0/22', keepalive: 20, listenPort: 51820 }, peers: Array.from({ length: 60 }, (_, i) => peer(i + 1)), records: [{ name: 'db', type: 'A' as const, address: '10.0.0.9' }], version: 10 };
+  const whole = mergeDeltas([
+    { upserted: Array.from({ length: 150 }, (_, i) => peer(100 + i)), removed: Array.from({ length: 30 }, (_, i) => `k${i + 1}`.padEnd(44, '=')) },
+    { upserted: [peer(40, 940)], removed: [], recordsUpserted: [{ name: 'www', type: 'A' as const, address: '10.0.0.7' }], recordsRemoved: ['db'] },
+    { upserted: [], removed: [], network: { ...base.network, keepalive: 33 } },
+  ]);
+  const ev = { version: 42, delta: whole };
+  const max = 1024;
+  assert.ok(size(ev) > 10 * max);
+  const pieces = splitDelta(ev, size, max);
+  assert.ok(pieces.length >= 10, `${pieces.length} pieces`);
+  for (const [i, p] of pieces.entries()) {
+    assert.ok(size(p) <= max, `piece ${i}: ${size(p)} bytes`);
+    assert.equal(p.version, 42);
+    assert.equal(p.delta.more, i < pieces.length - 1 ? true : undefined);
+    assert.equal(p.delta.network !== undefined, i === pieces.length - 1, 'the settings come with the last piece');
+  }
+  let view = base;
+  for (const p of pieces) {
+    view = apply(view, p.delta.more ? view.version : p.version, p.delta);
+    if (p.delta.more) assert.equal(view.version, 10, 'the version held stays until the last piece');
+  }
+  assert.deepEqual(view, apply(base, 42, whole));
+  assert.equal(view.peers.find((p) => p.id === 'id40')!.publicKey, 'k940'.padEnd(44, '='));
+  // applying any prefix again (a stream lost between pieces, caught up from the version kept) changes nothing
+  let again = base;
+  for (const p of pieces.slice(0, 5)) again = apply(again, again.version, p.delta);
+  for (const p of pieces) again = apply(again, p.delta.more ? again.version : p.version, p.delta);
+  assert.deepEqual(again, view);
+  // a delta within the limit is left as it is
+  const small = { version: 43, delta: { upserted: [peer(7)], removed: [] } };
+  assert.equal(splitDelta(small, size, max)[0], small);
+});

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { MeshError } from '../../core/errors.ts';
-import type { WatchEvent } from '../../core/change.ts';
+import { splitDelta, type WatchEvent } from '../../core/change.ts';
 import { nodeService } from '../../rpc/proto.ts';
 import { toGrpcError } from '../../rpc/errors.ts';
 import type { TlsMaterial } from '../tls.ts';
@@ -57,19 +57,75 @@ export function unpooled(b: Buffer): Buffer {
   return own;
 }
 
-/** The node service for the server, with Watch events encoded once per event object: the hub
- * hands every stream that gets the same delta the same object, so a change in a network of N
- * streams is serialized once, not N times. (Events are never changed after they are sent.) */
-export function serverDefinition(): grpc.ServiceDefinition {
-  const def = nodeService().service;
-  const encode = def.Watch!.responseSerialize;
+/** The most bytes one Watch event may take on the wire; a delta that encodes to more is sent in
+ * pieces (splitDelta). Node's TLS layer keeps, for as long as a connection lives, a buffer of
+ * the size of the largest single write it encrypted once that write was 16 KB or more (the
+ * ring of its encrypted output grows to fit a write and never shrinks): a merged delta or a
+ * catch-up of 40 KB, written once, kept 49 KB per connection. Each stream writes one event at a
+ * time (the next after the last has gone to the socket), so that a write is one event, under
+ * 16 KB with its framing. A whole view (snapshot) is not cut: the agent must apply it at once. */
+export const MAX_EVENT_BYTES = 15 * 1024;
+
+/** Watch events encoded once per event object: the hub hands every stream that gets the same
+ * delta the same object, so a change in a network of N streams is serialized once, not N times
+ * (events are never changed after they are sent). A delta larger than MAX_EVENT_BYTES is cut
+ * into pieces once, shared the same way. */
+export function eventEncoder(max = MAX_EVENT_BYTES): { encode(ev: object): Buffer; pieces(ev: WatchEvent): readonly WatchEvent[] } {
+  const plain = nodeService().service.Watch!.responseSerialize;
   const encoded = new WeakMap<object, Buffer>();
-  const responseSerialize = (ev: object): Buffer => {
+  const cut = new WeakMap<object, readonly WatchEvent[]>();
+  const encode = (ev: object): Buffer => {
     let b = encoded.get(ev);
-    if (!b) encoded.set(ev, (b = unpooled(encode(ev))));
+    if (!b) encoded.set(ev, (b = unpooled(plain(ev))));
     return b;
   };
-  return { ...def, Watch: { ...def.Watch!, responseSerialize } } as grpc.ServiceDefinition;
+  return {
+    encode,
+    pieces: (ev) => {
+      if (!('delta' in ev) || encode(ev).byteLength <= max) return [ev];
+      let p = cut.get(ev);
+      if (!p) cut.set(ev, (p = splitDelta(ev, (piece) => plain(piece).byteLength, max)));
+      return p;
+    },
+  };
+}
+
+/** The node service for the server, its Watch events encoded by `encoder`. */
+export function serverDefinition(encoder = eventEncoder()): grpc.ServiceDefinition {
+  const def = nodeService().service;
+  return { ...def, Watch: { ...def.Watch!, responseSerialize: encoder.encode } } as grpc.ServiceDefinition;
+}
+
+/** The `send` of a Watch stream: writes an event (in pieces when large) to `call`, one write at
+ * a time, and resolves once the last has gone to the socket or the stream has ended. A client
+ * that leaves a write unread for `drainMs` is cut off (it gets a snapshot when it returns). */
+export function eventWriter(call: grpc.ServerWritableStream<unknown, WatchEvent>, encoder: ReturnType<typeof eventEncoder>, drainMs = WATCH_DRAIN_MS): (ev: WatchEvent) => Promise<void> {
+  let pending: (() => void) | null = null;
+  const ended = () => pending?.();
+  call.once('close', ended);
+  call.once('cancelled', ended);
+  const writeOne = (piece: WatchEvent) =>
+    new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        pending = null;
+        resolve(false);
+      }, drainMs);
+      pending = () => {
+        pending = null;
+        clearTimeout(t);
+        resolve(true);
+      };
+      call.write(piece, () => pending?.());
+    });
+  return async (ev) => {
+    for (const piece of encoder.pieces(ev)) {
+      if (call.cancelled || call.destroyed) return;
+      if (!(await writeOne(piece))) {
+        call.emit('error', toGrpcError(new MeshError('UNREACHABLE', 'this Watch stream did not read its updates; closed')));
+        return;
+      }
+    }
+  };
 }
 
 export async function startNodeGrpc(opts: {
@@ -81,7 +137,8 @@ export async function startNodeGrpc(opts: {
   // Each agent's connection would otherwise keep a 64 KB chunk of Node's Buffer pool (tls-alpn.ts).
   shareAlpnLists();
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 1 << 20 });
-  server.addService(serverDefinition(), {
+  const encoder = eventEncoder();
+  server.addService(serverDefinition(encoder), {
     Join: unary(log, async (call: grpc.ServerUnaryCall<JoinInput, unknown>) => api.join(call.request, call.getPeer())),
     CheckIn: unary(log, async (call: grpc.ServerUnaryCall<CheckInInput, unknown>) => {
       const node = await api.authenticate(credentialOf(call), call.getPeer());
@@ -105,22 +162,10 @@ export async function startNodeGrpc(opts: {
         store.touchNode(node.id, new Date().toISOString());
         api.onContact?.(node);
         const remove = hub.add(node, call.request.knownVersion, net.version, {
-          send: (ev) => {
-            if (call.cancelled || call.destroyed) return;
-            // Backpressure: a full buffer waits for 'drain' (the hub queues behind it); a client
-            // that does not read for WATCH_DRAIN_MS is cut off, and gets a snapshot when it returns.
-            if (call.write(ev)) return;
-            return new Promise<void>((resolve) => {
-              const t = setTimeout(() => {
-                call.off('drain', done);
-                call.emit('error', toGrpcError(new MeshError('UNREACHABLE', 'this Watch stream did not read its updates; closed')));
-                resolve();
-              }, WATCH_DRAIN_MS);
-              const done = () => { clearTimeout(t); resolve(); };
-              call.once('drain', done);
-              call.once('close', done);
-            });
-          },
+          // One event at a time, each after the last has gone to the socket (see MAX_EVENT_BYTES);
+          // a client that does not read for WATCH_DRAIN_MS is cut off, and gets a snapshot when
+          // it returns.
+          send: eventWriter(call, encoder),
           end: (err) => {
             remove();
             if (!call.cancelled) call.emit('error', toGrpcError(err));

@@ -44,6 +44,8 @@ export interface CheckInInput {
   acceptsDeltas?: boolean;
   /** Digest of the view the caller holds (core/view-digest.ts). */
   viewDigest?: string;
+  /** The caller has just opened its Watch stream from `knownVersion`, which brings it what it lacks. */
+  watching?: boolean;
 }
 
 export class NodeApi {
@@ -217,6 +219,11 @@ export class NodeApi {
     // added (or before the store moved to PostgreSQL) learns where to fail over to.
     const controllers = this.ctx.grpcPublicAddr.split(',');
     if (req.knownVersion === version) return { version, changed: false, controllers, ...paths };
+    // An agent that has just opened its Watch stream from the same version gets the catch-up
+    // there. Both answers at once were written to its connection together: one write of 16-64 KB
+    // during a burst of joins, and Node's TLS layer keeps a buffer of that size for as long as
+    // the connection lives (see MAX_EVENT_BYTES in grpc-server.ts).
+    if (req.watching) return { version: req.knownVersion, changed: false, controllers, ...paths };
     // A few changes behind: the deltas since its version (an agent coming back to a restarted
     // controller, or starting just after its join), not a whole view of the network; up to the
     // changes seen here, when they reach what a whole view would hold now (the members' version,
