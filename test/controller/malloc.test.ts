@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MALLOC_TUNABLE, tunedEnv } from '../../src/controller/malloc.ts';
+import { MALLOC_TUNABLE, V8_FLAG, tunedEnv, tunedExecArgv } from '../../src/controller/malloc.ts';
 import { startServer } from '../helpers/server-process.ts';
 
 t.setTimeout(90_000);
@@ -20,13 +20,22 @@ t.test('tunedEnv adds the threshold, keeps other tunables, and leaves an operato
   t.same(tunedEnv({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold_max=1' }, 'linux')?.GLIBC_TUNABLES, `glibc.malloc.mmap_threshold_max=1:${MALLOC_TUNABLE}`);
 });
 
-t.test('meshctl server runs with the threshold, in the process that was spawned', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+t.test('tunedExecArgv adds the semi-space cap unless a size is given', async (t) => {
+  t.same(tunedExecArgv(['--enable-source-maps']), [V8_FLAG, '--enable-source-maps']);
+  t.equal(tunedExecArgv(['--max-semi-space-size=64']), null);
+  t.equal(tunedExecArgv(['--max-semi-space-size', '64']), null);
+  t.same(tunedExecArgv(['--max-semi-space-size-x=1']), [V8_FLAG, '--max-semi-space-size-x=1']);
+});
+
+t.test('meshctl server runs with the threshold and the semi-space cap, in the process that was spawned', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'meshctl-malloc-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const s = await startServer(dir);
   t.teardown(() => s.kill9());
   const env = (await readFile(`/proc/${s.pid}/environ`, 'utf8')).split('\0');
   t.ok(env.includes(`GLIBC_TUNABLES=${MALLOC_TUNABLE}`), `GLIBC_TUNABLES in the server's environment: ${env.find((e) => e.startsWith('GLIBC_TUNABLES=')) ?? 'none'}`);
+  const args = (await readFile(`/proc/${s.pid}/cmdline`, 'utf8')).split('\0');
+  t.ok(args.includes(V8_FLAG), `the young generation capped: ${args.join(' ')}`);
   const exited = await s.stop();
   t.equal(exited.code, 0, 'and it still shuts down cleanly on SIGTERM');
 });
