@@ -2,7 +2,8 @@
 // both ways, in the store's transaction, on both store engines. Before, `dns add office printer`
 // then a join named printer succeeded and `dns list` showed printer.office twice.
 import t from 'tap';
-import { randomUUID, generateKeyPairSync } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { generateKeyPair } from '../../src/core/wg-key.ts';
 import { storeBackends } from '../helpers/store-backends.ts';
 import { newNetwork } from '../../src/core/network.ts';
 import { hashSecret, newSecret } from '../../src/core/secret.ts';
@@ -10,7 +11,7 @@ import { assertNameFree } from '../../src/core/names.ts';
 import type { NewNode } from '../../src/controller/store/store.ts';
 
 const ACTOR = 'admin:test';
-const pub = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const pub = () => generateKeyPair().publicKey;
 const node = (network: string, name: string): NewNode => ({ id: randomUUID(), network, name, publicKey: pub(), endpoint: null, endpointStated: false, listenPort: 51821, credentialHash: hashSecret(newSecret()) });
 
 t.test('core: the rule both ways', async (t) => {

@@ -4,7 +4,7 @@
 import t from 'tap';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from '../../src/core/wg-key.ts';
 import type * as grpc from '@grpc/grpc-js';
 import { eventEncoder, eventWriter, MAX_EVENT_BYTES } from '../../src/controller/node-api/grpc-server.ts';
 import { applyDelta, type PeerDelta, type WatchEvent } from '../../src/core/change.ts';
@@ -15,7 +15,7 @@ import { decodeJoinToken } from '../../src/core/join-token.ts';
 import { nodeService } from '../../src/rpc/proto.ts';
 import { startTestController } from '../helpers/controller.ts';
 
-const pub = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const pub = () => generateKeyPair().publicKey;
 const peer = (i: number) => ({ id: `id${i}`, name: `n${i}`, publicKey: `k${i}`.padEnd(44, '='), allowedIps: [`10.0.${i >> 8}.${i & 255}/32`], endpoint: `192.0.2.${i & 255}:51820`, keepalive: 20, address: `10.0.${i >> 8}.${i & 255}` });
 
 /** A server call that records its writes; the test completes them. */

@@ -4,7 +4,7 @@
 // does not take deltas (an older agent, a cron check-in) still gets a whole view.
 import t from 'tap';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from '../../src/core/wg-key.ts';
 import { startHarness, type Harness } from '../helpers/harness.ts';
 import { NodeClient } from '../../src/agent/client.ts';
 import { fetchPinnedCa } from '../../src/net/pinned-ca.ts';
@@ -21,7 +21,7 @@ t.teardown(async () => {
   await h.stopAll();
 });
 
-const pub = () => Buffer.from(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+const pub = () => generateKeyPair().publicKey;
 const clients: NodeClient[] = [];
 t.teardown(() => clients.forEach((c) => c.close()));
 
