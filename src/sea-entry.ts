@@ -19,9 +19,10 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.exit(0);
 }
 
-// The controller runs with its malloc setting (src/controller/malloc.ts): set before anything
-// else loads, so that the process replaces itself at the cost of a bare Node start.
-if (argv[0] === 'server') await (await import('./controller/malloc.ts')).execWithMallocTunable();
+// The controller runs with its malloc setting (src/controller/malloc.ts; its V8 flag is built in):
+// set before anything else loads, so that the process replaces itself at the cost of a bare Node
+// start.
+if (argv[0] === 'server') await (await import('./controller/malloc.ts')).execTunedController();
 
 /** Compiles and runs a part; resolves to true if it handed the command over to the other part
  * (src/sea-run.ts) before running it. */

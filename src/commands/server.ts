@@ -26,9 +26,9 @@ export default class Server extends MeshCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Server);
-    // Run again with the controller's malloc setting (controller/malloc.ts), when the entry point
-    // (bin/run.js, sea-entry.ts) did not already: e.g. flags before the command name.
-    await (await import('../controller/malloc.ts')).execWithMallocTunable();
+    // Run again with the controller's malloc setting and V8 flag (controller/malloc.ts), when the
+    // entry point (bin/run.js, sea-entry.ts) did not already: e.g. flags before the command name.
+    await (await import('../controller/malloc.ts')).execTunedController();
     // Heavy modules (fastify, sql.js, grpc) load only for the command that needs them.
     const { resolveServerConfig } = await import('../controller/config.ts');
     const { startController } = await import('../controller/server.ts');

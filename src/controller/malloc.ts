@@ -40,7 +40,7 @@ export function tunedExecArgv(execArgv: readonly string[]): string[] | null {
 /** Replaces this process with itself run with MALLOC_TUNABLE and V8_FLAG (process.execve: same
  * pid, so a supervisor or a test that holds the pid is not disturbed). Returns when nothing is
  * to be done (already set, not Linux, or a runtime without process.execve). */
-export async function execWithMallocTunable(): Promise<void> {
+export async function execTunedController(): Promise<void> {
   if (process.platform !== 'linux' || typeof process.execve !== 'function') return;
   const sea = await import('node:sea').catch(() => undefined);
   const isSea = Boolean(sea?.isSea());
