@@ -142,7 +142,7 @@ export function mergeDeltas(deltas: readonly PeerDelta[]): PeerDelta {
   };
 }
 
-type DeltaItem = { removed: string } | { recordRemoved: string } | { upserted: PeerView } | { recordUpserted: RecordView };
+type DeltaItem = { removed: string } | { recordRemoved: string } | { upserted: PeerView } | { recordUpserted: RecordView } | { settings: Pick<PeerDelta, 'network' | 'self'> };
 
 /** `ev` as deltas that each encode to at most `max` bytes (`size` measures one; a single peer
  * larger than that goes alone), to be applied one after another with the same result as `ev`:
@@ -157,24 +157,24 @@ export function splitDelta<E extends { version: number; delta: PeerDelta }>(ev: 
     ...(d.recordsRemoved ?? []).map((n) => ({ recordRemoved: n })),
     ...d.upserted.map((p) => ({ upserted: p })),
     ...(d.recordsUpserted ?? []).map((r) => ({ recordUpserted: r })),
+    // last, so that it goes in the last piece, and is measured with it
+    ...(d.network || d.self ? [{ settings: { ...(d.network ? { network: d.network } : {}), ...(d.self ? { self: d.self } : {}) } }] : []),
   ];
-  const build = (xs: readonly DeltaItem[], last: boolean): { version: number; delta: PeerDelta } => {
+  const build = (xs: readonly DeltaItem[], more: boolean): { version: number; delta: PeerDelta } => {
     const delta: PeerDelta = { upserted: [], removed: [] };
     for (const x of xs) {
       if ('removed' in x) delta.removed.push(x.removed);
       else if ('upserted' in x) delta.upserted.push(x.upserted);
       else if ('recordRemoved' in x) (delta.recordsRemoved ??= []).push(x.recordRemoved);
-      else (delta.recordsUpserted ??= []).push(x.recordUpserted);
+      else if ('recordUpserted' in x) (delta.recordsUpserted ??= []).push(x.recordUpserted);
+      else Object.assign(delta, x.settings);
     }
-    if (last) {
-      if (d.network) delta.network = d.network;
-      if (d.self) delta.self = d.self;
-    } else delta.more = true;
+    if (more) delta.more = true;
     return { version: ev.version, delta };
   };
   const groups: DeltaItem[][] = [];
   const pack = (xs: DeltaItem[]): void => {
-    if (xs.length <= 1 || size(build(xs, false)) <= max) {
+    if (xs.length <= 1 || size(build(xs, true)) <= max) {
       if (xs.length) groups.push(xs);
       return;
     }
@@ -184,7 +184,7 @@ export function splitDelta<E extends { version: number; delta: PeerDelta }>(ev: 
   };
   pack(items);
   if (groups.length <= 1) return [ev];
-  return groups.map((g, i) => build(g, i === groups.length - 1));
+  return groups.map((g, i) => build(g, i < groups.length - 1));
 }
 
 /** Applies the deltas of a catch-up (see mergeDeltas) to the view held, which must be at least at
