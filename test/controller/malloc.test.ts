@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MALLOC_TUNABLE, V8_FLAG, tunedEnv, tunedExecArgv } from '../../src/controller/malloc.ts';
 import { startServer } from '../helpers/server-process.ts';
+import pkgConfig from '../../pkg.config.json' with { type: 'json' };
 
 t.setTimeout(90_000);
 
@@ -25,6 +26,8 @@ t.test('tunedExecArgv adds the semi-space cap unless a size is given', async (t)
   t.equal(tunedExecArgv(['--max-semi-space-size=64']), null);
   t.equal(tunedExecArgv(['--max-semi-space-size', '64']), null);
   t.same(tunedExecArgv(['--max-semi-space-size-x=1']), [V8_FLAG, '--max-semi-space-size-x=1']);
+  // the single executable cannot be run again with a flag: it carries the same one built in
+  t.ok(pkgConfig.sea.execArgv.includes(V8_FLAG), `pkg.config.json sea.execArgv: ${JSON.stringify(pkgConfig.sea.execArgv)}`);
 });
 
 t.test('meshctl server runs with the threshold and the semi-space cap, in the process that was spawned', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
