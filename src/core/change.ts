@@ -172,17 +172,30 @@ export function splitDelta<E extends { version: number; delta: PeerDelta }>(ev: 
     if (more) delta.more = true;
     return { version: ev.version, delta };
   };
+  // Greedy, in order: each item costs what it adds to a piece (its field's tag, length and
+  // bytes), measured alone; a piece takes items while the sum fits, with room for the length
+  // prefixes growing by a byte or two. A piece that still measures over (it should not) is halved.
+  const empty = size(build([], true));
   const groups: DeltaItem[][] = [];
-  const pack = (xs: DeltaItem[]): void => {
-    if (xs.length <= 1 || size(build(xs, true)) <= max) {
-      if (xs.length) groups.push(xs);
-      return;
+  let group: DeltaItem[] = [];
+  let used = empty + 4;
+  for (const x of items) {
+    const cost = size(build([x], true)) - empty;
+    if (group.length && used + cost > max) {
+      groups.push(group);
+      group = [];
+      used = empty + 4;
     }
+    group.push(x);
+    used += cost;
+  }
+  if (group.length) groups.push(group);
+  const halve = (xs: DeltaItem[]): DeltaItem[][] => {
+    if (xs.length <= 1 || size(build(xs, true)) <= max) return [xs];
     const half = xs.length >> 1;
-    pack(xs.slice(0, half));
-    pack(xs.slice(half));
+    return [...halve(xs.slice(0, half)), ...halve(xs.slice(half))];
   };
-  pack(items);
+  groups.splice(0, groups.length, ...groups.flatMap(halve));
   if (groups.length <= 1) return [ev];
   return groups.map((g, i) => build(g, i < groups.length - 1));
 }

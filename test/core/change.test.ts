@@ -87,7 +87,7 @@ t.test('mergeDeltas: one delta that does what the deltas do in turn, from any vi
 
 // A delta too large for one write goes in pieces (node-api/grpc-server.ts): applied one after
 // another, keeping the version held until the last, they give what the whole delta gives; each
-// encodes to at most the limit; a small delta is left whole.
+// encodes to at most the limit, and they are packed full; a small delta is left whole.
 t.test('splitDelta: pieces under the limit that do in turn what the whole delta does', async () => {
   const { mergeDeltas, splitDelta, applyDelta: apply } = await import('../../src/core/change.ts');
   const { nodeService } = await import('../../src/rpc/proto.ts');
@@ -106,6 +106,8 @@ t.test('splitDelta: pieces under the limit that do in turn what the whole delta 
   assert.ok(size(ev) > 10 * max);
   const pieces = splitDelta(ev, size, max);
   assert.ok(pieces.length >= 10, `${pieces.length} pieces`);
+  // packed full, in order: at most one piece more than the bytes need (halving would take ~30)
+  assert.ok(pieces.length <= Math.ceil(size(ev) / max) + 1, `${pieces.length} pieces for ${size(ev)} bytes`);
   for (const [i, p] of pieces.entries()) {
     assert.ok(size(p) <= max, `piece ${i}: ${size(p)} bytes`);
     assert.equal(p.version, 42);
