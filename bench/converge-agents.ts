@@ -200,11 +200,13 @@ async function joinAll(m: { from: number; to: number; batch: number; network: st
       // `meshctl join`'s own connection, closed when it is done (the command exits)
       const joiner = new NodeClient(server, ca);
       let r;
-      const publicKey = pubKey();
+      let publicKey = '';
       try {
         for (let tries = 0; ; tries++) {
           try {
-            // a retry takes another name: a join that timed out here may have been admitted there
+            // a retry takes another name and key: a join that timed out here may have been
+            // admitted there (the node stays, a member that never connects)
+            publicKey = pubKey();
             r = await joiner.join({ network: m.network, keyName: m.keyName, keySecret: m.keySecret, name: tries ? `a${idx}-${tries}` : `a${idx}`, publicKey, listenPort: 51821, endpoint: '' });
             break;
           } catch (err) {
