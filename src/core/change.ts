@@ -195,9 +195,9 @@ export function splitDelta<E extends { version: number; delta: PeerDelta }>(ev: 
     const half = xs.length >> 1;
     return [...halve(xs.slice(0, half)), ...halve(xs.slice(half))];
   };
-  groups.splice(0, groups.length, ...groups.flatMap(halve));
-  if (groups.length <= 1) return [ev];
-  return groups.map((g, i) => build(g, i < groups.length - 1));
+  const packed = groups.flatMap(halve);
+  if (packed.length <= 1) return [ev];
+  return packed.map((g, i) => build(g, i < packed.length - 1));
 }
 
 /** Applies the deltas of a catch-up (see mergeDeltas) to the view held, which must be at least at
