@@ -15,7 +15,8 @@ import { catchUps, pushLatency } from '../metrics.ts';
 const CHUNK = 256;
 
 export interface Subscriber {
-  /** Sends one event; a promise means "wait before the next" (the stream's buffer is full). */
+  /** Sends one event; a promise means "wait before the next" (the node API's resolves once the
+   * event has gone to the socket: one write at a time per stream, see eventWriter). */
   send(ev: WatchEvent): unknown;
   end(err: MeshError): void;
 }
