@@ -14,6 +14,7 @@ import { AdminService } from './services/admin.ts';
 import { routeTableOf, buildApi } from './api/server.ts';
 import type { ControllerContext } from './context.ts';
 import { HealthBook, sharedHealthOf } from './health-book.ts';
+import type { MeshNode } from '../core/types.ts';
 import { NodeApi } from './node-api/service.ts';
 import { ChangeHistory } from './node-api/change-history.ts';
 import { WatchHub } from './node-api/watch-hub.ts';
@@ -160,11 +161,19 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     const pathBook = paths;
     nodeApi.reports.follow((l) => store.subscribe(l));
     const admin = new AdminService(ctx, health, pathBook, nodeApi.reports);
-    feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), (network, id) => admin.findNode(network, id), opts.events);
+    // Status moves with time: on its own store, the controller sees every contact and handshake
+    // report, and looks at a node when its deadline passes; controllers sharing a store read
+    // every node on each sweep (another one's check-ins are not seen here).
+    const deadlines = sharedHealthOf(store) ? {} : { changesAt: (n: MeshNode, now: number) => admin.statusChangesAt(n, now), now: () => ctx.now().getTime() };
+    feed = startEventFeed((l) => store.subscribe(l), (network) => admin.listNodes(network), (network, id) => admin.findNode(network, id), { ...deadlines, ...opts.events });
     const events = feed;
     nodeApi.onContact = (node) => events.contact(node.network, node.id);
+    nodeApi.onHandshakes = (network, ids) => events.handshakes(network, ids);
     setStateSources({
+      // From the status tracker (no store read per scrape), or before its first sweep the store.
       nodes: async () => {
+        const known = await events.status.counts();
+        if (known) return known;
         const counts = new Map<string, { network: string; status: string; count: number }>();
         for (const n of await admin.listNodes()) {
           const k = `${n.network}\0${n.status}`;

@@ -24,3 +24,16 @@ export function nodeStatus(h: HealthInput, now: number): NodeStatus {
   if (age <= DOWN_AFTER_MS) return 'stale';
   return 'down';
 }
+
+/** When `nodeStatus(h, ·)` next changes with no new sign of life (ms since epoch): healthy turns
+ * stale, stale turns down. Null when time alone never changes it (pending, down). */
+export function statusChangesAt(h: HealthInput, now: number): number | null {
+  if (!h.approved) return null;
+  const contact = h.lastContact ? Date.parse(h.lastContact) : 0;
+  const latest = Math.max(contact, h.lastHandshake ?? 0);
+  if (latest === 0) return null;
+  const age = now - latest;
+  if (age <= STALE_AFTER_MS) return latest + STALE_AFTER_MS + 1;
+  if (age <= DOWN_AFTER_MS) return latest + DOWN_AFTER_MS + 1;
+  return null;
+}

@@ -79,3 +79,43 @@ t.test('a failing store read loses nothing: the next sweep publishes the transit
   tr.touch('a', '1');
   t.equal(got.length, 1, 'nothing after close');
 });
+
+t.test('with deadlines: after the baseline only the nodes whose deadline passed are read, never the list', async (t) => {
+  let clock = 1_000_000;
+  const due: Record<string, number | null> = { 1: clock + 90_000, 2: clock + 300_000, 3: null };
+  let nodes = [node('a', '1', 'healthy'), node('a', '2', 'stale'), node('b', '3', 'down')];
+  const { tr, got, calls } = tracker(() => nodes, { sweepMs: 10, now: () => clock, changesAt: (n: MeshNode) => due[n.id] ?? null });
+  t.teardown(() => tr.close());
+  await tr.sweep();
+  t.same(await tr.counts(), [{ network: 'a', status: 'healthy', count: 1 }, { network: 'a', status: 'stale', count: 1 }, { network: 'b', status: 'down', count: 1 }]);
+  calls.length = 0;
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(calls, [], 'nothing is due: no read at all');
+  clock += 90_001; // node 1's deadline
+  nodes = [node('a', '1', 'stale'), node('a', '2', 'stale'), node('b', '3', 'down')];
+  due[1] = clock + 210_000;
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(calls, ['one a/1'], 'node 1 read once, at its deadline');
+  t.same(got.map((e) => [e.nodeId, e.status]), [['1', 'stale']]);
+  t.same((await tr.counts())!.find((c) => c.network === 'a' && c.status === 'stale')?.count, 2);
+  // A handshake report touches the nodes last seen stale or down, not the healthy ones.
+  nodes = [node('a', '1', 'stale'), node('a', '2', 'healthy'), node('b', '3', 'healthy')];
+  calls.length = 0;
+  tr.handshakes('a', ['2']);
+  tr.handshakes('b', ['3', '9']);
+  t.same(await tr.counts(), [{ network: 'a', status: 'stale', count: 1 }, { network: 'a', status: 'healthy', count: 1 }, { network: 'b', status: 'healthy', count: 1 }], 'counts read the touched nodes first');
+  t.same(calls.sort(), ['one a/2', 'one b/3'], 'node 9 is unknown, node 1 not reported');
+  t.same(got.slice(1).map((e) => [e.nodeId, e.status]), [['2', 'healthy'], ['3', 'healthy']]);
+  calls.length = 0;
+  tr.handshakes('a', ['2']);
+  await new Promise((r) => setTimeout(r, 30));
+  t.same(calls, [], 'a healthy node is not read for a report');
+  // Removed: forgotten, no longer counted or due.
+  tr.forget('a', '1');
+  tr.forget('b');
+  t.same(await tr.counts(), [{ network: 'a', status: 'healthy', count: 1 }]);
+  clock += 10 * 60_000;
+  due[2] = clock + 90_000; // what it is when read again
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(calls, ['one a/2'], 'only node 2 is still due, and read once: its next deadline is later');
+});

@@ -26,6 +26,8 @@ export interface EventFeed {
   status: StatusTracker;
   /** A node checked in or opened a stream: its status may have changed. */
   contact(network: string, id: string): void;
+  /** Members reported handshakes with these nodes: one seen stale or down may be alive again. */
+  handshakes(network: string, ids: Iterable<string>): void;
   close(): void;
 }
 
@@ -41,14 +43,20 @@ export function startEventFeed(
   const unsubscribe = subscribe((c) => {
     // A resync (PostgreSQL: this controller may hold stale state of the network) is no change an
     // admin can apply: subscribers of that network start over from a snapshot, as after a reset.
-    if (c.kind === 'resync') return log.publish('reset', c.network, {});
+    if (c.kind === 'resync') {
+      log.publish('reset', c.network, {});
+      return void status.sweep(c.network);
+    }
     log.publish('change', c.network, publicChange(c));
     if (c.kind === 'node-upserted') status.touch(c.network, c.node.id);
+    else if (c.kind === 'node-removed') status.forget(c.network, c.nodeId);
+    else if (c.kind === 'network-deleted') status.forget(c.network);
   });
   return {
     log,
     status,
     contact: (network, id) => status.touch(network, id),
+    handshakes: (network, ids) => status.handshakes(network, ids),
     close: () => {
       unsubscribe();
       status.close();

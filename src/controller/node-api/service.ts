@@ -63,6 +63,8 @@ export class NodeApi {
   private readonly history: ChangeHistory | null;
   /** Told of every check-in and Watch stream opened (the admin event stream's status events). */
   onContact: ((node: NodeRow) => void) | undefined;
+  /** Told of the members a node reported handshakes with (ids), after each check-in with some. */
+  onHandshakes: ((network: string, ids: readonly string[]) => void) | undefined;
   /** What each node said at its last check-in (versions, handshakes, traffic): soft state for admins. */
   readonly reports = new ReportBook();
 
@@ -201,6 +203,7 @@ export class NodeApi {
       });
       const about = reported.map((h) => ({ nodeId: peerOf(h.publicKey)!.id, latestHandshake: h.latestHandshake }));
       this.health.report(node.network, node.id, about, now.getTime());
+      this.onHandshakes?.(node.network, about.map((a) => a.nodeId));
     }
     this.reports.record(node.network, node.id, req.knownVersion, reported, now.getTime());
     let paths: { paths?: PathUpdate['paths']; pathsTag?: string } = {};

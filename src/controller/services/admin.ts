@@ -11,6 +11,7 @@ import type { ReportBook } from '../report-book.ts';
 import type { ControllerContext } from '../context.ts';
 import { MeshError } from '../../core/errors.ts';
 import { keyView, nodeView, type KeyView } from './views.ts';
+import { statusChangesAt } from '../../core/health.ts';
 import type { HealthBook } from '../health-book.ts';
 import type { NodeRow } from '../store/store.ts';
 import { exportOf, type DnsExport } from '../dns-export.ts';
@@ -103,6 +104,11 @@ export class AdminService {
     const now = this.ctx.now();
     const [rows] = await Promise.all([this.ctx.store.listNodes(network), this.health?.refresh(network)]);
     return rows.map((n) => this.view(n, now));
+  }
+
+  /** When node `n`'s status (as listNodes showed it at `now`) changes next with no news of it. */
+  statusChangesAt(n: MeshNode, now: number): number | null {
+    return statusChangesAt({ approved: n.status !== 'pending', lastContact: n.lastCheckin, lastHandshake: this.health?.lastHandshake(n.network, n.id) ?? null }, now);
   }
 
   /** Node `id` of `network` with its status, or undefined when it is gone. */
