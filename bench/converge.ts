@@ -302,6 +302,8 @@ interface SizeResult {
   bareEmpty: MemSample;
   bareSteady: MemSample;
   steadyS: number;
+  /** CPU (% of one core) of the controller and of the bare server while idle until steadyS. */
+  idleCpuPct: [number, number];
   changes: ChangeRow[];
   checkin?: CheckinResult;
   bareCheckin?: CheckinResult;
@@ -512,9 +514,13 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     await Promise.all(bareOpen);
     log(`N=${n}: bare grpc-js server holding ${n} streams; both servers idle until their RSS is steady (at most ${maxSteadyS} s)`);
     const mb = memBare;
+    const idleCpu0 = [procCpuMs(ctl.pid), procCpuMs(mb.proc.pid!)];
     const steadyS = await idleUntilSteady(ctl, mb.proc.pid!, maxSteadyS, process.env.BENCH_RSS_TRACE ? async (idleS) => {
       log(`N=${n}: idle ${idleS.toFixed(0)} s: controller ${showMem(await ctlMem(ctl))}; bare RSS ${procStatus(mb.proc.pid!).rssMb.toFixed(0)} MB`);
     } : undefined);
+    // CPU while idle with N streams open (before the samples below: a scrape reads the store)
+    const idleCpuPct = [procCpuMs(ctl.pid), procCpuMs(mb.proc.pid!)].map((c, i) => ((c - idleCpu0[i]!) / (steadyS * 1000)) * 100) as [number, number];
+    log(`N=${n}: CPU while idle ${steadyS.toFixed(0)} s with ${n} streams: controller ${idleCpuPct[0].toFixed(1)} %, bare grpc-js ${idleCpuPct[1].toFixed(1)} % of one core`);
     const ctlSteady = await ctlMem(ctl);
     const bareSteady = await mb.mem();
     const views = sumViews(await Promise.all(workers.map(async (w) => { const r = w.next<ViewStats>('stats'); w.send({ type: 'stats' }); return r; })));
@@ -645,7 +651,7 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
       herd = { allBackS: NaN, liveS: NaN, missing: n, peakCpuPct: NaN, backAt: 0 };
     }
 
-    return { n, workers: nw, joinS, ctlEmpty, ctlBurst, ctlSteady, hwmMb, bareEmpty, bareSteady, steadyS, changes, checkin, bareCheckin, herd, dropped, dropReason, views };
+    return { n, workers: nw, joinS, ctlEmpty, ctlBurst, ctlSteady, hwmMb, bareEmpty, bareSteady, steadyS, idleCpuPct, changes, checkin, bareCheckin, herd, dropped, dropReason, views };
   } catch (err) {
     // said before the workers close: their pending replies then fail too, and would hide it
     log(`N=${n}: ${(err as Error).stack ?? String(err)}`);
@@ -694,8 +700,8 @@ function report(results: SizeResult[], reps: number, wallS: number, load: string
   const perAgent = (r: SizeResult) => ((r.ctlSteady.rssMb - r.ctlEmpty.rssMb) * 1024) / r.n;
   const perBare = (r: SizeResult) => ((r.bareSteady.rssMb - r.bareEmpty.rssMb) * 1024) / r.n;
   const perAgentBurst = (r: SizeResult) => ((r.ctlBurst.rssMb - r.ctlEmpty.rssMb) * 1024) / r.n;
-  const mem = [['N', 'ctl RSS empty MB', 'ctl RSS after joins MB', 'ctl RSS steady MB', 'ctl peak MB', 'ctl KB/agent', 'bare RSS empty MB', 'bare RSS steady MB', 'bare KB/stream', 'ratio', 'ratio after joins', 'join N s', 'joins/s']];
-  for (const r of results) mem.push([String(r.n), f0(r.ctlEmpty.rssMb), f0(r.ctlBurst.rssMb), f0(r.ctlSteady.rssMb), f0(r.hwmMb), f0(perAgent(r)), f0(r.bareEmpty.rssMb), f0(r.bareSteady.rssMb), f0(perBare(r)), (perAgent(r) / perBare(r)).toFixed(2), (perAgentBurst(r) / perBare(r)).toFixed(2), f1(r.joinS), f0(r.n / r.joinS)]);
+  const mem = [['N', 'ctl RSS empty MB', 'ctl RSS after joins MB', 'ctl RSS steady MB', 'ctl peak MB', 'ctl KB/agent', 'bare RSS empty MB', 'bare RSS steady MB', 'bare KB/stream', 'ratio', 'ratio after joins', 'join N s', 'joins/s', 'ctl idle CPU %', 'bare idle CPU %']];
+  for (const r of results) mem.push([String(r.n), f0(r.ctlEmpty.rssMb), f0(r.ctlBurst.rssMb), f0(r.ctlSteady.rssMb), f0(r.hwmMb), f0(perAgent(r)), f0(r.bareEmpty.rssMb), f0(r.bareSteady.rssMb), f0(perBare(r)), (perAgent(r) / perBare(r)).toFixed(2), (perAgentBurst(r) / perBare(r)).toFixed(2), f1(r.joinS), f0(r.n / r.joinS), f1(r.idleCpuPct[0]), f1(r.idleCpuPct[1])]);
   const where = [['N', 'server', 'when', 'RSS MB', 'malloc arena MB', 'other anon MB', 'files MB', 'V8 heap used MB', 'V8 heap total MB', 'external MB', 'ArrayBuffers MB']];
   const whereRow = (n: number, server: string, when: string, m: MemSample) => [String(n), server, when, f0(m.rssMb), f0(m.mallocMb), f0(m.anonMb), f0(m.fileMb), f0(m.heapUsedMb), f0(m.heapTotalMb), f0(m.externalMb), f0(m.arrayBuffersMb)];
   for (const r of results) {
