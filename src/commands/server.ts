@@ -52,6 +52,9 @@ export default class Server extends MeshCommand {
     });
     const log = makeLogger('controller');
     const ctl = await startController(cfg, log, this.config.version);
+    // Once quiet after a burst of joins or a restart herd, one memory-reducing collection
+    // (controller/quiet-gc.ts); a process-wide setting, so here and not in startController.
+    const stopCollecting = (await import('../controller/quiet-gc.ts')).collectWhenQuiet(log);
     let node: { stop(): Promise<void> } | undefined;
     if (flags.node || cfg.node) {
       // The controller's own node: an agent in this process, as `meshctl agent` runs it.
@@ -95,6 +98,7 @@ export default class Server extends MeshCommand {
       log.warn('shutdown took too long; exiting');
       process.exit(0);
     }, SHUTDOWN_GRACE_MS + 10_000).unref();
+    stopCollecting();
     await node?.stop();
     await ctl.close();
     process.exit(0);
