@@ -12,12 +12,14 @@ export interface HealthInput {
   lastHandshake?: number | null;
 }
 
+/** The freshest sign of life (ms since epoch), 0 for none. */
+const latestSign = (h: HealthInput): number => Math.max(h.lastContact ? Date.parse(h.lastContact) : 0, h.lastHandshake ?? 0);
+
 /** pending until approved; then healthy/stale/down from the freshest sign of life: a real
  * handshake reported by a peer, or the node's own contact with the controller. */
 export function nodeStatus(h: HealthInput, now: number): NodeStatus {
   if (!h.approved) return 'pending';
-  const contact = h.lastContact ? Date.parse(h.lastContact) : 0;
-  const latest = Math.max(contact, h.lastHandshake ?? 0);
+  const latest = latestSign(h);
   if (latest === 0) return 'down';
   const age = now - latest;
   if (age <= STALE_AFTER_MS) return 'healthy';
@@ -29,8 +31,7 @@ export function nodeStatus(h: HealthInput, now: number): NodeStatus {
  * stale, stale turns down. Null when time alone never changes it (pending, down). */
 export function statusChangesAt(h: HealthInput, now: number): number | null {
   if (!h.approved) return null;
-  const contact = h.lastContact ? Date.parse(h.lastContact) : 0;
-  const latest = Math.max(contact, h.lastHandshake ?? 0);
+  const latest = latestSign(h);
   if (latest === 0) return null;
   const age = now - latest;
   if (age <= STALE_AFTER_MS) return latest + STALE_AFTER_MS + 1;
