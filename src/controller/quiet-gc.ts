@@ -30,10 +30,12 @@ export const QUIET_POLICY: QuietPolicy = { everyMs: 10_000, busyMs: 2_000, quiet
 
 /** Decides, one period at a time, when to collect: once the loop has been busy for `busyMs` since
  * the last collection, in a period that is quiet (at most `quiet`) and at most half as busy as
- * the busiest one since the last collection. A steady load, however high, is not a burst. */
-export function burstDecider(policy: QuietPolicy = QUIET_POLICY): (period: { activeMs: number; utilization: number }) => boolean {
-  let busy = 0;
-  let peak = 0;
+ * the busiest one since the last collection. A steady load, however high, is not a burst.
+ * `afterStart`: the start-up counts as a burst (its garbage, some 25 MB, goes at the first quiet
+ * period). */
+export function burstDecider(policy: QuietPolicy = QUIET_POLICY, afterStart = false): (period: { activeMs: number; utilization: number }) => boolean {
+  let busy = afterStart ? policy.busyMs : 0;
+  let peak = afterStart ? 1 : 0;
   return ({ activeMs, utilization }) => {
     busy += activeMs;
     peak = Math.max(peak, utilization);
@@ -60,14 +62,14 @@ export function loadCollect(): (() => void) | null {
 
 const mb = (n: number) => Math.round(n / 2 ** 20);
 
-/** Collects after each burst, once the controller is quiet (see burstDecider); returns a stop
- * function. */
+/** Collects once quiet after the start-up and after each burst (see burstDecider); returns a
+ * stop function. */
 export function collectWhenQuiet(log: Logger, policy: QuietPolicy = QUIET_POLICY, collect: (() => void) | null = loadCollect()): () => void {
   if (!collect) {
     log.debug('no memory-reducing collection here; V8 gives a burst\'s memory back on its own time');
     return () => {};
   }
-  const decide = burstDecider(policy);
+  const decide = burstDecider(policy, true);
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
@@ -78,7 +80,7 @@ export function collectWhenQuiet(log: Logger, policy: QuietPolicy = QUIET_POLICY
     const t0 = performance.now();
     collect();
     const after = process.memoryUsage();
-    log.info({ ms: Math.round(performance.now() - t0), rssMb: mb(before.rss), freedMb: mb(before.rss - after.rss), heapMb: mb(after.heapTotal) }, 'collected the V8 heap once quiet after a burst');
+    log.info({ ms: Math.round(performance.now() - t0), rssMb: mb(before.rss), freedMb: mb(before.rss - after.rss), heapMb: mb(after.heapTotal) }, 'collected the V8 heap once quiet after the start or a burst');
   }, policy.everyMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -17,6 +17,11 @@ t.test('burstDecider: once per burst, in a quiet period after it; never for a st
   t.equal(n, 0);
   t.equal(decide({ activeMs: 10_000, utilization: 1 }), false);
   t.equal(decide({ activeMs: 2_000, utilization: 0.2 }), true, 'back to that load after a burst');
+  // after the start: the first quiet period collects the start-up's garbage, then as before
+  const started = burstDecider({ everyMs: 10_000, busyMs: 2_000, quiet: 0.25 }, true);
+  t.equal(started({ activeMs: 4_000, utilization: 0.4 }), false, 'not quiet yet');
+  t.equal(started({ activeMs: 100, utilization: 0.01 }), true, 'the first quiet period');
+  t.equal(started({ activeMs: 100, utilization: 0.01 }), false, 'and only that one');
 });
 
 t.test('loadCollect: a collection that gives a burst\'s heap back; no global gc left behind', async (t) => {
@@ -33,18 +38,18 @@ t.test('loadCollect: a collection that gives a burst\'s heap back; no global gc 
   t.equal(junk.length, 10);
 });
 
-t.test('collectWhenQuiet collects once after a burst of the event loop, then not while idle', async (t) => {
+t.test('collectWhenQuiet collects once after the start and once after a burst of the event loop, not while idle', async (t) => {
   let n = 0;
   const stop = collectWhenQuiet(pino({ level: 'silent' }), { everyMs: 40, busyMs: 150, quiet: 0.5 }, () => void n++);
   t.teardown(stop);
   await new Promise((r) => setTimeout(r, 200));
-  t.equal(n, 0, 'idle from the start: nothing to collect');
+  t.equal(n, 1, 'once after the start');
   const end = performance.now() + 400;
   while (performance.now() < end); // the burst: the loop busy for 400 ms
   await new Promise((r) => setTimeout(r, 300));
-  t.equal(n, 1, 'collected once the loop was quiet again');
+  t.equal(n, 2, 'collected once the loop was quiet again');
   await new Promise((r) => setTimeout(r, 300));
-  t.equal(n, 1, 'and not again while idle');
+  t.equal(n, 2, 'and not again while idle');
   // where V8 gives no collection, nothing runs
   t.doesNotThrow(collectWhenQuiet(pino({ level: 'silent' }), undefined, null));
 });
