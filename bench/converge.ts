@@ -435,14 +435,11 @@ async function runSize(n: number, reps: number, settingsReps: number, checkinSec
     // full collection has run, which an idle process does not do).
     const maxSteadyS = Number(opt['steady-seconds']);
     memBare = await startBare(ctl.dataDir);
-    // The baselines are sampled as the steady state is (see idleUntilSteady): with no large
-    // uncollected garbage in either V8 heap. The controller collects its start-up garbage (some
-    // 25 MB) once quiet (controller/quiet-gc.ts); sampled before that, its baseline would hold
-    // garbage that the steady state no longer does, and flatter the figure per agent.
-    const settled = (m: MemSample) => m.heapTotalMb <= m.heapUsedMb * 1.5 + 8;
-    for (const until = abs() + 30_000; abs() < until; await sleep(1000)) {
-      if (settled(await ctlMem(ctl)) && settled(await memBare.mem())) break;
-    }
+    // The controller collects its start-up garbage (some 25 MB) once quiet (controller/quiet-gc.ts):
+    // its baseline is sampled after that, as its steady state is. Sampled before, the baseline
+    // would hold garbage that the steady state no longer does, and flatter the figure per agent.
+    for (const until = abs() + 30_000; abs() < until && !readFileSync(ctl.logPath, 'utf8').includes('once quiet after the start'); ) await sleep(500);
+    await sleep(500);
     const ctlEmpty = await ctlMem(ctl);
     const bareEmpty = await memBare.mem();
     log(`N=${n}: controller with no nodes: ${showMem(ctlEmpty)}`);
