@@ -1,10 +1,10 @@
 // After a burst (a storm of joins, a restart herd), once the controller is quiet again, V8 is
 // asked for one memory-reducing full collection. A burst grows the V8 heap and its young
 // generation to their caps; V8's own memory reducer gives them back only if the process stays
-// idle long enough, and 5,000 idle Watch streams (keepalive pings) are never idle enough. At 5,000
-// agents one such collection gave about 97 MB back (issue 15: `npm run bench:converge`, a
-// last-resort GC injected through the inspector 40 s after the joins). It blocks the event loop
-// once per burst, for about as long as a major GC (100-300 ms with a heap of 100-200 MB).
+// idle long enough, which a controller holding thousands of Watch streams (keepalive pings) seldom
+// is. After 5,000 joins one such collection gives about 100 MB back, after the start-up about
+// 35 MB (issue 15, `npm run bench:converge`). It blocks the event loop once per burst: 300-660 ms
+// at 5,000 agents (V8 heap 120-220 MB), under 100 ms after the start-up.
 //
 // The collection is V8's `gc` with a last-resort flavour (several full GCs that compact and shrink
 // the young generation). `gc` is exposed only to a context made while --expose-gc is set: the flag
