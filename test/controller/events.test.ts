@@ -99,6 +99,27 @@ t.test('the event stream', async (t) => {
     t.match(up.id, /^[0-9a-f]+-\d+$/);
   });
 
+  await t.test('a down node that two members report handshakes with turns healthy, without a word from it', async (t) => {
+    const [silent, a, b] = [await join(tc, 'office', 'hs-silent'), await join(tc, 'office', 'hs-a'), await join(tc, 'office', 'hs-b')];
+    const contact = (await tc.ctl.ctx.store.getNodeById(silent.nodeId))!.lastCheckin;
+    const s = await events({ query: 'network=office' });
+    await s.waitRaw(/^id: /);
+    const realNow = tc.ctl.ctx.now;
+    t.teardown(() => { tc.ctl.ctx.now = realNow; });
+    const later = Date.now() + 10 * 60_000;
+    tc.ctl.ctx.now = () => new Date(Date.now() + 10 * 60_000);
+    await s.next((e) => e.event === 'status' && data(e).nodeId === silent.nodeId && data(e).status === 'down', 2000);
+    const from = s.events.length;
+    // Its peers saw a handshake with it just now (its agent is gone, its WireGuard is not).
+    for (const r of [a, b]) {
+      const node = (await tc.ctl.ctx.store.getNodeById(r.nodeId))!;
+      await tc.ctl.nodeApi.checkIn(node, { listenPort: 0, endpoint: '', knownVersion: 0, handshakes: [{ publicKey: silent.publicKey, latestHandshake: Math.floor(later / 1000), rxBytes: 1, txBytes: 1 }] }, '127.0.0.1:40000');
+    }
+    const up = await s.next((e) => e.event === 'status' && data(e).nodeId === silent.nodeId, 1000, from);
+    t.equal(data(up).status, 'healthy', 'healthy on the members\' word');
+    t.equal((await tc.ctl.ctx.store.getNodeById(silent.nodeId))!.lastCheckin, contact, 'its own last contact did not move');
+  });
+
   await t.test('?network= filters: changes of other networks are not sent', async (t) => {
     const s = await events({ query: 'network=lab' });
     await tc.admin('POST', '/networks/office/dns', { name: 'other', address: '10.10.0.201' });
