@@ -170,19 +170,8 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
     nodeApi.onContact = (node) => events.contact(node.network, node.id);
     nodeApi.onHandshakes = (network, ids) => events.handshakes(network, ids);
     setStateSources({
-      // From the status tracker (no store read per scrape), or before its first sweep the store.
-      nodes: async () => {
-        const known = await events.status.counts();
-        if (known) return known;
-        const counts = new Map<string, { network: string; status: string; count: number }>();
-        for (const n of await admin.listNodes()) {
-          const k = `${n.network}\0${n.status}`;
-          const c = counts.get(k) ?? { network: n.network, status: n.status, count: 0 };
-          c.count++;
-          counts.set(k, c);
-        }
-        return [...counts.values()];
-      },
+      // From the status tracker: no store read per scrape.
+      nodes: () => events.status.counts(),
       streams: () => hub.size,
     });
     let grpcPort: number | null = null;

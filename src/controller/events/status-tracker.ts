@@ -78,13 +78,24 @@ export class StatusTracker {
     if (this.closed) return;
     this.dirty.add(keyOf(network, id));
     if (this.touchTimer) return;
-    this.touchTimer = setTimeout(() => {
-      this.touchTimer = undefined;
-      const keys = [...this.dirty];
-      this.dirty.clear();
-      this.running = this.running.then(() => this.checkNodes(keys)).catch(() => {});
-    }, this.touchMs);
+    this.touchTimer = setTimeout(() => void this.readTouched(), this.touchMs);
     this.touchTimer.unref();
+  }
+
+  /** Runs `fn` after whatever the tracker is reading (one pass at a time, so that two cannot
+   * publish the same transition twice); a failed pass loses nothing (the next one reads again). */
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    this.running = this.running.then(fn).catch(() => {});
+    return this.running;
+  }
+
+  /** Reads the nodes touched so far now. */
+  private readTouched(): Promise<void> {
+    clearTimeout(this.touchTimer);
+    this.touchTimer = undefined;
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    return this.enqueue(() => this.checkNodes(keys));
   }
 
   /** Members reported handshakes with nodes `ids` of `network`: those last seen stale or down may
@@ -109,18 +120,15 @@ export class StatusTracker {
     if (id === undefined || net.size === 0) this.last.delete(network);
   }
 
-  /** Every node's status, counted by network and status (the nodes touched are read first);
-   * null before the first sweep. */
-  async counts(): Promise<StatusCounts | null> {
-    if (!this.baseline || this.closed) return null;
-    if (this.dirty.size) {
-      clearTimeout(this.touchTimer);
-      this.touchTimer = undefined;
-      const keys = [...this.dirty];
-      this.dirty.clear();
-      this.running = this.running.then(() => this.checkNodes(keys)).catch(() => {});
+  /** Every node's status, counted by network and status: the nodes touched are read first, and
+   * before the first sweep that sweep is made now (a failure of it is thrown). */
+  async counts(): Promise<StatusCounts> {
+    if (!this.baseline && !this.closed) {
+      const first = this.running.then(() => this.doSweep());
+      this.running = first.catch(() => {});
+      await first;
     }
-    await this.running;
+    await (this.dirty.size ? this.readTouched() : this.running);
     const out: StatusCounts = [];
     for (const [network, net] of this.last) {
       const by = new Map<NodeStatus, number>();
@@ -130,11 +138,16 @@ export class StatusTracker {
     return out;
   }
 
+  /** The sweep period `at` falls in. */
+  private periodOf(at: number): number {
+    return Math.floor(at / Math.max(1, this.sweepMs));
+  }
+
   private setDue(key: string, at: number | null): void {
     const prev = this.due.get(key);
     if (prev === at) return;
     if (prev !== undefined) {
-      const b = Math.floor(prev / Math.max(1, this.sweepMs));
+      const b = this.periodOf(prev);
       const set = this.dueBy.get(b);
       set?.delete(key);
       if (set?.size === 0) this.dueBy.delete(b);
@@ -142,7 +155,7 @@ export class StatusTracker {
     }
     if (at === null || !this.changesAt) return;
     this.due.set(key, at);
-    const b = Math.floor(at / Math.max(1, this.sweepMs));
+    const b = this.periodOf(at);
     let set = this.dueBy.get(b);
     if (!set) this.dueBy.set(b, (set = new Set()));
     set.add(key);
@@ -186,16 +199,13 @@ export class StatusTracker {
     }
     if (keys.length === 0) return this.running;
     // Not looked at again before the read: a failed read leaves it due for the next sweep.
-    this.running = this.running.then(() => this.checkNodes(keys)).catch(() => {});
-    return this.running;
+    return this.enqueue(() => this.checkNodes(keys));
   }
 
   /** Recomputes the status of every node (of `network`), publishing each that changed. The first
    * full sweep only takes the baseline; after it a new node's first status is published too. */
   sweep(network?: string): Promise<void> {
-    // One sweep at a time, so that two cannot publish the same transition twice.
-    this.running = this.running.then(() => this.doSweep(network)).catch(() => {});
-    return this.running;
+    return this.enqueue(() => this.doSweep(network));
   }
 
   private async doSweep(network?: string): Promise<void> {
