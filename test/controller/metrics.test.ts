@@ -126,6 +126,11 @@ t.test('metrics, health and structured logs of a real controller', async (t) => 
   t.ok(value('meshctl_push_latency_seconds') >= 1, 'push latency observed');
   t.ok(value('meshctl_store_flush_seconds') >= 1, 'flushes timed');
   t.ok(value('meshctl_store_flush_group_size') >= 1, 'flush group sizes observed');
+  // Before each node API connection, a trim of the C heap (controller/malloc-trim.ts): node:ffi
+  // and glibc's malloc_trim in the real server, at least the join's and the agent's connections.
+  t.ok(value('meshctl_malloc_trims_total', { result: 'trimmed' }) >= 1, 'the C heap was trimmed before a connection');
+  t.ok(value('meshctl_malloc_trims_total') >= 2, 'every node API connection counted, trimmed or skipped');
+  t.ok(value('meshctl_malloc_trim_seconds_total') > 0, 'the time trimming took');
 
   // The API port: the same text, only with the admin token.
   t.equal((await curl(`http://127.0.0.1:${api}/metrics`)).status, 401, '/metrics on the API port needs the token');
