@@ -51,12 +51,12 @@ export default class Server extends MeshCommand {
       ...(flags['ca-dir'] !== undefined ? { caDir: flags['ca-dir'] } : {}),
     });
     const log = makeLogger('controller');
-    // Trims of the C heap where agents' connections take long-lived buffers
+    // A trim of the C heap before each agent connection takes its long-lived buffers
     // (controller/malloc-trim.ts); a process-wide matter, so here and not in startController.
-    const { loadMallocTrim, heapTrimmer } = await import('../controller/malloc-trim.ts');
+    const { loadMallocTrim, trimBeforeConnections } = await import('../controller/malloc-trim.ts');
     const trim = await loadMallocTrim();
     if (!trim) log.debug('no malloc_trim here (not glibc, or no node:ffi): connections take the C heap as it is');
-    const ctl = await startController(cfg, log, this.config.version, trim ? { trimHeap: heapTrimmer(trim) } : {});
+    const ctl = await startController(cfg, log, this.config.version, trim ? { beforeConnection: trimBeforeConnections(trim) } : {});
     // Once quiet after a burst of joins or a restart herd, one memory-reducing collection
     // (controller/quiet-gc.ts); a process-wide setting, so here and not in startController.
     const stopCollecting = (await import('../controller/quiet-gc.ts')).collectWhenQuiet(log);

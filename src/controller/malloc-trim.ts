@@ -1,10 +1,9 @@
-// Where an agent's connection is about to take long-lived buffers, the controller first gives the
-// C heap's free pages back to the system (glibc's malloc_trim), so that those buffers start on
-// untouched pages.
+// Before each agent connection takes its long-lived buffers, the controller gives the C heap's
+// free pages back to the system (glibc's malloc_trim), so that those buffers start on untouched
+// pages.
 //
 // Every TLS connection Node accepts keeps a 64 KB ring for the bytes it receives (NodeBIO, sized
-// by libuv's read suggestion) and, from its first write of more than about 1 KB, a 16 KB buffer
-// in the ring of what it sends. Only the pages written count in RSS, and an agent's connection
+// by libuv's read suggestion). Only the pages written count in RSS, and an agent's connection
 // writes into few of them, unless glibc hands it memory that other buffers had written and freed.
 // In the controller that is the rule: agents' daemons connect while joins are answered, and each
 // join's connection writes its reply (the whole view, hundreds of KB) in 64 KB pieces that Node
@@ -15,11 +14,13 @@
 // rings held 30 MB of resident pages against the bare server's 13 MB. With a trim as each
 // connection is accepted: 26 % and 13-15 MB, the bare server's figure.
 //
-// So `meshctl server` trims (TrimPoint) as a connection is accepted, before TLS allocates its
-// input ring, and before a Watch stream's first write of more than 1 KB (the output buffer; the
-// census gave a smaller gain there, since the writes themselves touch most of its pages). A trim
-// costs 0.1-0.2 ms with 5,000 agents connected (glibc walks its free lists and advises the kernel
-// of each free page run); trims are kept to a share of the time (TRIM_SHARE).
+// So `meshctl server` trims as each node API connection is accepted, before TLS allocates its
+// buffers. (A trim before each Watch stream's first write over 1 KB, where TLS adds a 16 KB
+// output buffer, was tried too: the census at 1,000 gave 2.8 MB less resident in those buffers,
+// bench:converge at 5,000 no change in the controller's memory per agent: 109 against 108 KB;
+// the writes themselves touch most of that buffer's pages. Not kept.) A trim costs 0.1-0.2 ms
+// with 5,000 agents connected (glibc walks its free lists and advises the kernel of each free page
+// run); trims are kept to a share of the time (TRIM_SHARE).
 //
 // Node has no binding for malloc_trim; node:ffi (experimental in the pinned Node 26) calls it from
 // the C library. Where that is not possible (no glibc, a runtime without node:ffi, FFI denied by
@@ -62,31 +63,26 @@ export async function loadMallocTrim(platform: NodeJS.Platform = process.platfor
  * connections a second). */
 export const TRIM_SHARE = 0.05;
 
-/** Where a trim is asked for: a connection being accepted (before TLS allocates its input ring),
- * or a Watch stream's first write of more than LARGE_WRITE bytes (before TLS adds a 16 KB buffer
- * to the connection's output ring). */
-export type TrimPoint = 'connection' | 'large-write';
-
 export const trims = counter({
   name: 'meshctl_malloc_trims_total',
-  help: 'Trims of the C heap before a node API connection takes long-lived buffers (result="trimmed"), or none for coming too soon after the last (result="skipped"); at="connection" (accepted) or "large-write" (its Watch stream\'s first write over 1 KB).',
-  labelNames: ['result', 'at'] as const,
+  help: 'Node API connections accepted with a trim of the C heap before them (result="trimmed"), or without one for coming too soon after the last (result="skipped").',
+  labelNames: ['result'] as const,
 });
-export const trimSeconds = counter({ name: 'meshctl_malloc_trim_seconds_total', help: 'Time spent trimming the C heap before node API connections take long-lived buffers.' });
+export const trimSeconds = counter({ name: 'meshctl_malloc_trim_seconds_total', help: 'Time spent trimming the C heap before node API connections.' });
 
-/** A function to call where a connection is about to take long-lived buffers (TrimPoint): a
- * trim, unless the last one was too recent for `share` of the time. */
-export function heapTrimmer(trim: TrimFn, share = TRIM_SHARE, now: () => number = () => performance.now()): (at: TrimPoint) => void {
+/** A function to call as each connection is accepted, before it is handed to TLS: a trim, unless
+ * the last one was too recent for `share` of the time. */
+export function trimBeforeConnections(trim: TrimFn, share = TRIM_SHARE, now: () => number = () => performance.now()): () => void {
   let next = -Infinity;
-  return (at) => {
+  return () => {
     const t0 = now();
     if (t0 < next) {
-      trims.inc({ result: 'skipped', at });
+      trims.inc({ result: 'skipped' });
       return;
     }
     trim();
     const t1 = now();
-    trims.inc({ result: 'trimmed', at });
+    trims.inc({ result: 'trimmed' });
     trimSeconds.inc((t1 - t0) / 1000);
     next = t1 + (t1 - t0) / share;
   };

@@ -32,7 +32,6 @@ import { startEventFeed, type EventFeed } from './events/feed.ts';
 import type { EventLogOptions } from './events/event-log.ts';
 import type { StatusTrackerOptions } from './events/status-tracker.ts';
 import { startMetricsServer, type MetricsServer, type Readiness } from './metrics-server.ts';
-import type { TrimPoint } from './malloc-trim.ts';
 
 export interface RunningController {
   ctx: ControllerContext;
@@ -83,9 +82,9 @@ export interface StartOptions {
   authFailuresPerMinute?: number;
   /** Event stream tuning (tests): history, buffer bound, ping and sweep intervals. */
   events?: EventLogOptions & StatusTrackerOptions;
-  /** Called where a node API connection is about to take long-lived buffers from the C heap
-   * (`meshctl server`: a trim, controller/malloc-trim.ts). */
-  trimHeap?: (at: TrimPoint) => void;
+  /** Called as each node API connection is accepted, before TLS allocates its buffers
+   * (`meshctl server`: a trim of the C heap, controller/malloc-trim.ts). */
+  beforeConnection?: () => void;
 }
 
 /** The admin API URL to put in login tokens: the bound address, or the public host for a wildcard. */
@@ -184,7 +183,7 @@ export async function startController(cfg: ServerConfig, log: Logger, version: s
       try {
         grpcServer = await startNodeGrpc({
           host: cfg.grpc.host, port: cfg.grpc.port, tls, api: nodeApi, hub, store, log, onWatch: (node) => pathBook.resend(node),
-          ...(opts.trimHeap ? { trimHeap: opts.trimHeap } : {}),
+          ...(opts.beforeConnection ? { beforeConnection: opts.beforeConnection } : {}),
           services: [{ definition: relayService().service, implementation: relayServiceHandlers(relays, () => relaySecret, log) }],
         });
       } catch (err) {

@@ -5,33 +5,33 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadMallocTrim, heapTrimmer, trims, trimSeconds, TRIM_SHARE } from '../../src/controller/malloc-trim.ts';
+import { loadMallocTrim, trimBeforeConnections, trims, trimSeconds, TRIM_SHARE } from '../../src/controller/malloc-trim.ts';
 
 const MODULE = fileURLToPath(new URL('../../src/controller/malloc-trim.ts', import.meta.url));
 
 const count = async (result: 'trimmed' | 'skipped') => (await trims.get()).values.filter((v) => v.labels.result === result).reduce((n, v) => n + v.value, 0);
 
-t.test('a trim where a connection takes buffers, kept to a share of the time', async (t) => {
+t.test('a trim per connection, kept to a share of the time', async (t) => {
   let clock = 1000;
   let made = 0;
   // each trim takes 2 ms: with a 5 % share, the next may come 40 ms after it ends
-  const trimHeap = heapTrimmer(() => {
+  const before = trimBeforeConnections(() => {
     made++;
     clock += 2;
     return true;
   }, 0.05, () => clock);
   const [t0, s0, sec0] = [await count('trimmed'), await count('skipped'), (await trimSeconds.get()).values[0]?.value ?? 0];
-  trimHeap('connection');
+  before();
   t.equal(made, 1, 'the first connection gets a trim');
   clock += 39;
-  trimHeap('large-write');
+  before();
   t.equal(made, 1, '39 ms after the last trim ended: too soon');
   clock += 1;
-  trimHeap('large-write');
+  before();
   t.equal(made, 2, '40 ms after: trimmed');
   clock += 1000;
-  trimHeap('connection');
-  trimHeap('connection');
+  before();
+  before();
   t.equal(made, 3, 'two connections at once after a quiet second: one trim');
   t.equal(await count('trimmed') - t0, 3);
   t.equal(await count('skipped') - s0, 2);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { generateKeyPair } from '../../src/core/wg-key.ts';
 import type * as grpc from '@grpc/grpc-js';
-import { eventEncoder, eventWriter, MAX_EVENT_BYTES, LARGE_WRITE } from '../../src/controller/node-api/grpc-server.ts';
+import { eventEncoder, eventWriter, MAX_EVENT_BYTES } from '../../src/controller/node-api/grpc-server.ts';
 import { applyDelta, type PeerDelta, type WatchEvent } from '../../src/core/change.ts';
 import type { NodeView } from '../../src/core/view.ts';
 import { NodeClient } from '../../src/agent/client.ts';
@@ -83,29 +83,6 @@ t.test('a stream has one write at a time; a large delta goes in pieces; an unrea
   closing.emit('close');
   await p;
   assert.equal(closing.writes.length, 1);
-});
-
-t.test('a stream asks for a trim of the C heap once, before its first write over LARGE_WRITE bytes', async () => {
-  const call = fakeCall();
-  const asked: string[] = [];
-  const send = eventWriter(asCall(call), eventEncoder(), 5000, (at) => asked.push(`${at} after ${call.writes.length} writes`));
-  const small: WatchEvent = { version: 1, delta: { upserted: [peer(1)], removed: [] } };
-  const large: WatchEvent = { version: 2, delta: { upserted: Array.from({ length: 20 }, (_, i) => peer(i)), removed: [] } };
-  assert.ok(eventEncoder().encode(small).byteLength <= LARGE_WRITE);
-  assert.ok(eventEncoder().encode(large).byteLength > LARGE_WRITE);
-  const write = async (ev: WatchEvent) => {
-    const p = send(ev);
-    await turns();
-    call.writes.at(-1)!.done();
-    await p;
-  };
-  await write(small);
-  assert.deepEqual(asked, [], 'a small write fits the ring TLS starts with');
-  await write(large);
-  assert.deepEqual(asked, ['large-write after 1 writes'], 'asked before the large write went to the stream');
-  await write(large);
-  await write(small);
-  assert.equal(asked.length, 1, 'once per stream: the connection keeps the buffer');
 });
 
 t.test('a catch-up larger than one write reaches a real agent in pieces, and the agent ends at the whole view; not twice', async (t) => {

@@ -3,7 +3,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { TrimPoint } from '../malloc-trim.ts';
 import { MeshError } from '../../core/errors.ts';
 import { splitDelta, type WatchEvent } from '../../core/change.ts';
 import { nodeService } from '../../rpc/proto.ts';
@@ -67,11 +66,6 @@ export function unpooled(b: Buffer): Buffer {
  * 16 KB with its framing. A whole view (snapshot) is not cut: the agent must apply it at once. */
 export const MAX_EVENT_BYTES = 15 * 1024;
 
-/** Encoded Watch events larger than this do not fit the 1 KB that Node's TLS layer starts each
- * connection's encrypted-output ring with (with HTTP/2, gRPC and TLS record framing): the first
- * adds a 16 KB buffer that the connection keeps (see MAX_EVENT_BYTES). */
-export const LARGE_WRITE = 900;
-
 /** Watch events encoded once per event object: the hub hands every stream that gets the same
  * delta the same object, so a change in a network of N streams is serialized once, not N times
  * (events are never changed after they are sent). A delta larger than MAX_EVENT_BYTES is cut
@@ -105,9 +99,8 @@ export function serverDefinition(encoder = eventEncoder()): grpc.ServiceDefiniti
 /** The `send` of a Watch stream: writes an event (in pieces when large) to `call`, one write at
  * a time, and resolves once the last has gone to the socket or the stream has ended. A client
  * that leaves a write unread for `drainMs` is cut off (it gets a snapshot when it returns). */
-export function eventWriter(call: grpc.ServerWritableStream<unknown, WatchEvent>, encoder: ReturnType<typeof eventEncoder>, drainMs = WATCH_DRAIN_MS, trimHeap?: (at: TrimPoint) => void): (ev: WatchEvent) => Promise<void> {
+export function eventWriter(call: grpc.ServerWritableStream<unknown, WatchEvent>, encoder: ReturnType<typeof eventEncoder>, drainMs = WATCH_DRAIN_MS): (ev: WatchEvent) => Promise<void> {
   let pending: (() => void) | null = null;
-  let large = false;
   const ended = () => pending?.();
   call.once('close', ended);
   call.once('cancelled', ended);
@@ -122,10 +115,6 @@ export function eventWriter(call: grpc.ServerWritableStream<unknown, WatchEvent>
         clearTimeout(t);
         resolve(true);
       };
-      if (!large && encoder.encode(piece).byteLength > LARGE_WRITE) {
-        large = true;
-        trimHeap?.('large-write');
-      }
       call.write(piece, () => pending?.());
     });
   return async (ev) => {
@@ -141,10 +130,9 @@ export function eventWriter(call: grpc.ServerWritableStream<unknown, WatchEvent>
 
 export async function startNodeGrpc(opts: {
   host: string; port: number; tls: TlsMaterial; api: NodeApi; hub: WatchHub; store: Store; log: Logger; onWatch?: (node: NodeRow) => void;
-  /** Called where a connection is about to take long-lived buffers from the C heap: as it is
-   * accepted (before TLS and HTTP/2), and before its Watch stream's first write of more than
-   * LARGE_WRITE bytes (`meshctl server`: a trim, controller/malloc-trim.ts). */
-  trimHeap?: (at: TrimPoint) => void;
+  /** Called as each connection is accepted, before TLS and HTTP/2 allocate its buffers
+   * (`meshctl server`: a trim of the C heap, controller/malloc-trim.ts). */
+  beforeConnection?: () => void;
   /** More services on the same port and TLS (the relays' registration). */
   services?: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[];
 }): Promise<NodeGrpcServer> {
@@ -180,7 +168,7 @@ export async function startNodeGrpc(opts: {
           // One event at a time, each after the last has gone to the socket (see MAX_EVENT_BYTES);
           // a client that does not read for WATCH_DRAIN_MS is cut off, and gets a snapshot when
           // it returns.
-          send: eventWriter(call, encoder, WATCH_DRAIN_MS, opts.trimHeap),
+          send: eventWriter(call, encoder),
           end: (err) => {
             remove();
             if (!call.cancelled) call.emit('error', toGrpcError(err));
@@ -204,7 +192,7 @@ export async function startNodeGrpc(opts: {
   const listener = createServer((socket) => {
     accepted.add(socket);
     socket.once('close', () => accepted.delete(socket));
-    opts.trimHeap?.('connection');
+    opts.beforeConnection?.();
     injector.injectConnection(socket);
   });
   const port = await new Promise<number>((resolve, reject) => {
